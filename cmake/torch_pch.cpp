@@ -1,0 +1,1 @@
+// Empty: this target exists only to build the shared precompiled header.
