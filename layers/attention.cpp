@@ -1,0 +1,49 @@
+// Grouped-KV causal attention (see attention.h).
+#include "layers/attention.h"
+
+#include <cmath>
+
+#include "layers/rope.h"
+
+namespace bitnet {
+
+AttentionImpl::AttentionImpl(const AttentionOptions& o)
+    : options_(o), head_dim_(o.hidden_size / o.num_heads) {
+  auto linear = [&](int64_t in, int64_t out) {
+    return BitLinear(BitLinearOptions{in, out, o.quantize, o.compute_dtype});
+  };
+  q_proj = register_module("q_proj", linear(o.hidden_size, o.num_heads * head_dim_));
+  k_proj = register_module("k_proj", linear(o.hidden_size, o.num_kv_heads * head_dim_));
+  v_proj = register_module("v_proj", linear(o.hidden_size, o.num_kv_heads * head_dim_));
+  o_proj = register_module("o_proj", linear(o.num_heads * head_dim_, o.hidden_size));
+  attn_sub_norm = register_module("attn_sub_norm", RMSNorm(o.num_heads * head_dim_, o.rms_norm_eps));
+}
+
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const int64_t groups = q.size(1) / k.size(1);
+  const int64_t seq_len = q.size(2);
+  // (B, KV, T, D) -> (B, H, T, D): KV head j serves query heads j*groups .. j*groups+groups-1.
+  torch::Tensor kf = k.to(torch::kFloat).repeat_interleave(groups, 1);
+  torch::Tensor vf = v.to(torch::kFloat).repeat_interleave(groups, 1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  torch::Tensor scores = torch::matmul(q.to(torch::kFloat), kf.transpose(-2, -1)) * scale;  // (B, H, T, T)
+  torch::Tensor future = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);
+  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  return torch::matmul(torch::softmax(scores, -1), vf);  // (B, H, T, D)
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t B = x.size(0), T = x.size(1);
+  const int64_t H = options_.num_heads, KV = options_.num_kv_heads, D = head_dim_;
+  torch::Tensor q = q_proj(x).view({B, T, H, D}).transpose(1, 2);   // (B, H, T, D)
+  torch::Tensor k = k_proj(x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
+  torch::Tensor v = v_proj(x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
+  auto [cos, sin] = rope_tables(T, D, options_.rope_theta);
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  torch::Tensor y = causal_attention(q, k, v);                        // (B, H, T, D) fp32
+  y = y.transpose(1, 2).reshape({B, T, H * D}).to(x.scalar_type());   // (B, T, C)
+  return o_proj(attn_sub_norm(y));
+}
+
+}  // namespace bitnet

@@ -1,0 +1,40 @@
+// Causal self-attention with grouped KV heads, RoPE and the BitNet attention sub-norm:
+// o_proj(attn_sub_norm(softmax(q kᵀ / sqrt(D)) v)), q/k/v/o being BitLinear projections.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "layers/bit_linear.h"
+#include "layers/rms_norm.h"
+
+namespace bitnet {
+
+struct AttentionOptions {
+  int64_t hidden_size = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;  // divides num_heads; each KV head serves num_heads / num_kv_heads
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-5;
+  bool quantize = true;
+  torch::Dtype compute_dtype = torch::kFloat;
+};
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const AttentionOptions& options);
+  // x (B, T, C) -> (B, T, C). Causal; position 0 is the first token of x.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  BitLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  RMSNorm attn_sub_norm{nullptr};
+
+ private:
+  AttentionOptions options_;
+  int64_t head_dim_;
+};
+TORCH_MODULE(Attention);
+
+// softmax(q kᵀ · scale + causal mask) v in fp32. q (B, H, T, D), k and v (B, KV, T, D).
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+
+}  // namespace bitnet

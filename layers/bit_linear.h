@@ -1,0 +1,35 @@
+// BitLinear: a bias-free linear layer whose forward uses ternary weights and int8 per-token
+// activations (docs/DESIGN.md §3) with straight-through gradients to the fp32 latent weight.
+// With quantization off it is a plain linear layer: the full-precision twin of the same model.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace bitnet {
+
+struct BitLinearOptions {
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  bool quantize = true;                           // false: full-precision twin
+  torch::Dtype compute_dtype = torch::kFloat;     // matmul dtype (kFloat or kBFloat16)
+};
+
+class BitLinearImpl : public torch::nn::Module {
+ public:
+  explicit BitLinearImpl(const BitLinearOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out) in compute dtype
+
+  // λ in [0, 1]: how much of the quantization error the forward pass sees (1 = full BitNet).
+  void set_quant_lambda(double lambda) { lambda_ = lambda; }
+  double quant_lambda() const { return lambda_; }
+  const BitLinearOptions& options() const { return options_; }
+
+  torch::Tensor weight;  // (out, in), fp32 latent
+
+ private:
+  BitLinearOptions options_;
+  double lambda_ = 1.0;
+};
+TORCH_MODULE(BitLinear);
+
+}  // namespace bitnet

@@ -1,0 +1,82 @@
+// BitNetLM and its decoder layer (see bitnet_lm.h).
+#include "layers/bitnet_lm.h"
+
+namespace bitnet {
+
+DecoderLayerImpl::DecoderLayerImpl(const BitNetOptions& o) {
+  input_layernorm = register_module("input_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
+  self_attn = register_module(
+      "self_attn", Attention(AttentionOptions{o.hidden_size, o.num_heads, o.num_kv_heads, o.rope_theta,
+                                              o.rms_norm_eps, o.quantize, o.compute_dtype}));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
+  mlp = register_module("mlp", FeedForward(FeedForwardOptions{o.hidden_size, o.intermediate_size, o.activation,
+                                                              o.rms_norm_eps, o.quantize, o.compute_dtype}));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = x + self_attn(input_layernorm(x));
+  return h + mlp(post_attention_layernorm(h));
+}
+
+BitNetModelImpl::BitNetModelImpl(const BitNetOptions& o) : options_(o) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(o.vocab_size, o.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < o.num_layers; ++i) layers->push_back(DecoderLayer(o));
+  norm = register_module("norm", RMSNorm(o.hidden_size, o.rms_norm_eps));
+}
+
+torch::Tensor BitNetModelImpl::forward(const torch::Tensor& tokens) {
+  torch::Tensor x = embed_tokens(tokens).to(options_.compute_dtype);  // (B, T, C)
+  for (const auto& layer : *layers) x = layer->as<DecoderLayer>()->forward(x);
+  return norm(x);
+}
+
+BitNetLMImpl::BitNetLMImpl(const BitNetOptions& o) : options_(o) {
+  model = register_module("model", BitNetModel(o));
+  if (!o.tie_embeddings) {
+    lm_head = register_module("lm_head",
+                              torch::nn::Linear(torch::nn::LinearOptions(o.hidden_size, o.vocab_size).bias(false)));
+  }
+}
+
+torch::Tensor BitNetLMImpl::forward(const torch::Tensor& tokens) {
+  torch::Tensor h = model(tokens);  // (B, T, C)
+  const torch::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;  // (V, C)
+  return torch::nn::functional::linear(h, head.to(h.scalar_type())).to(torch::kFloat);
+}
+
+void BitNetLMImpl::set_quant_lambda(double lambda) {
+  for (auto& [name, linear] : bit_linears()) linear->set_quant_lambda(lambda);
+}
+
+std::vector<std::pair<std::string, BitLinear>> BitNetLMImpl::bit_linears() {
+  std::vector<std::pair<std::string, BitLinear>> out;
+  for (const auto& item : named_modules("", /*include_self=*/false)) {
+    if (auto linear = std::dynamic_pointer_cast<BitLinearImpl>(item.value())) {
+      out.emplace_back(item.key(), BitLinear(linear));
+    }
+  }
+  return out;
+}
+
+void BitNetLMImpl::reset_parameters(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto generator = at::detail::createCPUGenerator(seed);
+  for (auto& item : named_parameters()) {
+    torch::Tensor& p = item.value();
+    if (p.dim() == 1) {
+      p.fill_(1.0);  // RMSNorm weights
+    } else {
+      p.normal_(0.0, options_.init_std, generator);
+    }
+  }
+}
+
+int64_t BitNetLMImpl::num_parameters() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace bitnet

@@ -1,0 +1,37 @@
+// Gated FFN with ReLU² or SiLU (see feed_forward.h).
+#include "layers/feed_forward.h"
+
+#include <stdexcept>
+
+namespace bitnet {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "relu2") return Activation::relu2;
+  if (name == "silu") return Activation::silu;
+  throw std::invalid_argument("unknown hidden_act '" + name + "' (expected relu2 or silu)");
+}
+
+const char* activation_name(Activation act) { return act == Activation::relu2 ? "relu2" : "silu"; }
+
+torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act) {
+  torch::Tensor g = gate.to(torch::kFloat);
+  torch::Tensor activated = act == Activation::relu2 ? torch::relu(g).square() : torch::silu(g);
+  return activated * up.to(torch::kFloat);
+}
+
+FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& o) : options_(o) {
+  auto linear = [&](int64_t in, int64_t out) {
+    return BitLinear(BitLinearOptions{in, out, o.quantize, o.compute_dtype});
+  };
+  gate_proj = register_module("gate_proj", linear(o.hidden_size, o.intermediate_size));
+  up_proj = register_module("up_proj", linear(o.hidden_size, o.intermediate_size));
+  down_proj = register_module("down_proj", linear(o.intermediate_size, o.hidden_size));
+  ffn_sub_norm = register_module("ffn_sub_norm", RMSNorm(o.intermediate_size, o.rms_norm_eps));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = gated_activation(gate_proj(x), up_proj(x), options_.activation);  // (B, T, F)
+  return down_proj(ffn_sub_norm(h.to(x.scalar_type())));
+}
+
+}  // namespace bitnet

@@ -1,0 +1,43 @@
+// The BitNet gated FFN: down_proj(ffn_sub_norm(act(gate_proj(x)) * up_proj(x))), with
+// act = relu(x)² (BitNet b1.58, the default) or SiLU (the 1bitLLM graph llama.cpp runs).
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+#include "layers/bit_linear.h"
+#include "layers/rms_norm.h"
+
+namespace bitnet {
+
+enum class Activation { relu2, silu };
+Activation parse_activation(const std::string& name);  // "relu2" | "silu", else throws
+const char* activation_name(Activation act);
+
+// act(gate) * up in fp32. gate and up (..., F).
+torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act);
+
+struct FeedForwardOptions {
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  Activation activation = Activation::relu2;
+  double rms_norm_eps = 1e-5;
+  bool quantize = true;
+  torch::Dtype compute_dtype = torch::kFloat;
+};
+
+class FeedForwardImpl : public torch::nn::Module {
+ public:
+  explicit FeedForwardImpl(const FeedForwardOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);  // (B, T, C) -> (B, T, C)
+
+  BitLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  RMSNorm ffn_sub_norm{nullptr};
+
+ private:
+  FeedForwardOptions options_;
+};
+TORCH_MODULE(FeedForward);
+
+}  // namespace bitnet

@@ -1,0 +1,81 @@
+// Quantizers on hand-computed cases (docs/DESIGN.md §3) and their straight-through gradients.
+#include <gtest/gtest.h>
+
+#include "layers/quantize.h"
+
+namespace bitnet {
+namespace {
+
+std::vector<float> values(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kFloat).contiguous();
+  return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+TEST(TernaryQuant, HandComputedCodesScaleAndFakeQuant) {
+  // mean|W| = (0.5 + 1.5 + 0.25 + 3) / 4 = 1.3125, s_w = 1 / 1.3125.
+  // W * s_w = [0.381, -1.143, 0.190, 2.286] -> round [0, -1, 0, 2] -> clamp [0, -1, 0, 1].
+  torch::Tensor w = torch::tensor({0.5f, -1.5f, 0.25f, 3.0f}).view({2, 2});
+  EXPECT_FLOAT_EQ(ternary_weight_scale(w).item<float>(), 1.0f / 1.3125f);
+  EXPECT_EQ(values(ternary_weight_codes(w)), (std::vector<float>{0, -1, 0, 1}));
+  EXPECT_EQ(values(ternary_weight_fake_quant(w)), (std::vector<float>{0, -1.3125f, 0, 1.3125f}));
+}
+
+TEST(TernaryQuant, TiesRoundHalfToEven) {
+  // mean|W| = 1 so W * s_w = W: 0.5 -> 0, -0.5 -> -0, 1.5 -> 2 -> clamp 1, 2.5 -> 2 -> clamp 1.
+  torch::Tensor w = torch::tensor({0.5f, -0.5f, 1.5f, -1.5f, 0.5f, 0.0f, 1.0f, 2.0f});
+  EXPECT_EQ(values(ternary_weight_codes(w)), (std::vector<float>{0, 0, 1, -1, 0, 0, 1, 1}));
+}
+
+TEST(TernaryQuant, AllZeroWeightUsesEpsilonAndGivesZeros) {
+  torch::Tensor w = torch::zeros({3, 5});
+  EXPECT_FLOAT_EQ(ternary_weight_scale(w).item<float>(), 1.0f / 1e-5f);
+  EXPECT_EQ(ternary_weight_codes(w).abs().sum().item<int64_t>(), 0);
+  EXPECT_EQ(ternary_weight_fake_quant(w).abs().sum().item<float>(), 0.0f);
+}
+
+TEST(TernaryQuant, ClampsLargeValuesToPlusMinusOne) {
+  torch::Tensor w = torch::tensor({100.0f, -100.0f, 0.1f, -0.1f});
+  // mean = 50.05: 100 / 50.05 ≈ 1.998 -> 2 -> 1; 0.1 / 50.05 ≈ 0.002 -> 0.
+  EXPECT_EQ(values(ternary_weight_codes(w)), (std::vector<float>{1, -1, 0, 0}));
+}
+
+TEST(Int8Quant, HandComputedPerTokenWithTies) {
+  // Row 0: absmax 254 -> s = 127 / 254 = 0.5: [254, 1, -3, 5] * 0.5 = [127, 0.5, -1.5, 2.5]
+  //        -> half-to-even [127, 0, -2, 2].
+  // Row 1: absmax 1 -> s = 127: [1, -0.5, 0.25, 0] * 127 = [127, -63.5, 31.75, 0] -> [127, -64, 32, 0].
+  torch::Tensor x = torch::tensor({254.0f, 1.0f, -3.0f, 5.0f, 1.0f, -0.5f, 0.25f, 0.0f}).view({2, 4});
+  EXPECT_EQ(values(int8_activation_scale(x)), (std::vector<float>{0.5f, 127.0f}));
+  EXPECT_EQ(values(int8_activation_codes(x)), (std::vector<float>{127, 0, -2, 2, 127, -64, 32, 0}));
+  std::vector<float> fq = values(int8_activation_fake_quant(x));
+  EXPECT_FLOAT_EQ(fq[0], 254.0f);
+  EXPECT_FLOAT_EQ(fq[2], -4.0f);
+  EXPECT_FLOAT_EQ(fq[5], -64.0f / 127.0f);
+}
+
+TEST(Int8Quant, AllZeroTokenAndNegativeExtreme) {
+  torch::Tensor x = torch::tensor({0.0f, 0.0f, -8.0f, 4.0f}).view({2, 2});
+  EXPECT_FLOAT_EQ(int8_activation_scale(x)[0][0].item<float>(), 127.0f / 1e-5f);
+  // The most negative value maps to -127 (the -128 clamp is a guard that symmetric scaling never hits).
+  EXPECT_EQ(values(int8_activation_codes(x)), (std::vector<float>{0, 0, -127, 64}));
+}
+
+TEST(StraightThrough, GradientsPassUnchanged) {
+  torch::Tensor w = torch::randn({4, 8}, torch::requires_grad());
+  torch::Tensor x = torch::randn({3, 8}, torch::requires_grad());
+  torch::Tensor gw = torch::randn({4, 8});
+  torch::Tensor gx = torch::randn({3, 8});
+  ((ternary_weight_ste(w, 1.0) * gw).sum() + (int8_activation_ste(x, 1.0) * gx).sum()).backward();
+  EXPECT_TRUE(torch::equal(w.grad(), gw));
+  EXPECT_TRUE(torch::equal(x.grad(), gx));
+}
+
+TEST(StraightThrough, LambdaBlendsLatentAndQuantized) {
+  torch::Tensor w = torch::randn({4, 8});
+  torch::Tensor wq = ternary_weight_fake_quant(w);
+  EXPECT_TRUE(torch::allclose(ternary_weight_ste(w, 0.25), w + 0.25 * (wq - w)));
+  EXPECT_TRUE(torch::equal(ternary_weight_ste(w, 1.0), wq));
+  EXPECT_TRUE(torch::equal(ternary_weight_ste(w, 0.0), w));
+}
+
+}  // namespace
+}  // namespace bitnet
