@@ -21,8 +21,8 @@ TEST(TernaryQuant, HandComputedCodesScaleAndFakeQuant) {
 }
 
 TEST(TernaryQuant, TiesRoundHalfToEven) {
-  // mean|W| = 1 so W * s_w = W: 0.5 -> 0, -0.5 -> -0, 1.5 -> 2 -> clamp 1, 2.5 -> 2 -> clamp 1.
-  torch::Tensor w = torch::tensor({0.5f, -0.5f, 1.5f, -1.5f, 0.5f, 0.0f, 1.0f, 2.0f});
+  // mean|W| = 1 so W * s_w = W: 0.5 -> 0, -0.5 -> -0, ±1.5 -> ±2 -> clamp ±1, 2.5 -> 2 -> clamp 1.
+  torch::Tensor w = torch::tensor({0.5f, -0.5f, 1.5f, -1.5f, 0.5f, 0.0f, 1.0f, 2.5f});  // sum |W| = 8
   EXPECT_EQ(values(ternary_weight_codes(w)), (std::vector<float>{0, 0, 1, -1, 0, 0, 1, 1}));
 }
 
