@@ -1,0 +1,203 @@
+// Validating safetensors reader: nothing read from the file is used as a size, offset or count
+// before it has been checked against the file size and for overflow.
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "formats/file_io.h"
+#include "formats/safetensors.h"
+
+namespace bitnet::formats {
+
+namespace {
+
+using nlohmann::json;
+
+// Parses the header, rejecting duplicate keys at any depth (nlohmann would silently keep the
+// last one, and two tensors with one name is exactly the kind of ambiguity we must refuse).
+json parse_header_json(const std::string& path, const char* begin, const char* end) {
+    std::vector<std::set<std::string>> open_objects;
+    auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+                open_objects.emplace_back();
+                break;
+            case json::parse_event_t::object_end:
+                if (!open_objects.empty()) open_objects.pop_back();
+                break;
+            case json::parse_event_t::key: {
+                const std::string key = parsed.get<std::string>();
+                if (!open_objects.empty() && !open_objects.back().insert(key).second)
+                    throw_format_error(path, "duplicate key \"" + key + "\" in the JSON header");
+                break;
+            }
+            default:
+                break;
+        }
+        return true;
+    };
+    try {
+        return json::parse(begin, end, on_event, /*allow_exceptions=*/true);
+    } catch (const json::parse_error& e) {
+        throw_format_error(path, std::string("header is not valid JSON: ") + e.what(),
+                           8 + static_cast<uint64_t>(e.byte > 0 ? e.byte - 1 : 0));
+    }
+}
+
+std::string describe(const json& j) {
+    std::string s = j.dump();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return std::string(j.type_name()) + " " + s;
+}
+
+uint64_t non_negative_int(const std::string& path, const std::string& what, const json& j) {
+    if (!j.is_number_unsigned()) throw_format_error(path, what, kNoOffset, "a non-negative integer", describe(j));
+    return j.get<uint64_t>();
+}
+
+}  // namespace
+
+SafetensorsReader SafetensorsReader::open(const std::string& path) {
+    return from_bytes(read_file_bytes(path), path);
+}
+
+SafetensorsReader SafetensorsReader::from_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+    SafetensorsReader reader;
+    reader.path_ = name;
+    reader.bytes_ = std::move(bytes);
+    reader.parse();
+    return reader;
+}
+
+void SafetensorsReader::parse() {
+    const std::string& path = path_;
+    const uint64_t file_size = bytes_.size();
+    if (file_size < 8)
+        throw_format_error(path, "file too short for the 8-byte header length", 0,
+                           "at least 8 bytes", std::to_string(file_size) + " bytes");
+    const uint64_t n = load_u64_le(bytes_.data());
+    if (n > file_size - 8)
+        throw_format_error(path, "header length is larger than the file", 0,
+                           "at most " + std::to_string(file_size - 8) + " (file size - 8)",
+                           std::to_string(n));
+    if (n > kSafetensorsMaxHeader)
+        throw_format_error(path, "header length exceeds the 100 MB limit", 0,
+                           "at most " + std::to_string(kSafetensorsMaxHeader), std::to_string(n));
+    if (n < 2 || bytes_[8] != '{')
+        throw_format_error(path, "header does not start with '{'", 8, "a JSON object",
+                           n == 0 ? std::string("an empty header") : "byte " + std::to_string(bytes_[8]));
+    header_size_ = n;
+    const uint64_t data_start = 8 + n;
+    const uint64_t data_size = file_size - data_start;
+
+    const auto* hbegin = reinterpret_cast<const char*>(bytes_.data() + 8);
+    const json header = parse_header_json(path, hbegin, hbegin + n);
+    if (!header.is_object()) throw_format_error(path, "header is not a JSON object", 8, "object", header.type_name());
+
+    for (const auto& [key, value] : header.items()) {
+        if (key == "__metadata__") {
+            if (!value.is_object())
+                throw_format_error(path, "\"__metadata__\" is not an object", kNoOffset,
+                                   "object of strings", describe(value));
+            for (const auto& [mkey, mvalue] : value.items()) {
+                if (!mvalue.is_string())
+                    throw_format_error(path, "\"__metadata__\" value of \"" + mkey + "\" is not a string",
+                                       kNoOffset, "string", describe(mvalue));
+                metadata_[mkey] = mvalue.get<std::string>();
+            }
+            continue;
+        }
+        const std::string where = "tensor \"" + key + "\"";
+        if (key.empty()) throw_format_error(path, "a tensor has an empty name");
+        if (!value.is_object())
+            throw_format_error(path, where + " entry is not an object", kNoOffset, "object", describe(value));
+        for (const auto& [field, unused] : value.items()) {
+            (void)unused;
+            if (field != "dtype" && field != "shape" && field != "data_offsets")
+                throw_format_error(path, where + " has an unknown field \"" + field + "\"", kNoOffset,
+                                   "dtype, shape, data_offsets", field);
+        }
+        for (const char* field : {"dtype", "shape", "data_offsets"})
+            if (!value.contains(field))
+                throw_format_error(path, where + " lacks the field \"" + std::string(field) + "\"");
+
+        TensorInfo info;
+        info.name = key;
+        const json& jdtype = value["dtype"];
+        if (!jdtype.is_string())
+            throw_format_error(path, where + " dtype is not a string", kNoOffset, "string", describe(jdtype));
+        try {
+            info.dtype = dtype_from_name(jdtype.get<std::string>());
+        } catch (const FormatError& e) {
+            throw_format_error(path, where + ": " + e.what());
+        }
+
+        const json& jshape = value["shape"];
+        if (!jshape.is_array())
+            throw_format_error(path, where + " shape is not an array", kNoOffset, "array", describe(jshape));
+        uint64_t elements = 1;
+        for (const json& jdim : jshape) {
+            const uint64_t dim = non_negative_int(path, where + " has a bad shape entry", jdim);
+            if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+                !checked_mul(elements, dim, &elements))
+                throw_format_error(path, where + " shape " + jshape.dump() + " overflows 64 bits");
+            info.shape.push_back(static_cast<int64_t>(dim));
+        }
+        uint64_t expected_bytes = 0;
+        if (!checked_mul(elements, dtype_size(info.dtype), &expected_bytes))
+            throw_format_error(path, where + " shape " + jshape.dump() + " times the " +
+                                         dtype_name(info.dtype) + " size overflows 64 bits");
+
+        const json& joff = value["data_offsets"];
+        if (!joff.is_array() || joff.size() != 2)
+            throw_format_error(path, where + " data_offsets is not a [begin, end] pair", kNoOffset,
+                               "array of 2 integers", describe(joff));
+        const uint64_t begin = non_negative_int(path, where + " has a bad data_offsets begin", joff[0]);
+        const uint64_t end = non_negative_int(path, where + " has a bad data_offsets end", joff[1]);
+        if (begin > end)
+            throw_format_error(path, where + " data_offsets begin is after end", kNoOffset,
+                               "begin <= end", "[" + std::to_string(begin) + ", " + std::to_string(end) + "]");
+        if (end > data_size)
+            throw_format_error(path, where + " data_offsets end is past the end of the file", kNoOffset,
+                               "end <= " + std::to_string(data_size) + " (data section size)",
+                               std::to_string(end));
+        if (end - begin != expected_bytes)
+            throw_format_error(path, where + " byte range does not match its shape and dtype", kNoOffset,
+                               std::to_string(expected_bytes) + " bytes (" + jshape.dump() + " x " +
+                                   dtype_name(info.dtype) + ")",
+                               std::to_string(end - begin) + " bytes");
+        info.offset = data_start + begin;
+        info.nbytes = expected_bytes;
+        tensors_.push_back(std::move(info));
+    }
+
+    std::stable_sort(tensors_.begin(), tensors_.end(), [](const TensorInfo& a, const TensorInfo& b) {
+        return a.offset < b.offset;
+    });
+    const TensorInfo* last = nullptr;  // the non-empty tensor reaching furthest so far
+    for (const TensorInfo& t : tensors_) {
+        if (t.nbytes == 0) continue;
+        if (last && t.offset < last->offset + last->nbytes)
+            throw_format_error(path, "tensors \"" + last->name + "\" and \"" + t.name + "\" overlap",
+                               t.offset, "start at or after byte " + std::to_string(last->offset + last->nbytes),
+                               std::to_string(t.offset));
+        if (!last || t.offset + t.nbytes > last->offset + last->nbytes) last = &t;
+    }
+    for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
+}
+
+const TensorInfo* SafetensorsReader::find(const std::string& name) const {
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+const uint8_t* SafetensorsReader::data(const TensorInfo& info) const {
+    // Reject infos from another reader rather than read out of bounds.
+    if (info.offset > bytes_.size() || info.nbytes > bytes_.size() - info.offset)
+        throw_format_error(path_, "tensor \"" + info.name + "\" is not inside this file");
+    return bytes_.data() + info.offset;
+}
+
+}  // namespace bitnet::formats
