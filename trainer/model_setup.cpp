@@ -1,0 +1,59 @@
+// Config -> model, schedule and resume identity (see model_setup.h).
+#include "trainer/model_setup.h"
+
+#include <algorithm>
+
+namespace bitnet {
+
+BitNetOptions model_options(const RunConfig& c, int64_t vocab_size) {
+  BitNetOptions o;
+  o.vocab_size = vocab_size;
+  o.hidden_size = c.model.hidden_size;
+  o.num_layers = c.model.num_layers;
+  o.num_heads = c.model.num_heads;
+  o.num_kv_heads = c.model.num_kv_heads;
+  o.intermediate_size = c.model.intermediate_size;
+  o.max_seq_len = c.model.max_seq_len;
+  o.rope_theta = c.model.rope_theta;
+  o.rms_norm_eps = c.model.rms_norm_eps;
+  o.tie_embeddings = c.model.tie_embeddings;
+  o.activation = parse_activation(c.model.hidden_act);
+  o.quantize = c.quant.mode == "ternary";
+  o.compute_dtype = c.train.precision == "bf16" ? torch::kBFloat16 : torch::kFloat;
+  o.init_std = c.model.init_std;
+  return o;
+}
+
+ScheduleOptions schedule_options(const RunConfig& c) {
+  ScheduleOptions s;
+  s.type = c.schedule.type;
+  s.total_steps = c.train.steps;
+  s.warmup_steps = c.schedule.warmup_steps;
+  s.peak_lr = c.optim.lr;
+  s.min_lr_ratio = c.schedule.min_lr_ratio;
+  s.switch_fraction = c.schedule.switch_fraction;
+  s.stage2_lr_ratio = c.schedule.stage2_lr_ratio;
+  s.weight_decay = c.optim.weight_decay;
+  return s;
+}
+
+double quant_lambda_at(const RunConfig& c, int64_t step) {
+  if (c.quant.lambda_warmup_steps <= 0) return 1.0;
+  return std::min(1.0, double(step + 1) / double(c.quant.lambda_warmup_steps));
+}
+
+std::string trajectory_yaml(const RunConfig& config) {
+  RunConfig c = config;
+  const RunConfig defaults;
+  c.resume = "";
+  c.train.stop_after = 0;
+  c.train.threads = 0;
+  c.checkpoint = defaults.checkpoint;
+  c.eval = defaults.eval;
+  c.sample = defaults.sample;
+  c.log = defaults.log;
+  c.distributed.timeout_s = defaults.distributed.timeout_s;
+  return config_to_yaml(c);
+}
+
+}  // namespace bitnet

@@ -1,0 +1,20 @@
+// From a run config to a model and optimizer: the layer options (precision, quantization,
+// activation) and the parameter initialisation.
+#pragma once
+
+#include "layers/bitnet_lm.h"
+#include "optim/schedule.h"
+#include "trainer/config.h"
+
+namespace bitnet {
+
+BitNetOptions model_options(const RunConfig& config, int64_t vocab_size);
+ScheduleOptions schedule_options(const RunConfig& config);
+// λ of the quantization ramp for the update at 0-based `step` (1 when there is no ramp).
+double quant_lambda_at(const RunConfig& config, int64_t step);
+// The config with the keys that do not change the training trajectory normalised (resume,
+// stop_after, threads, logging/eval/sample/checkpoint cadence), as YAML: two runs may share
+// checkpoints exactly when these texts are equal.
+std::string trajectory_yaml(const RunConfig& config);
+
+}  // namespace bitnet
