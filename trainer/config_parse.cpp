@@ -30,6 +30,22 @@ struct Locator {
   }
 };
 
+// Keys and values quoted in messages may hold control characters; show those as \xNN so the
+// message stays on one readable line.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      out += std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null: return "nothing";
@@ -38,7 +54,7 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Scalar: {
       std::string text = node.Scalar();
       if (text.size() > 60) text = text.substr(0, 57) + "...";
-      return "'" + text + "'";
+      return "'" + printable(text) + "'";
     }
     default: return "an undefined value";
   }
@@ -144,7 +160,7 @@ void apply_map(const YAML::Node& map, const std::string& section, const Locator&
                         describe(key_node) + " used as a key");
     }
     const std::string name = key_node.Scalar();
-    const std::string key = join_key(section, name);
+    const std::string key = printable(join_key(section, name));
     // yaml-cpp keeps both entries of a repeated key and lookups see only the first; catch it here.
     if (auto first = seen.find(name); first != seen.end()) {
       std::string message = locator.at(key_node.Mark()) + ": duplicate key '" + key + "'";

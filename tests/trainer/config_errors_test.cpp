@@ -55,6 +55,12 @@ TEST(ConfigUnknownKey, NoSuggestionWhenNothingIsClose) {
   EXPECT_EQ(config_error(std::string(kMinimal) + "<<: {name: a}\n"), "x.yaml:3:1: unknown key '<<'");
 }
 
+TEST(ConfigUnknownKey, ControlCharactersAreShownEscaped) {
+  EXPECT_EQ(config_error(std::string(kMinimal) + "\"zz\\tzz\": 1\n"), "x.yaml:3:1: unknown key 'zz\\x09zz'");
+  EXPECT_EQ(config_error(std::string(kMinimal) + "train: {steps: \"1\\n\"}\n"),
+            "x.yaml:3:16: key 'train.steps': expected an integer, found '1\\x0a'");
+}
+
 TEST(ConfigUnknownKey, NonScalarKeysAreRejected) {
   EXPECT_EQ(config_error(std::string(kMinimal) + "? [a, b]\n: 1\n"),
             "x.yaml:3:3: keys must be plain names, found a list used as a key");
