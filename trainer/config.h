@@ -1,0 +1,150 @@
+// The run configuration of `bitnet train CONFIG.yaml [key.sub=value ...]`: typed structs with
+// their defaults, and the functions that read YAML (plus overrides) into them, validate them and
+// print the resolved result. Torch-free: built as its own library, bitnet_config.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bitnet {
+
+struct ModelConfig {
+  int64_t vocab_size = 0;            // 0 = take it from the tokenizer
+  int64_t hidden_size = 256;
+  int64_t num_layers = 4;
+  int64_t num_heads = 4;
+  int64_t num_kv_heads = 4;          // must divide num_heads
+  int64_t intermediate_size = 768;
+  int64_t max_seq_len = 2048;        // context length (RoPE positions, export metadata)
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-5;
+  bool tie_embeddings = true;
+  std::string hidden_act = "relu2";  // relu2 | silu
+  double init_std = 0.02;
+};
+
+struct QuantConfig {
+  std::string mode = "ternary";      // ternary | none
+  int64_t lambda_warmup_steps = 0;   // steps over which quantization ramps in (0 = fully on)
+};
+
+struct TokenizerConfig {
+  std::string type = "byte";         // byte | bpe
+  std::string path;                  // tokenizer.json for bpe
+};
+
+struct DataConfig {
+  std::string format = "text";              // text (jsonl, shards, hdf5 come later)
+  std::vector<std::string> paths;           // files or globs; required, non-empty
+  std::string separator_line = "%";         // a line equal to this ends a document; "" = blank lines
+  int64_t seq_len = 128;
+  double val_fraction = 0.02;               // [0, 0.5]
+};
+
+struct TrainConfig {
+  int64_t steps = 100;
+  int64_t stop_after = 0;           // stop (checkpoint, exit 0) once this step is done; 0 = run to `steps`
+  int64_t micro_batch = 8;
+  int64_t grad_accum = 1;
+  std::string precision = "bf16";   // bf16 | fp32
+  int64_t threads = 0;              // 0 = all cores
+  int64_t seed = 1234;
+  bool deterministic = true;
+  std::string device = "cpu";       // cpu | cuda
+  std::string nan_policy = "abort"; // abort | skip
+  int64_t max_nan_skips = 10;
+};
+
+struct OptimConfig {
+  double lr = 1.5e-3;
+  std::vector<double> betas = {0.9, 0.95};
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;           // max global gradient norm; 0 = no clipping
+};
+
+struct ScheduleConfig {
+  std::string type = "two_stage";  // constant | cosine | two_stage
+  int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.1;       // final LR as a fraction of the peak
+  double switch_fraction = 0.5;    // two_stage: where stage 2 begins, fraction of train.steps, (0,1)
+  double stage2_lr_ratio = 0.5;    // two_stage: stage-2 peak LR as a fraction of optim.lr, (0,1]
+};
+
+struct CheckpointConfig {
+  int64_t every = 0;               // 0 = only at the end
+  int64_t keep_last = 3;
+};
+
+struct EvalConfig {
+  int64_t every = 50;              // 0 = only at the end
+  int64_t batches = 8;
+};
+
+struct SampleConfig {
+  int64_t every = 0;
+  std::vector<std::string> prompts = {"The "};
+  int64_t tokens = 64;
+  double temperature = 0.8;
+  int64_t top_k = 40;
+};
+
+struct LogConfig {
+  std::string dir = "runs";
+  int64_t every = 10;
+};
+
+struct DistributedConfig {
+  std::string backend = "gloo";    // gloo | nccl
+  int64_t timeout_s = 300;
+};
+
+struct RunConfig {
+  std::string name = "run";        // run directory is log.dir/name
+  std::string resume;              // "" | auto | path of a checkpoint directory
+  std::string init_from;           // pretrained weights directory; "" = none
+  ModelConfig model;
+  QuantConfig quant;
+  TokenizerConfig tokenizer;
+  DataConfig data;
+  TrainConfig train;
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  CheckpointConfig checkpoint;
+  EvalConfig eval;
+  SampleConfig sample;
+  LogConfig log;
+  DistributedConfig distributed;
+};
+
+// Every problem with a config (file, YAML syntax, key, type, range, override) is one of these; the
+// message names the place (file:line:column or the override) and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads the YAML file at `path`, applies `overrides` ("key.sub=value", in order) and validates.
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Same, from text; `source_name` is the name used in messages (usually the file's path).
+RunConfig parse_config(const std::string& yaml_text, const std::string& source_name,
+                       const std::vector<std::string>& overrides = {});
+
+// Checks ranges, allowed values and cross-field rules of a config built in code; throws
+// ConfigError naming the keys involved. parse_config/load_config already do this.
+void validate_config(const RunConfig& config);
+
+// Every key, resolved, as YAML with commented section headers. parse_config of the result
+// reproduces `config` exactly (doubles are printed in their shortest round-trip form).
+std::string config_to_yaml(const RunConfig& config);
+
+// Hex (16 lowercase digits) XXH64, seed 0, of config_to_yaml(config).
+std::string config_hash(const RunConfig& config);
+
+// Every valid dotted key, in the order config_to_yaml prints them, e.g. "optim.lr".
+std::vector<std::string> config_keys();
+
+}  // namespace bitnet

@@ -1,0 +1,62 @@
+// Internals shared by the config*.cpp files: the table that binds each dotted key to its field
+// in RunConfig, the scalar parsers/printers, and the nearest-key suggestion. Not a public API.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "trainer/config.h"
+
+namespace bitnet::config_detail {
+
+// A pointer to one leaf field of a RunConfig; the alternative says the field's type.
+using FieldRef = std::variant<int64_t*, double*, bool*, std::string*, std::vector<std::string>*,
+                              std::vector<double>*>;
+
+struct Field {
+  std::string key;      // dotted, e.g. "optim.lr"
+  FieldRef ref;
+};
+
+// The sections, in print order ("model", "quant", ...). Top-level leaves have no section.
+const std::vector<std::string>& section_names();
+
+// Every leaf of `config`, in print order. The pointers point into `config`.
+std::vector<Field> bind_fields(RunConfig& config);
+
+// The field for a dotted key, or nullopt when the key is not a leaf.
+std::optional<FieldRef> find_field(RunConfig& config, const std::string& key);
+
+bool is_section(const std::string& name);
+
+// The nearest valid key (or section) to an unknown one, or "" when none is reasonably close.
+std::string suggest_key(const std::string& unknown);
+
+// " (did you mean 'x'?)" or "".
+std::string did_you_mean(const std::string& unknown);
+
+size_t levenshtein(const std::string& a, const std::string& b);
+
+// Strict scalar parsers (YAML 1.2 core forms); nullopt when the text is not of that type.
+// parse_int64 sets *overflow when the text is an integer that does not fit.
+std::optional<int64_t> parse_int64(const std::string& text, bool* overflow);
+std::optional<double> parse_double(const std::string& text);  // finite values only
+std::optional<bool> parse_bool(const std::string& text);
+
+// Printers whose output the parsers read back exactly.
+std::string format_double(double value);
+std::string quote_string(const std::string& value);  // YAML double-quoted, escaped
+std::string format_value(const FieldRef& field);      // a field's value as YAML (flow lists)
+
+// Where each key got its value ("file:line:col" or "override 'k=v'"); absent = default.
+using Origins = std::map<std::string, std::string>;
+
+// Range, allowed-value and cross-field checks. `source` prefixes messages about keys that were
+// never set. Throws ConfigError.
+void validate(const RunConfig& config, const Origins& origins, const std::string& source);
+
+}  // namespace bitnet::config_detail

@@ -1,0 +1,234 @@
+// Range, allowed-value and cross-field checks of a RunConfig. They run after the file and all
+// overrides are applied, so they judge the values the run will actually use, and each message
+// points at where the offending value came from (file:line:column, an override, or the default).
+#include <cmath>
+#include <initializer_list>
+
+#include "trainer/config_detail.h"
+
+namespace bitnet::config_detail {
+
+namespace {
+
+class Checker {
+ public:
+  Checker(const RunConfig& config, const Origins& origins, const std::string& source)
+      : config_(config), origins_(origins), source_(source) {}
+
+  // Where `key` got its value: the file position or override, else the config as a whole.
+  std::string where(const std::string& key) const {
+    const auto it = origins_.find(key);
+    return it == origins_.end() ? source_ : it->second;
+  }
+
+  // "'optim.lr' (0.001)", the value as the config would print it.
+  std::string show(const std::string& key) const {
+    RunConfig copy = config_;
+    const auto field = find_field(copy, key);
+    return "'" + key + "' (" + (field ? format_value(*field) : "?") + ")";
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw ConfigError(where(key) + ": key '" + key + "': " + what);
+  }
+
+  // A rule between keys: the message names them all; the position is that of the first key
+  // the user set (defaults have none).
+  void require(bool ok, std::initializer_list<const char*> keys, const std::string& what) const {
+    if (ok) return;
+    std::string location = source_;
+    for (const char* key : keys) {
+      if (origins_.count(key)) {
+        location = origins_.at(key);
+        break;
+      }
+    }
+    throw ConfigError(location + ": " + what);
+  }
+
+  void int_range(const std::string& key, int64_t value, int64_t lo, int64_t hi) const {
+    if (value >= lo && value <= hi) return;
+    std::string range = hi == INT64_MAX ? "must be >= " + std::to_string(lo)
+                                        : "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    fail(key, std::to_string(value) + " is out of range (" + range + ")");
+  }
+  void at_least(const std::string& key, int64_t value, int64_t lo) const { int_range(key, value, lo, INT64_MAX); }
+
+  // A double in an interval; `lo_open`/`hi_open` exclude the ends, hi = INFINITY for none.
+  void real_range(const std::string& key, double value, double lo, bool lo_open, double hi,
+                  bool hi_open) const {
+    if (!std::isfinite(value)) fail(key, format_double(value) + " is not a finite number");
+    const bool above = lo_open ? value > lo : value >= lo;
+    const bool below = std::isinf(hi) || (hi_open ? value < hi : value <= hi);
+    if (above && below) return;
+    std::string range;
+    if (std::isinf(hi)) {
+      range = std::string(lo_open ? "must be > " : "must be >= ") + format_number(lo);
+    } else {
+      range = std::string("must be in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " +
+              format_number(hi) + (hi_open ? ")" : "]");
+    }
+    fail(key, format_double(value) + " is out of range (" + range + ")");
+  }
+
+  void one_of(const std::string& key, const std::string& value,
+              std::initializer_list<const char*> allowed) const {
+    std::string list;
+    for (const char* option : allowed) {
+      if (value == option) return;
+      list += (list.empty() ? "" : ", ") + std::string(option);
+    }
+    fail(key, quote_string(value) + " is not allowed (choose one of: " + list + ")");
+  }
+
+  void not_empty(const std::string& key, const std::string& value, const std::string& what) const {
+    if (value.empty()) fail(key, "must not be empty (" + what + ")");
+  }
+
+ private:
+  // Interval ends read better as "0" and "0.5" than as "0.0".
+  static std::string format_number(double value) {
+    std::string text = format_double(value);
+    if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+    return text;
+  }
+
+  const RunConfig& config_;
+  const Origins& origins_;
+  const std::string& source_;
+};
+
+constexpr double kInf = INFINITY;
+constexpr int64_t kMaxSize = int64_t{1} << 20;  // generous caps that still stop absurd allocations
+
+void check_model(const RunConfig& c, const Checker& k) {
+  const ModelConfig& m = c.model;
+  k.int_range("model.vocab_size", m.vocab_size, 0, int64_t{1} << 24);
+  k.int_range("model.hidden_size", m.hidden_size, 1, 65536);
+  k.int_range("model.num_layers", m.num_layers, 1, 1024);
+  k.int_range("model.num_heads", m.num_heads, 1, 1024);
+  k.int_range("model.num_kv_heads", m.num_kv_heads, 1, 1024);
+  k.int_range("model.intermediate_size", m.intermediate_size, 1, kMaxSize);
+  k.int_range("model.max_seq_len", m.max_seq_len, 2, kMaxSize);
+  k.real_range("model.rope_theta", m.rope_theta, 0, true, kInf, false);
+  k.real_range("model.rms_norm_eps", m.rms_norm_eps, 0, true, 1, true);
+  k.real_range("model.init_std", m.init_std, 0, true, 1, false);
+  k.one_of("model.hidden_act", m.hidden_act, {"relu2", "silu"});
+  k.require(m.hidden_size % m.num_heads == 0, {"model.hidden_size", "model.num_heads"},
+            k.show("model.hidden_size") + " must be a multiple of " + k.show("model.num_heads"));
+  const int64_t head_dim = m.hidden_size / m.num_heads;
+  k.require(head_dim % 2 == 0, {"model.hidden_size", "model.num_heads"},
+            "the head size " + k.show("model.hidden_size") + " / " + k.show("model.num_heads") +
+                " = " + std::to_string(head_dim) + " must be even (RoPE rotates pairs)");
+  k.require(m.num_heads % m.num_kv_heads == 0, {"model.num_kv_heads", "model.num_heads"},
+            k.show("model.num_heads") + " must be a multiple of " + k.show("model.num_kv_heads"));
+}
+
+void check_data(const RunConfig& c, const Checker& k) {
+  const DataConfig& d = c.data;
+  k.one_of("quant.mode", c.quant.mode, {"ternary", "none"});
+  k.at_least("quant.lambda_warmup_steps", c.quant.lambda_warmup_steps, 0);
+  k.one_of("tokenizer.type", c.tokenizer.type, {"byte", "bpe"});
+  k.require(c.tokenizer.type != "bpe" || !c.tokenizer.path.empty(), {"tokenizer.type", "tokenizer.path"},
+            "'tokenizer.type' \"bpe\" needs 'tokenizer.path' (the tokenizer.json file)");
+  k.one_of("data.format", d.format, {"text"});
+  if (d.paths.empty()) k.fail("data.paths", "must list at least one file or glob");
+  for (size_t i = 0; i < d.paths.size(); ++i) {
+    if (d.paths[i].empty()) k.fail("data.paths", "item " + std::to_string(i + 1) + " is an empty path");
+  }
+  if (d.separator_line.find_first_of("\r\n") != std::string::npos) {
+    k.fail("data.separator_line", "must be a single line (no line breaks)");
+  }
+  k.int_range("data.seq_len", d.seq_len, 2, kMaxSize);
+  k.require(d.seq_len <= c.model.max_seq_len, {"data.seq_len", "model.max_seq_len"},
+            k.show("data.seq_len") + " must be <= " + k.show("model.max_seq_len"));
+  k.real_range("data.val_fraction", d.val_fraction, 0, false, 0.5, false);
+}
+
+void check_train(const RunConfig& c, const Checker& k) {
+  const TrainConfig& t = c.train;
+  k.at_least("train.steps", t.steps, 1);
+  k.at_least("train.stop_after", t.stop_after, 0);
+  k.require(t.stop_after <= t.steps, {"train.stop_after", "train.steps"},
+            k.show("train.stop_after") + " must be <= " + k.show("train.steps"));
+  k.int_range("train.micro_batch", t.micro_batch, 1, kMaxSize);
+  k.int_range("train.grad_accum", t.grad_accum, 1, kMaxSize);
+  k.one_of("train.precision", t.precision, {"bf16", "fp32"});
+  k.int_range("train.threads", t.threads, 0, 4096);
+  k.at_least("train.seed", t.seed, 0);
+  k.one_of("train.device", t.device, {"cpu", "cuda"});
+  k.one_of("train.nan_policy", t.nan_policy, {"abort", "skip"});
+  k.at_least("train.max_nan_skips", t.max_nan_skips, 0);
+  k.require(c.quant.lambda_warmup_steps <= t.steps, {"quant.lambda_warmup_steps", "train.steps"},
+            k.show("quant.lambda_warmup_steps") + " must be <= " + k.show("train.steps"));
+}
+
+void check_optim(const RunConfig& c, const Checker& k) {
+  const OptimConfig& o = c.optim;
+  k.real_range("optim.lr", o.lr, 0, true, kInf, false);
+  if (o.betas.size() != 2) {
+    k.fail("optim.betas", "expected exactly 2 numbers [beta1, beta2], found " +
+                              std::to_string(o.betas.size()));
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const double beta = o.betas[i];
+    if (!(beta > 0 && beta < 1)) {
+      k.fail("optim.betas", "item " + std::to_string(i + 1) + " is " + format_double(beta) +
+                                ", out of range (must be in (0, 1))");
+    }
+  }
+  k.real_range("optim.eps", o.eps, 0, true, kInf, false);
+  k.real_range("optim.weight_decay", o.weight_decay, 0, false, kInf, false);
+  k.real_range("optim.grad_clip", o.grad_clip, 0, false, kInf, false);
+
+  const ScheduleConfig& s = c.schedule;
+  k.one_of("schedule.type", s.type, {"constant", "cosine", "two_stage"});
+  k.at_least("schedule.warmup_steps", s.warmup_steps, 0);
+  k.require(s.warmup_steps <= c.train.steps, {"schedule.warmup_steps", "train.steps"},
+            k.show("schedule.warmup_steps") + " must be <= " + k.show("train.steps"));
+  k.real_range("schedule.min_lr_ratio", s.min_lr_ratio, 0, false, 1, false);
+  k.real_range("schedule.switch_fraction", s.switch_fraction, 0, true, 1, true);
+  k.real_range("schedule.stage2_lr_ratio", s.stage2_lr_ratio, 0, true, 1, false);
+}
+
+void check_outputs(const RunConfig& c, const Checker& k) {
+  k.not_empty("name", c.name, "it names the run directory");
+  if (c.name.find('/') != std::string::npos || c.name == "." || c.name == "..") {
+    k.fail("name", quote_string(c.name) + " must be a plain directory name (no '/', not . or ..)");
+  }
+  k.at_least("checkpoint.every", c.checkpoint.every, 0);
+  k.at_least("checkpoint.keep_last", c.checkpoint.keep_last, 1);
+  k.at_least("eval.every", c.eval.every, 0);
+  k.at_least("eval.batches", c.eval.batches, 1);
+  k.at_least("sample.every", c.sample.every, 0);
+  k.require(c.sample.every == 0 || !c.sample.prompts.empty(), {"sample.prompts", "sample.every"},
+            "'sample.prompts' is empty but " + k.show("sample.every") + " asks for samples");
+  k.int_range("sample.tokens", c.sample.tokens, 1, kMaxSize);
+  k.real_range("sample.temperature", c.sample.temperature, 0, false, kInf, false);
+  k.at_least("sample.top_k", c.sample.top_k, 0);
+  k.not_empty("log.dir", c.log.dir, "runs are written under it");
+  k.at_least("log.every", c.log.every, 1);
+  k.one_of("distributed.backend", c.distributed.backend, {"gloo", "nccl"});
+  k.at_least("distributed.timeout_s", c.distributed.timeout_s, 1);
+}
+
+}  // namespace
+
+void validate(const RunConfig& config, const Origins& origins, const std::string& source) {
+  const Checker checker(config, origins, source);
+  check_model(config, checker);
+  check_data(config, checker);
+  check_train(config, checker);
+  check_optim(config, checker);
+  check_outputs(config, checker);
+}
+
+}  // namespace bitnet::config_detail
+
+namespace bitnet {
+
+void validate_config(const RunConfig& config) {
+  config_detail::validate(config, {}, "config");
+}
+
+}  // namespace bitnet
