@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "data/error.h"
+#include "layers/tensor_io.h"
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
 #include "trainer/checkpoint.h"
@@ -158,7 +159,10 @@ void Training::restore(const CheckpointContents& ckpt) {
   load_parameters(*model_, ckpt.model);
   optimizer_->load_state(ckpt.optim, ckpt.state.step);
   data_.train->restore(ckpt.state.cursor);
-  if (!ckpt.state.torch_rng.empty()) at::detail::getDefaultCPUGenerator().set_state(bytes_from_hex(ckpt.state.torch_rng));
+  if (!ckpt.state.torch_rng.empty()) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
+    generator.set_state(bytes_from_hex(ckpt.state.torch_rng));
+  }
   if (ckpt.state.threads != threads_) {
     print("warning: the checkpoint was written with " + std::to_string(ckpt.state.threads) + " threads, this run uses " +
           std::to_string(threads_) + ": losses will not match an uninterrupted run bit for bit");
