@@ -1,0 +1,62 @@
+// ThreadPool: every worker runs once per job, ranges cover [0, n) exactly once, exceptions reach
+// the caller, and the pool is reusable after an error.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+
+namespace bitnet::kernels {
+namespace {
+
+TEST(ThreadPool, EveryWorkerRunsOncePerJob) {
+  for (int n : {1, 2, 4}) {
+    ThreadPool pool(n);
+    for (int job = 0; job < 200; ++job) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.run([&](int w, int nw) {
+        EXPECT_EQ(nw, n);
+        hits[w]++;
+      });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
+TEST(ThreadPool, ParallelForCoversRangeOnceInGrainMultiples) {
+  ThreadPool pool(3);
+  for (int64_t total : {0, 1, 5, 17, 64, 1001}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(total));
+    pool.parallel_for(total, 4, [&](int64_t b, int64_t e) {
+      EXPECT_EQ(b % 4, 0);
+      EXPECT_TRUE(e % 4 == 0 || e == total);
+      for (int64_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  }
+}
+
+TEST(ThreadPool, SplitRangeIsBalanced) {
+  int64_t b = 0, e = 0;
+  split_range(10, 1, 0, 3, &b, &e);
+  EXPECT_EQ(b, 0);
+  EXPECT_EQ(e, 4);
+  split_range(10, 1, 2, 3, &b, &e);
+  EXPECT_EQ(b, 7);
+  EXPECT_EQ(e, 10);
+}
+
+TEST(ThreadPool, WorkerExceptionReachesCallerAndPoolSurvives) {
+  ThreadPool pool(3);
+  EXPECT_THROW(pool.run([](int w, int) {
+    if (w == 2) throw std::runtime_error("boom");
+  }), std::runtime_error);
+  std::atomic<int> count{0};
+  pool.run([&](int, int) { count++; });
+  EXPECT_EQ(count.load(), 3);
+}
+
+}  // namespace
+}  // namespace bitnet::kernels
