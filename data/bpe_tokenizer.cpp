@@ -22,7 +22,8 @@ using nlohmann::json;
 // The GPT-2 pre-tokenizer regex (used when the ByteLevel pre-tokenizer has use_regex: true).
 constexpr const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-// Token ids above this are refused before anything is sized by them.
+// Token ids above this are refused before anything is sized by them; ids must also be nearly
+// dense (max id < 2 * entries + 1024), so a stray huge id cannot make us allocate a huge table.
 constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
 
 std::string read_whole_file(const std::string& path) {
@@ -132,6 +133,24 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     t->token_to_id_[token] = id;
     return id;
   };
+  {
+    int64_t entries = 0, max_id = -1;
+    auto scan = [&](const json& id) {
+      ++entries;
+      if (id.is_number_integer()) max_id = std::max<int64_t>(max_id, id.get<int64_t>());
+    };
+    for (const auto& item : model["vocab"].items()) scan(item.value());
+    if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
+      for (const json& a : root["added_tokens"]) {
+        if (a.is_object() && a.contains("id")) scan(a["id"]);
+      }
+    }
+    if (max_id >= 2 * entries + 1024 && max_id <= kMaxTokenId) {
+      throw DataError(origin + ": token id " + std::to_string(max_id) + " is far beyond the " +
+                      std::to_string(entries) + " tokens the file defines");
+    }
+    if (max_id >= 0 && max_id <= kMaxTokenId) t->id_to_token_.reserve(max_id + 1);
+  }
   for (const auto& [token, id] : model["vocab"].items()) add_token(token, id, "model.vocab entry");
   if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
     for (const json& a : root["added_tokens"]) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/bpe_tokenizer.h"
+#include "data/rng.h"
 #include "temp_dir.h"
 
 namespace bitnet::data {
@@ -56,6 +57,25 @@ const std::vector<std::string>& tricky_strings() {
   return strings;
 }
 
+// Random strings glued from pieces that stress the pre-tokenizer's classes and boundaries
+// (seeded, so the same strings every run).
+std::vector<std::string> random_strings(int count) {
+  static const char* pieces[] = {
+      "a", "Word", " the", "  ", " ", "\n", "\n\n", "\r\n", "\t", "'s", "'LL", "'", "\"",
+      "7", "42", "12345", " 9", ".", "...", "!?", "-", "_", "(", ")", "\u00e9", "\u00c9",
+      "\u4e2d\u6587", "\U0001F600", "\u200d", "\u0301", "\u00a0", "\u3000", "\u0663",
+      "\u00bd", "<|eot_id|>", "<|", "|>", "://", "x", "Q", "\u0416\u0436"};
+  SplitMix64 rng(20240601);
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    std::string s;
+    const uint64_t n = 1 + rng.uniform(24);
+    for (uint64_t k = 0; k < n; ++k) s += pieces[rng.uniform(std::size(pieces))];
+    out.push_back(s);
+  }
+  return out;
+}
+
 std::string run_command(const std::string& command, int& status) {
   std::string output;
   FILE* pipe = ::popen(command.c_str(), "r");
@@ -77,25 +97,39 @@ TEST(BpeLlama3, MatchesReferenceEncoder) {
   ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
       << "the reference tokenizer package is missing: run scripts/clients";
 
+  std::vector<std::string> texts = tricky_strings();
+  for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
   testing::TempDir dir;
-  const std::string input = dir.write("strings.json", nlohmann::json(tricky_strings()).dump());
+  const std::string input = dir.write("strings.json", nlohmann::json(texts).dump());
   const std::string output =
       run_command("node '" + kSource + "/tests/data/llama3_reference.mjs' '" + input + "'", status);
   ASSERT_EQ(status, 0) << "the reference encoder failed:\n" << output;
   const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
-  ASSERT_EQ(expected.size(), tricky_strings().size());
+  ASSERT_EQ(expected.size(), texts.size());
 
   const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
   EXPECT_EQ(tokenizer->vocab_size(), 128256);
   EXPECT_EQ(tokenizer->bos_id(), 128000);  // <|begin_of_text|>
   EXPECT_EQ(tokenizer->eos_id(), 128001);  // <|end_of_text|>
   for (size_t i = 0; i < expected.size(); ++i) {
-    const std::string& text = tricky_strings()[i];
+    const std::string& text = texts[i];
     const std::vector<int32_t> ids = tokenizer->encode(text);
     EXPECT_EQ(ids, expected[i]) << "string " << i << ": " << text;
     if (text.find("<|") == std::string::npos) {
       EXPECT_EQ(tokenizer->decode(ids), text) << "string " << i;
     }
+  }
+}
+
+TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
+  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+      << "the reference tokenizer package is missing: run scripts/clients";
+  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  SplitMix64 rng(99);
+  for (int i = 0; i < 200; ++i) {
+    std::string text(rng.uniform(64), '\0');
+    for (char& c : text) c = static_cast<char>(rng.uniform(256));
+    EXPECT_EQ(tokenizer->decode(tokenizer->encode_ordinary(text)), text) << "case " << i;
   }
 }
 

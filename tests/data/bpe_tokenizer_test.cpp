@@ -130,6 +130,9 @@ TEST(BpeTokenizer, UnsupportedOrBrokenFilesAreNamed) {
   std::string bad_id = tiny_json(false);
   bad_id.replace(bad_id.find("\"d\": 3"), 6, "\"d\": -3");
   EXPECT_NE(load_error(bad_id).find("-3"), std::string::npos) << load_error(bad_id);
+  std::string sparse = tiny_json(false);
+  sparse.replace(sparse.find("\"d\": 3"), 6, "\"d\": 5000000");
+  EXPECT_NE(load_error(sparse).find("far beyond"), std::string::npos) << load_error(sparse);
   std::string wrong_type = tiny_json(false);
   wrong_type.replace(wrong_type.find("\"type\": \"BPE\""), 13, "\"type\": 7");
   EXPECT_NE(load_error(wrong_type).find("t.json"), std::string::npos) << load_error(wrong_type);
@@ -148,6 +151,7 @@ TEST(BpeTokenizer, ConfigFileNamesTheSpecials) {
   EXPECT_EQ(t->bos_id(), 100);
   EXPECT_EQ(t->eos_id(), 101);
   EXPECT_EQ(t->pad_id(), 103);
+  EXPECT_EQ(make_tokenizer("bpe", dir.path())->eos_id(), 101);  // a model directory
   dir.write("tokenizer_config.json", R"({"bos_token": "<nope>"})");
   EXPECT_THROW(make_tokenizer("bpe", path), DataError);
   EXPECT_THROW(make_tokenizer("bpe", dir.path("missing.json")), DataError);
