@@ -1,16 +1,14 @@
 // Batches of packed windows for training and evaluation.
 //
-// Training order: epoch e visits the windows in a Fisher–Yates permutation drawn from
-// (seed, e) with the portable PRNG of rng.h. With shard_count ranks, rank r takes positions
-// r, r + count, r + 2*count, ... of that order. Every rank takes the same number of windows per
-// epoch, floor(W / count); the W mod count windows at the end of each epoch's order are left out
-// of that epoch (a different few each epoch). Because of that, all ranks' cursors are equal after
-// the same number of next() calls, so one saved cursor restores every rank.
+// Training order: the windows in the seeded, sharded epoch order of epoch_order.h (a new
+// permutation each epoch; rank r of `count` takes positions r, r + count, ...; each rank takes
+// floor(W / count) windows per epoch, so one saved cursor restores every rank).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "data/epoch_order.h"
 #include "data/packing.h"
 
 namespace bitnet::data {
@@ -24,12 +22,6 @@ struct Batch {
   int64_t num_targets = 0;       // targets != kIgnoreIndex
 };
 
-// Where a rank is in its stream: `position` counts this rank's windows already taken in `epoch`.
-struct DataCursor {
-  int64_t epoch = 0;
-  int64_t position = 0;
-};
-
 class TrainBatches {
  public:
   // DataError if seq_len < 1, the corpus holds no window, shard_rank is not in [0, shard_count),
@@ -39,27 +31,20 @@ class TrainBatches {
 
   // The next micro_batch windows of this rank (crossing into the next epoch when one ends).
   Batch next(int64_t micro_batch);
-  DataCursor cursor() const { return cursor_; }
+  DataCursor cursor() const { return order_.cursor(); }
   // DataError if the cursor's position is outside [0, windows_per_epoch()).
   void restore(const DataCursor& cursor);
 
-  int64_t num_windows() const { return num_windows_; }           // W, all ranks together
-  int64_t windows_per_epoch() const { return per_rank_; }        // this rank's share per epoch
+  int64_t num_windows() const { return order_.num_items(); }   // W, all ranks together
+  int64_t windows_per_epoch() const { return order_.per_rank(); }  // this rank's share
   int64_t seq_len() const { return seq_len_; }
   // Window index this rank reads at `position` of `epoch` (the order above; for tests and tools).
-  int64_t window_at(int64_t epoch, int64_t position);
+  int64_t window_at(int64_t epoch, int64_t position) { return order_.item_at(epoch, position); }
 
  private:
-  const std::vector<int64_t>& order_for(int64_t epoch);
-
   PackedTokens tokens_;
   int64_t seq_len_;
-  uint64_t seed_;
-  int64_t rank_, count_;
-  int64_t num_windows_ = 0, per_rank_ = 0;
-  DataCursor cursor_;
-  int64_t cached_epoch_ = -1;
-  std::vector<int64_t> cached_order_;
+  EpochOrder order_;
 };
 
 class EvalBatches {

@@ -29,7 +29,8 @@ class ByteTokenizer final : public Tokenizer {
 };
 
 // Builds a tokenizer by type: "byte" (path ignored, may be empty) or "bpe" (path = a Hugging Face
-// tokenizer.json). Any other type → DataError naming the allowed values.
+// tokenizer.json, or a model directory holding one). Any other type → DataError naming the
+// allowed values.
 std::unique_ptr<Tokenizer> make_tokenizer(const std::string& type, const std::string& path);
 
 }  // namespace bitnet::data

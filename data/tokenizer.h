@@ -1,6 +1,7 @@
 // The tokenizer interface the trainer and the deployment runtime share: text ↔ token ids, the
 // special ids, and a printable piece per id (for vocabulary export). Implementations: byte
-// (byte_tokenizer.h) and Hugging Face byte-level BPE.
+// (byte_tokenizer.h) and Hugging Face byte-level BPE (bpe_tokenizer.h). Implementations hold no
+// mutable state, so one tokenizer may encode from several threads at once.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@
 #include "data/batches.h"
 #include "data/error.h"
 #include "data/packing.h"
+#include "data/pretrain_data.h"
+#include "data/byte_tokenizer.h"
 
 namespace bitnet::data {
 namespace {
@@ -186,6 +188,28 @@ TEST(EvalBatches, TooSmallValidationSetIsNamed) {
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("validation"), std::string::npos) << e.what();
   }
+}
+
+TEST(PreparePretraining, SplitsByDocumentThenPacks) {
+  const std::vector<std::string> docs = {"ab", "c", "de", "f"};
+  ByteTokenizer bytes;
+  const PretrainData d = prepare_pretraining(docs, bytes, 0.5, 3);
+  ASSERT_EQ(d.split.val.size(), 2u);  // round(4 * 0.5)
+  auto expected = [&](const std::vector<int64_t>& idx) {
+    std::vector<int32_t> t;
+    for (int64_t i : idx) {
+      for (unsigned char c : docs[i]) t.push_back(c);
+      t.push_back(257);
+    }
+    return t;
+  };
+  EXPECT_EQ(d.train.tokens(), expected(d.split.train));
+  EXPECT_EQ(d.val.tokens(), expected(d.split.val));
+  EXPECT_EQ(d.train.num_documents() + d.val.num_documents(), 4);
+  const PretrainData all = prepare_pretraining(docs, bytes, 0.0, 3);
+  EXPECT_EQ(all.train.tokens(), (std::vector<int32_t>{'a', 'b', 257, 'c', 257, 'd', 'e', 257,
+                                                      'f', 257}));
+  EXPECT_EQ(all.val.size(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,99 @@
+// Byte-level BPE from a Hugging Face tokenizer.json (GPT-2 / LLaMA 3 style), encode and decode.
+//
+// Encoding, as the `tokenizers` library does it for these files:
+//  1. added tokens (e.g. <|begin_of_text|>, <|eot_id|>) are cut out of the text first, leftmost
+//     and longest first, and map straight to their ids;
+//  2. each stretch in between is pre-tokenized: the `Split` regex (behaviour "Isolated"), or the
+//     GPT-2 regex when the pre-tokenizer is a ByteLevel with use_regex; then every piece's bytes
+//     are written in the byte-level alphabet (byte_level.h);
+//  3. each piece is merged by BPE: with `ignore_merges` a piece that is itself in the vocabulary
+//     is one token; otherwise start from single bytes and repeatedly merge the adjacent pair with
+//     the lowest merge rank (leftmost first on ties) until no pair has a rank.
+// Supported: model.type "BPE" with no unk/dropout/prefix/suffix options, normalizer null,
+// pre_tokenizer Split(Regex|String, Isolated) + ByteLevel(use_regex false), or ByteLevel alone,
+// add_prefix_space false. Anything else is a DataError naming the key, rather than silently
+// different ids.
+//
+// Specials: BOS/EOS/PAD come from tokenizer_config.json next to tokenizer.json when present
+// (bos_token, eos_token, pad_token), else from a TemplateProcessing post-processor (BOS), else
+// from well-known names (<|begin_of_text|>, <s>, <|endoftext|> / <|end_of_text|>, </s>); PAD
+// defaults to EOS. decode() skips added tokens marked `special`.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "data/regex_splitter.h"
+#include "data/tokenizer.h"
+
+namespace bitnet::data {
+
+class BpeTokenizer final : public Tokenizer {
+ public:
+  // Reads `path` (a tokenizer.json); DataError naming the file and key on anything unsupported.
+  static std::unique_ptr<BpeTokenizer> from_file(const std::string& path);
+  // From the JSON text itself; `config_json` is tokenizer_config.json's text or empty.
+  static std::unique_ptr<BpeTokenizer> from_json(const std::string& json_text,
+                                                 const std::string& config_json,
+                                                 const std::string& origin);
+
+  std::vector<int32_t> encode(std::string_view text) const override;
+  // Like encode(), but added-token text in the input is ordinary text (no specials injected).
+  std::vector<int32_t> encode_ordinary(std::string_view text) const;
+  std::string decode(const std::vector<int32_t>& ids) const override;
+  int64_t vocab_size() const override { return static_cast<int64_t>(id_to_token_.size()); }
+  int32_t bos_id() const override { return bos_id_; }
+  int32_t eos_id() const override { return eos_id_; }
+  int32_t pad_id() const override { return pad_id_; }
+  std::string type() const override { return "bpe"; }
+  // The vocabulary entry (byte-level text, or the added token's content).
+  std::string token_text(int32_t id) const override;
+
+  // Id of a token given as vocabulary text (e.g. "<|eot_id|>"), if any.
+  std::optional<int32_t> token_id(const std::string& token) const;
+
+ private:
+  BpeTokenizer() = default;
+  static std::unique_ptr<BpeTokenizer> load(const std::string& json_text,
+                                            const std::string& config_json,
+                                            const std::string& origin);
+  struct MergeKey {
+    int32_t left, right;
+    bool operator==(const MergeKey& o) const { return left == o.left && right == o.right; }
+  };
+  struct MergeKeyHash {
+    size_t operator()(const MergeKey& k) const {
+      return std::hash<uint64_t>()((static_cast<uint64_t>(static_cast<uint32_t>(k.left)) << 32) |
+                                   static_cast<uint32_t>(k.right));
+    }
+  };
+  struct Merge {
+    int32_t rank, result;
+  };
+  struct AddedToken {
+    std::string content;
+    int32_t id;
+    bool special;
+  };
+
+  void encode_piece(std::string_view piece, std::vector<int32_t>& out) const;
+  void encode_text(std::string_view text, std::vector<int32_t>& out) const;
+
+  std::unordered_map<std::string, int32_t> token_to_id_;
+  std::vector<std::string> id_to_token_;   // "" where an id has no token
+  std::vector<uint8_t> is_special_;        // per id: an added token marked special
+  std::vector<uint8_t> is_added_;          // per id: an added token (content is raw text)
+  std::unordered_map<MergeKey, Merge, MergeKeyHash> merges_;
+  std::array<int32_t, 256> byte_ids_{};    // id of each single byte's token, -1 if absent
+  std::vector<AddedToken> added_;          // sorted longest first
+  std::unique_ptr<RegexSplitter> splitter_;
+  bool ignore_merges_ = false;
+  int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
+  std::string origin_;
+};
+
+}  // namespace bitnet::data

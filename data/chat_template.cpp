@@ -1,0 +1,98 @@
+// Chat templates rendered straight to masked token ids (see chat_template.h).
+#include "data/chat_template.h"
+
+#include "data/bpe_tokenizer.h"
+#include "data/error.h"
+
+namespace bitnet::data {
+
+namespace {
+
+std::string_view trim_ascii(std::string_view s) {
+  const char* ws = " \t\n\r\f\v";
+  const size_t begin = s.find_first_not_of(ws);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(ws) - begin + 1);
+}
+
+int32_t required_token(const Tokenizer& tokenizer, const std::string& token) {
+  const auto* bpe = dynamic_cast<const BpeTokenizer*>(&tokenizer);
+  if (bpe != nullptr) {
+    if (auto id = bpe->token_id(token)) return *id;
+  }
+  throw DataError("chat template bitnet-2b4t needs the token " + token + ", which the " +
+                  tokenizer.type() + " tokenizer lacks: use the LLaMA 3 tokenizer.json of " +
+                  "BitNet b1.58 2B4T, or chat_template: generic");
+}
+
+}  // namespace
+
+ChatTemplate parse_chat_template(const std::string& name) {
+  if (name == "generic") return ChatTemplate::kGeneric;
+  if (name == "bitnet-2b4t") return ChatTemplate::kBitnet2b4t;
+  throw DataError("unknown chat template '" + name + "' (allowed: generic, bitnet-2b4t)");
+}
+
+std::string chat_template_name(ChatTemplate t) {
+  return t == ChatTemplate::kGeneric ? "generic" : "bitnet-2b4t";
+}
+
+void MaskedTokens::append(const std::vector<int32_t>& ids, bool train) {
+  tokens.insert(tokens.end(), ids.begin(), ids.end());
+  trained.insert(trained.end(), ids.size(), train ? 1 : 0);
+}
+
+void MaskedTokens::append(int32_t id, bool train) {
+  tokens.push_back(id);
+  trained.push_back(train ? 1 : 0);
+}
+
+int64_t MaskedTokens::num_trained() const {
+  int64_t n = 0;
+  for (uint8_t t : trained) n += t;
+  return n;
+}
+
+std::vector<int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text) {
+  if (const auto* bpe = dynamic_cast<const BpeTokenizer*>(&tokenizer)) {
+    return bpe->encode_ordinary(text);
+  }
+  return tokenizer.encode(text);
+}
+
+MaskedTokens render_chat(const std::vector<ChatMessage>& messages, ChatTemplate chat_template,
+                         const Tokenizer& tokenizer, bool add_generation_prompt) {
+  MaskedTokens out;
+  out.append(tokenizer.bos_id(), false);
+  if (chat_template == ChatTemplate::kGeneric) {
+    for (const ChatMessage& m : messages) {
+      if (m.role.empty()) throw DataError("a chat message has an empty role");
+      const bool train = m.role == "assistant";
+      out.append(encode_plain(tokenizer, "<|" + m.role + "|>\n"), false);
+      out.append(encode_plain(tokenizer, m.content), train);
+      out.append(tokenizer.eos_id(), train);
+    }
+    if (add_generation_prompt) out.append(encode_plain(tokenizer, "<|assistant|>\n"), false);
+    return out;
+  }
+  const int32_t start_header = required_token(tokenizer, "<|start_header_id|>");
+  const int32_t end_header = required_token(tokenizer, "<|end_header_id|>");
+  const int32_t eot = required_token(tokenizer, "<|eot_id|>");
+  auto header = [&](const std::string& role) {
+    out.append(start_header, false);
+    out.append(encode_plain(tokenizer, role), false);
+    out.append(end_header, false);
+    out.append(encode_plain(tokenizer, "\n\n"), false);
+  };
+  for (const ChatMessage& m : messages) {
+    if (m.role.empty()) throw DataError("a chat message has an empty role");
+    const bool train = m.role == "assistant";
+    header(m.role);
+    out.append(encode_plain(tokenizer, trim_ascii(m.content)), train);
+    out.append(eot, train);
+  }
+  if (add_generation_prompt) header("assistant");
+  return out;
+}
+
+}  // namespace bitnet::data

