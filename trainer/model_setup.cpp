@@ -47,6 +47,7 @@ std::string trajectory_yaml(const RunConfig& config) {
   const RunConfig defaults;
   c.resume = "";
   c.train.stop_after = 0;
+  c.train.steps = defaults.train.steps;  // may grow on resume: the schedule is recomputed (with a warning)
   c.train.threads = 0;
   c.checkpoint = defaults.checkpoint;
   c.eval = defaults.eval;

@@ -13,7 +13,7 @@ ScheduleOptions schedule_options(const RunConfig& config);
 // λ of the quantization ramp for the update at 0-based `step` (1 when there is no ramp).
 double quant_lambda_at(const RunConfig& config, int64_t step);
 // The config with the keys that do not change the training trajectory normalised (resume,
-// stop_after, threads, logging/eval/sample/checkpoint cadence), as YAML: two runs may share
+// stop_after, train.steps, threads, logging/eval/sample/checkpoint cadence), as YAML: two runs may share
 // checkpoints exactly when these texts are equal.
 std::string trajectory_yaml(const RunConfig& config);
 

@@ -156,6 +156,10 @@ void Training::restore(const CheckpointContents& ckpt) {
                           " ranks, this run has " + std::to_string(comm_.world_size()) +
                           "; resume with the same number of ranks");
   }
+  if (saved.train.steps != config_.train.steps) {
+    print("warning: train.steps changed from " + std::to_string(saved.train.steps) + " to " +
+          std::to_string(config_.train.steps) + "; the LR and weight-decay schedules follow the new total from here");
+  }
   load_parameters(*model_, ckpt.model);
   optimizer_->load_state(ckpt.optim, ckpt.state.step);
   data_.train->restore(ckpt.state.cursor);

@@ -1,0 +1,116 @@
+// End-to-end test helpers (see cli_runner.h).
+#include "tests/e2e/cli_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace bitnet::e2e {
+namespace fs = std::filesystem;
+
+namespace {
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+pid_t spawn(const std::vector<std::string>& args, int out_fd) {
+  std::vector<char*> argv;
+  std::string binary = BITNET_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    ::dup2(out_fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+RunResult run_bitnet(const std::vector<std::string>& args) {
+  char path[] = "/tmp/bitnet_e2e_out_XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  const pid_t pid = spawn(args, fd);
+  ::close(fd);
+  RunResult r;
+  r.exit_code = wait_bitnet(pid);
+  r.output = read_file(path);
+  ::unlink(path);
+  return r;
+}
+
+pid_t start_bitnet(const std::vector<std::string>& args, const std::string& log_path) {
+  const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + log_path);
+  const pid_t pid = spawn(args, fd);
+  ::close(fd);
+  return pid;
+}
+
+int wait_bitnet(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, 0) < 0) return -1;
+  return decode_status(status);
+}
+
+TempDir::TempDir(const std::string& tag) {
+  path = fs::temp_directory_path() / ("bitnet_e2e_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(path);
+  fs::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<double> train_losses(const fs::path& run_dir) {
+  std::vector<double> losses;
+  std::ifstream in(run_dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("loss")) losses.push_back(j["loss"].get<double>());
+  }
+  return losses;
+}
+
+int64_t last_logged_step(const fs::path& run_dir) {
+  int64_t step = 0;
+  std::ifstream in(run_dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.contains("loss")) step = j["step"].get<int64_t>();
+  }
+  return step;
+}
+
+std::vector<std::string> tiny_run_args(const fs::path& log_dir, const std::string& name) {
+  return {"train",
+          std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml",
+          "log.dir=" + log_dir.string(),
+          "name=" + name};
+}
+
+}  // namespace bitnet::e2e
