@@ -8,5 +8,9 @@ namespace bitnet::cli {
 // Each registers its subcommand; the callback it installs stores the exit code in *exit_code.
 void add_train_command(CLI::App& app, int* exit_code);
 void add_config_command(CLI::App& app, int* exit_code);
+void add_bench_train_command(CLI::App& app, int* exit_code);
+
+// The `bench` subcommand group, created on first use so each benchmark registers itself.
+CLI::App* bench_group(CLI::App& app);
 
 }  // namespace bitnet::cli
