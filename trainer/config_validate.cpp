@@ -189,6 +189,11 @@ void check_optim(const RunConfig& c, const Checker& k) {
   k.real_range("schedule.min_lr_ratio", s.min_lr_ratio, 0, false, 1, false);
   k.real_range("schedule.switch_fraction", s.switch_fraction, 0, true, 1, true);
   k.real_range("schedule.stage2_lr_ratio", s.stage2_lr_ratio, 0, true, 1, false);
+  // Stage 2 decays from stage2_lr_ratio down to min_lr_ratio; the other way round it would rise.
+  k.require(s.type != "two_stage" || s.min_lr_ratio <= s.stage2_lr_ratio,
+            {"schedule.min_lr_ratio", "schedule.stage2_lr_ratio"},
+            k.show("schedule.min_lr_ratio") + " must be <= " + k.show("schedule.stage2_lr_ratio") +
+                " for a two_stage schedule");
 }
 
 void check_outputs(const RunConfig& c, const Checker& k) {

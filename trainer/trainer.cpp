@@ -274,6 +274,7 @@ int Training::run() {
   threads_ = resolve_threads(config_.train.threads);
   at::set_num_threads(static_cast<int>(threads_));
   torch::manual_seed(static_cast<uint64_t>(config_.train.seed));
+  at::globalContext().setDeterministicAlgorithms(config_.train.deterministic, /*warn_only=*/false);
   if (config_.train.device != "cpu") {
     throw std::runtime_error("train.device '" + config_.train.device + "' is not available in this build (cpu only)");
   }
