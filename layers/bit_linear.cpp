@@ -9,15 +9,20 @@ BitLinearImpl::BitLinearImpl(const BitLinearOptions& options) : options_(options
   weight = register_parameter("weight", torch::empty({options.out_features, options.in_features}));
 }
 
-torch::Tensor BitLinearImpl::forward(const torch::Tensor& x) {
-  const torch::Dtype dtype = options_.compute_dtype;
-  if (!options_.quantize || lambda_ == 0.0) {
-    return torch::nn::functional::linear(x.to(dtype), weight.to(dtype));
-  }
-  // Quantizers run in fp32 so their codes and scales are exactly the export's.
-  torch::Tensor xq = int8_activation_ste(x.to(torch::kFloat), lambda_);  // (..., in)
-  torch::Tensor wq = ternary_weight_ste(weight, lambda_);                 // (out, in)
-  return torch::nn::functional::linear(xq.to(dtype), wq.to(dtype));
+bool BitLinearImpl::quantizing() const { return options_.quantize && lambda_ != 0.0; }
+
+torch::Tensor BitLinearImpl::prepare_input(const torch::Tensor& x) const {
+  // Quantizers compute in fp32 so their codes and scales are exactly the export's.
+  return quantizing() ? int8_activation_ste(x, lambda_, options_.compute_dtype) : x.to(options_.compute_dtype);
 }
+
+torch::Tensor BitLinearImpl::forward_prepared(const torch::Tensor& prepared) {
+  const torch::Dtype dtype = options_.compute_dtype;
+  if (!quantizing()) return torch::nn::functional::linear(prepared, weight.to(dtype));
+  torch::Tensor wq = ternary_weight_ste(weight, lambda_);  // (out, in) fp32
+  return torch::nn::functional::linear(prepared, wq.to(dtype));
+}
+
+torch::Tensor BitLinearImpl::forward(const torch::Tensor& x) { return forward_prepared(prepare_input(x)); }
 
 }  // namespace bitnet

@@ -19,6 +19,12 @@ class BitLinearImpl : public torch::nn::Module {
   explicit BitLinearImpl(const BitLinearOptions& options);
   torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out) in compute dtype
 
+  // The two halves of forward(), so layers whose projections share an input (q/k/v, gate/up)
+  // quantize it once: the input as the matmul sees it (int8 fake-quantized through the STE, in
+  // the compute dtype), then y = prepared · W_qᵀ.
+  torch::Tensor prepare_input(const torch::Tensor& x) const;
+  torch::Tensor forward_prepared(const torch::Tensor& prepared);
+
   // λ in [0, 1]: how much of the quantization error the forward pass sees (1 = full BitNet).
   void set_quant_lambda(double lambda) { lambda_ = lambda; }
   double quant_lambda() const { return lambda_; }
@@ -27,6 +33,8 @@ class BitLinearImpl : public torch::nn::Module {
   torch::Tensor weight;  // (out, in), fp32 latent
 
  private:
+  bool quantizing() const;
+
   BitLinearOptions options_;
   double lambda_ = 1.0;
 };

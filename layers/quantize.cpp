@@ -1,6 +1,9 @@
 // Quantizers and straight-through estimators; formulas in quantize.h and docs/DESIGN.md §3.
 #include "layers/quantize.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace bitnet {
 namespace {
 
@@ -21,7 +24,59 @@ struct StraightThrough : torch::autograd::Function<StraightThrough<FakeQuant>> {
   }
 };
 
+// Activation STE: the fused quantizer at λ = 1, the blend otherwise; the gradient goes back to x
+// unchanged (cast to x's dtype).
+struct Int8ActivationStraightThrough : torch::autograd::Function<Int8ActivationStraightThrough> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, double lambda, torch::Dtype out_dtype) {
+    ctx->saved_data["input_dtype"] = static_cast<int64_t>(x.scalar_type());
+    if (lambda == 1.0) return int8_activation_fake_quant_fused(x, out_dtype);
+    torch::Tensor xf = x.to(torch::kFloat);
+    return (xf + (int8_activation_fake_quant(xf) - xf) * lambda).to(out_dtype);
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
+    const auto dtype = static_cast<torch::Dtype>(ctx->saved_data["input_dtype"].toInt());
+    return {grad_out[0].to(dtype), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// One token (row of n values): s = 127 / max(absmax, eps), q = clamp(round(x s), -128, 127),
+// out = q / s — the same fp32 operations, in the same order, as the unfused tensor version.
+template <typename In, typename Out>
+void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const In* xr = x + r * n;
+      Out* yr = out + r * n;
+      float absmax = 0.0f;
+      for (int64_t j = 0; j < n; ++j) absmax = std::max(absmax, std::fabs(static_cast<float>(xr[j])));
+      const float s = 127.0f / std::max(absmax, static_cast<float>(kQuantEps));
+      for (int64_t j = 0; j < n; ++j) {
+        const float q = std::min(127.0f, std::max(-128.0f, std::nearbyint(static_cast<float>(xr[j]) * s)));
+        yr[j] = static_cast<Out>(q / s);
+      }
+    }
+  });
+}
+
 }  // namespace
+
+torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype) {
+  TORCH_CHECK(x.device().is_cpu(), "int8_activation_fake_quant_fused runs on the CPU");
+  if (x.scalar_type() != torch::kFloat && x.scalar_type() != torch::kBFloat16) {
+    return int8_activation_fake_quant(x).to(out_dtype);
+  }
+  torch::Tensor in = x.contiguous();
+  torch::Tensor out = torch::empty(in.sizes(), in.options().dtype(out_dtype));
+  const int64_t n = in.size(-1), rows = n > 0 ? in.numel() / n : 0;
+  auto dispatch_out = [&](auto* xin) {
+    if (out_dtype == torch::kBFloat16) fake_quant_rows(xin, out.data_ptr<c10::BFloat16>(), rows, n);
+    else if (out_dtype == torch::kFloat) fake_quant_rows(xin, out.data_ptr<float>(), rows, n);
+    else TORCH_CHECK(false, "int8_activation_fake_quant_fused: output dtype must be float32 or bfloat16");
+  };
+  if (in.scalar_type() == torch::kFloat) dispatch_out(in.data_ptr<float>());
+  else dispatch_out(in.data_ptr<c10::BFloat16>());
+  return out;
+}
 
 torch::Tensor ternary_weight_scale(const torch::Tensor& weight) {
   return weight.to(torch::kFloat).abs().mean().clamp_min(kQuantEps).reciprocal();
@@ -60,8 +115,8 @@ torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda) {
   return StraightThrough<ternary_weight_fake_quant>::apply(weight, lambda);
 }
 
-torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda) {
-  return StraightThrough<int8_activation_fake_quant>::apply(x, lambda);
+torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda, torch::Dtype out_dtype) {
+  return Int8ActivationStraightThrough::apply(x, lambda, out_dtype);
 }
 
 }  // namespace bitnet

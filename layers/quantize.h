@@ -29,9 +29,14 @@ torch::Tensor int8_activation_codes(const torch::Tensor& x);
 // x_q = codes / s_x (fp32).
 torch::Tensor int8_activation_fake_quant(const torch::Tensor& x);
 
+// The same values in one fused pass per token, returned in `out_dtype` (kFloat or kBFloat16):
+// the training hot path. Equal bit for bit to int8_activation_fake_quant(x).to(out_dtype).
+torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype);
+
 // Straight-through estimators: forward W + λ·(W_q − W), backward passes the gradient to W
 // unchanged. λ = 1 is full quantization; λ < 1 ramps it in for QAT fine-tuning.
 torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda);
-torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda);
+// The activation estimator returns its result in `out_dtype` (the matmul's compute dtype).
+torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda, torch::Dtype out_dtype = torch::kFloat);
 
 }  // namespace bitnet

@@ -59,6 +59,28 @@ TEST(Int8Quant, AllZeroTokenAndNegativeExtreme) {
   EXPECT_EQ(values(int8_activation_codes(x)), (std::vector<float>{0, 0, -127, 64}));
 }
 
+TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
+  torch::manual_seed(5);
+  torch::Tensor x = torch::randn({37, 300}) * 3;
+  x[4].zero_();     // all-zero token
+  x[9][7] = 1e6;    // one huge outlier
+  for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
+    torch::Tensor xi = x.to(in);
+    torch::Tensor reference = int8_activation_fake_quant(xi);  // fp32
+    EXPECT_TRUE(torch::equal(int8_activation_fake_quant_fused(xi, torch::kFloat), reference));
+    EXPECT_TRUE(torch::equal(int8_activation_fake_quant_fused(xi, torch::kBFloat16), reference.to(torch::kBFloat16)));
+  }
+}
+
+TEST(StraightThrough, ActivationGradientKeepsInputDtype) {
+  torch::Tensor x = torch::randn({3, 8}).to(torch::kBFloat16).requires_grad_();
+  torch::Tensor g = torch::randn({3, 8}).to(torch::kBFloat16);
+  torch::Tensor y = int8_activation_ste(x, 1.0, torch::kBFloat16);
+  EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+  (y * g).sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), g));
+}
+
 TEST(StraightThrough, GradientsPassUnchanged) {
   torch::Tensor w = torch::randn({4, 8}, torch::requires_grad());
   torch::Tensor x = torch::randn({3, 8}, torch::requires_grad());
