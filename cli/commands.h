@@ -8,5 +8,8 @@ namespace bitnet::cli {
 // Each registers its subcommand; the callback it installs stores the exit code in *exit_code.
 void add_train_command(CLI::App& app, int* exit_code);
 void add_config_command(CLI::App& app, int* exit_code);
+void add_export_command(CLI::App& app, int* exit_code);    // export, verify
+void add_generate_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);     // bench kernels, bench generate
 
 }  // namespace bitnet::cli

@@ -10,6 +10,7 @@ BitLinearImpl::BitLinearImpl(const BitLinearOptions& options) : options_(options
 }
 
 torch::Tensor BitLinearImpl::forward(const torch::Tensor& x) {
+  if (input_observer) input_observer(x);
   const torch::Dtype dtype = options_.compute_dtype;
   if (!options_.quantize || lambda_ == 0.0) {
     return torch::nn::functional::linear(x.to(dtype), weight.to(dtype));
