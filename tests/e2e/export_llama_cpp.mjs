@@ -42,7 +42,9 @@ const model = await llama.loadModel({ modelPath });
 const theirs = Array.from(model.tokenize(text, false));
 const expected = ours.tokens.slice(1);  // ours starts with EOS
 if (JSON.stringify(theirs) !== JSON.stringify(expected)) {
-  console.error(`FAIL: tokenization differs\n llama.cpp: ${theirs.slice(0, 40)}\n bitnet:    ${expected.slice(0, 40)}`);
+  let at = 0;
+  while (at < theirs.length && theirs[at] === expected[at]) ++at;
+  console.error(`FAIL: tokenization differs from index ${at}\n llama.cpp: ${theirs.slice(at, at + 20)} (${theirs.length} tokens)\n bitnet:    ${expected.slice(at, at + 20)} (${expected.length} tokens)`);
   process.exit(1);
 }
 const context = await model.createContext({ contextSize: 512, threads: 1 });
