@@ -1,32 +1,162 @@
-// `bitnet bench ...`: benchmarks that print figures (never pass/fail). `bench train` lives here;
-// other benchmarks register under the same `bench` group.
+// `bitnet bench kernels`: the per-path GEMV figures (runs bitnet_bench_kernels).
+// `bitnet bench make-model OUT.gguf`: a random 2B4T-shaped SiLU model (llama.cpp runs it too).
+// `bitnet bench generate MODEL.gguf [--threads 1,2]`: prefill and decode tokens/s of our kernels
+// beside the streaming-read bound measured in the same run (bytes read per decoded token / read
+// GB/s) and, with --llama-cpp, llama.cpp (node-llama-cpp) on the same file and thread counts.
+// Figures only: nothing here passes or fails on time.
+#include <immintrin.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
 
 #include "cli/commands.h"
-#include "trainer/bench_train.h"
-#include "trainer/config.h"
+#include "cli/runtime.h"
+#include "export/export_files.h"
+#include "export/random_model.h"
+#include "kernels/gguf_model.h"
+
+#ifndef BITNET_BENCH_KERNELS_PATH
+#define BITNET_BENCH_KERNELS_PATH "bitnet_bench_kernels"
+#endif
+#ifndef BITNET_SOURCE_DIR
+#define BITNET_SOURCE_DIR "."
+#endif
 
 namespace bitnet::cli {
+namespace {
 
-CLI::App* bench_group(CLI::App& app) {
-  for (CLI::App* sub : app.get_subcommands([](CLI::App* a) { return a->get_name() == "bench"; })) return sub;
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: print figures with the machine and thread count.");
-  bench->require_subcommand(1);
-  return bench;
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+__attribute__((target("avx2"))) uint64_t sum_avx2(const uint64_t* p, int64_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i + 16 <= n; i += 16) {
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4)));
+    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
+    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
+  }
+  alignas(32) uint64_t out[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+  return out[0] + out[1] + out[2] + out[3];
 }
 
-void add_bench_train_command(CLI::App& app, int* exit_code) {
-  auto* cmd = bench_group(app)->add_subcommand(
-      "train", "Training throughput of a config: ms/step, tokens/s, peak RSS, MFU vs a matmul of the same shapes.");
-  auto config_path = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
-  auto options = std::make_shared<BenchTrainOptions>();
-  cmd->add_option("config", *config_path, "YAML run config")->required();
-  cmd->add_option("overrides", *overrides, "key.sub=value overrides");
-  cmd->add_option("--warmup", options->warmup_steps, "steps before measuring")->capture_default_str();
-  cmd->add_option("--steps", options->measured_steps, "measured steps")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->callback([=] {
-    bench_train(load_config(*config_path, *overrides), *options, stdout);
+// Streaming read (AVX2 loads) of a 512 MiB buffer, GB/s over the pool: one warm-up pass, >= 0.5 s.
+double read_bandwidth(kernels::ThreadPool& pool) {
+  const size_t n = size_t{512} << 20;
+  std::vector<uint64_t> buf(n / 8, 1);
+  std::vector<uint64_t> sink(static_cast<size_t>(pool.size()), 0);
+  auto pass = [&] {
+    pool.run([&](int w, int k) {
+      int64_t b = 0, e = 0;
+      kernels::split_range(static_cast<int64_t>(buf.size()), 512, w, k, &b, &e);
+      sink[size_t(w)] += sum_avx2(buf.data() + b, e - b);
+    });
+  };
+  pass();
+  int reps = 0;
+  const auto t0 = Clock::now();
+  do {
+    pass();
+    ++reps;
+  } while (since(t0) < 0.5);
+  const double secs = since(t0);
+  if (sink[0] == 7) std::printf(" ");
+  return double(n) * reps / secs / 1e9;
+}
+
+struct GenBenchArgs {
+  std::string model;
+  std::vector<int> threads = {1, 2};
+  int prompt_tokens = 64, decode_tokens = 16;
+  bool llama_cpp = false;
+};
+
+int bench_generate(const GenBenchArgs& a) {
+  kernels::LoadedModel lm = kernels::load_gguf_model(a.model, kernels::select_kernel_path());
+  const kernels::ModelWeights& w = lm.weights;
+  uint64_t bytes = 0;  // read per decoded token: packed projections + the LM head table
+  for (const auto& L : w.layers)
+    for (const kernels::TernaryMatrix* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) bytes += uint64_t(m->packed_bytes());
+  const kernels::TokenTable& head = w.spec.tie_embeddings ? w.token_table : w.output_table;
+  bytes += head.empty() ? uint64_t(w.spec.vocab_size * w.spec.hidden_size * 4) : head.nbytes();
+  std::printf("model %s: %s, %lld layers, hidden %lld, vocab %lld, %s projections, %s embedding, kernels %s\n",
+              a.model.c_str(), lm.architecture.c_str(), (long long)w.spec.num_layers, (long long)w.spec.hidden_size,
+              (long long)w.spec.vocab_size, formats::ggml_type_name(lm.weight_type), formats::ggml_type_name(lm.embd_type),
+              kernels::kernel_path_name(kernels::select_kernel_path()));
+  std::printf("bytes read per decoded token: %.1f MB (repacked 2-bit projections + LM head)\n", double(bytes) / 1e6);
+  std::vector<int32_t> prompt(static_cast<size_t>(a.prompt_tokens));
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t(32 + (i * 7) % 90);
+  std::printf("%-8s %-10s %14s %14s %12s %14s\n", "threads", "engine", "prefill tok/s", "decode tok/s", "read GB/s",
+              "decode/bound");
+  for (int t : a.threads) {
+    kernels::ThreadPool pool(t);
+    const double bw = read_bandwidth(pool);
+    const double bound = bw * 1e9 / double(bytes);
+    kernels::Session s(w, &pool);
+    s.prefill({prompt[0]});  // warm-up
+    s.reset();
+    auto t0 = Clock::now();
+    std::vector<float> logits = s.prefill(prompt);
+    const double pre = double(prompt.size()) / since(t0);
+    int32_t next = 65;
+    t0 = Clock::now();
+    for (int i = 0; i < a.decode_tokens; ++i) logits = s.decode(next);
+    const double dec = a.decode_tokens / since(t0);
+    std::printf("%-8d %-10s %14.1f %14.2f %12.2f %13.0f%%  (bound %.2f tok/s)\n", t, "bitnet", pre, dec, bw,
+                100.0 * dec / bound, bound);
+    std::fflush(stdout);
+    if (a.llama_cpp) {
+      const std::string cmd = "node " BITNET_SOURCE_DIR "/bench/llama_cpp_bench.mjs '" + a.model + "' " + std::to_string(t) +
+                              " " + std::to_string(a.prompt_tokens) + " " + std::to_string(a.decode_tokens) + " " +
+                              std::to_string(bound);
+      if (std::system(cmd.c_str()) != 0) std::printf("%-8d %-10s (failed: %s)\n", t, "llama.cpp", cmd.c_str());
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int* exit_code) {
+  auto* cmd = bench_group(app);
+  cmd->require_subcommand(1);
+  auto* k = cmd->add_subcommand("kernels", "GEMV GB/s and GOPS per kernel path for the 2B4T projection shapes.");
+  k->allow_extras();
+  k->callback([=] {
+    std::string c = BITNET_BENCH_KERNELS_PATH;
+    for (const auto& e : k->remaining()) c += " '" + e + "'";
+    *exit_code = std::system(c.c_str()) == 0 ? 0 : 1;
+  });
+  auto g = std::make_shared<GenBenchArgs>();
+  auto* gen = cmd->add_subcommand("generate", "Prefill/decode tokens/s vs the read-bandwidth bound (and llama.cpp).");
+  gen->add_option("model", g->model, "GGUF export")->required();
+  gen->add_option("--threads", g->threads, "thread counts (default 1 2)");
+  gen->add_option("--prompt-tokens", g->prompt_tokens, "prefill length (default 64)");
+  gen->add_option("--decode-tokens", g->decode_tokens, "decoded tokens timed (default 16)");
+  gen->add_flag("--llama-cpp", g->llama_cpp, "also time llama.cpp (node-llama-cpp from tests/clients) on the same file");
+  gen->callback([=] { *exit_code = bench_generate(*g); });
+
+  auto mk = std::make_shared<std::tuple<std::string, std::string, std::string, std::string>>("", "tq2_0", "f16", "2b4t");
+  auto* make = cmd->add_subcommand("make-model", "Write a random ternary SiLU model GGUF (default: the 2B4T shape; ~1 GB).");
+  make->add_option("out", std::get<0>(*mk), "output .gguf (keep it out of the repository, e.g. /tmp)")->required();
+  make->add_option("--type", std::get<1>(*mk), "tq2_0 | tq1_0");
+  make->add_option("--embd-type", std::get<2>(*mk), "f16 | q8_0 | f32");
+  make->add_option("--shape", std::get<3>(*mk), "2b4t | small (hidden 512, 4 layers, vocab 4096)");
+  make->callback([=] {
+    BitNetOptions o = exporting::shape_2b4t();
+    if (std::get<3>(*mk) == "small") {
+      o.hidden_size = 512; o.num_layers = 4; o.num_heads = 8; o.num_kv_heads = 2; o.intermediate_size = 1536; o.vocab_size = 4096;
+    }
+    exporting::QuantizedModel m = exporting::random_model(o, 1234);
+    exporting::ExportSummary s = exporting::write_gguf(m, std::get<0>(*mk), exporting::parse_ternary_type(std::get<1>(*mk)),
+                                                       exporting::parse_embd_type(std::get<2>(*mk)));
+    std::printf("wrote %s: %.1f MB (%.4f bits/weight ternary); the same model in bf16: %.1f MB\n", s.path.c_str(),
+                double(s.file_bytes) / 1e6, s.ternary_bits_per_weight(), double(s.bf16_bytes) / 1e6);
     *exit_code = 0;
   });
 }

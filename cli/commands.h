@@ -12,5 +12,8 @@ void add_bench_train_command(CLI::App& app, int* exit_code);
 
 // The `bench` subcommand group, created on first use so each benchmark registers itself.
 CLI::App* bench_group(CLI::App& app);
+void add_export_command(CLI::App& app, int* exit_code);    // export, verify
+void add_generate_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);     // bench kernels, bench generate
 
 }  // namespace bitnet::cli

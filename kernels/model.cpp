@@ -52,11 +52,27 @@ void validate_weights(const ModelWeights& w) {
     throw KernelError("model spec: rope_theta must be > 0 and rms_norm_eps >= 0");
   }
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim();
-  expect_size(w.embedding, s.vocab_size * H, "embedding [vocab, hidden]");
-  if (s.tie_embeddings) {
-    if (!w.lm_head.empty()) throw KernelError("model weights: lm_head must be empty when tie_embeddings is set");
+  auto expect_table = [&](const TokenTable& t, const std::string& what) {
+    if (t.rows() != s.vocab_size || t.cols() != H) {
+      throw KernelError("model weights: " + what + " is [" + std::to_string(t.rows()) + ", " +
+                        std::to_string(t.cols()) + "], expected [" + std::to_string(s.vocab_size) +
+                        ", " + std::to_string(H) + "]");
+    }
+  };
+  if (w.token_table.empty()) {
+    expect_size(w.embedding, s.vocab_size * H, "embedding [vocab, hidden]");
   } else {
+    if (!w.embedding.empty()) throw KernelError("model weights: embedding must be empty when token_table is set");
+    expect_table(w.token_table, "token_table");
+  }
+  if (s.tie_embeddings) {
+    if (!w.lm_head.empty() || !w.output_table.empty())
+      throw KernelError("model weights: lm_head must be empty when tie_embeddings is set");
+  } else if (w.output_table.empty()) {
     expect_size(w.lm_head, s.vocab_size * H, "lm_head [vocab, hidden]");
+  } else {
+    if (!w.lm_head.empty()) throw KernelError("model weights: lm_head must be empty when output_table is set");
+    expect_table(w.output_table, "output_table");
   }
   expect_size(w.final_norm, H, "final_norm");
   if (static_cast<int64_t>(w.layers.size()) != s.num_layers) {

@@ -9,7 +9,7 @@
 // out = (x * r) * w. RoPE: rotate-half pairs (i, i + head_dim/2), inv_freq_i = 1 / theta^(2i/d)
 // and angle = (float)pos * inv_freq_i in fp32. Attention: grouped KV heads (head h reads KV head
 // h / (num_heads / num_kv_heads)), scores scaled by 1/sqrt(head_dim), causal softmax in fp32.
-// Final norm, then the fp32 LM head (the embedding when tied).
+// Final norm, then the LM head (the embedding when tied): fp32, or an F16 / Q8_0 TokenTable.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/ternary_matrix.h"
 #include "kernels/thread_pool.h"
+#include "kernels/token_table.h"
 
 namespace bitnet::kernels {
 
@@ -40,6 +41,11 @@ struct ModelWeights {
   std::vector<float> embedding;   // [vocab, hidden]
   std::vector<float> lm_head;     // [vocab, hidden]; empty when spec.tie_embeddings
   std::vector<float> final_norm;  // [hidden]
+  // Compact (F16 / Q8_0) alternatives, as a GGUF export stores them. When token_table is set,
+  // `embedding` must be empty and the table serves lookups and, when tied, the LM head; when
+  // output_table is set (untied only), `lm_head` must be empty.
+  TokenTable token_table;   // [vocab, hidden]
+  TokenTable output_table;  // [vocab, hidden]
   struct Layer {
     std::vector<float> input_norm, attn_sub_norm, post_attn_norm;  // [hidden] each
     std::vector<float> ffn_sub_norm;                               // [intermediate]

@@ -98,8 +98,13 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T) {
   };
 
   std::vector<float> x(static_cast<size_t>(T * H));  // residual stream (T, H)
-  for (int64_t t = 0; t < T; ++t)
-    std::copy_n(w_.embedding.data() + tokens[t] * H, H, x.data() + t * H);
+  for (int64_t t = 0; t < T; ++t) {
+    if (w_.token_table.empty()) {
+      std::copy_n(w_.embedding.data() + tokens[t] * H, H, x.data() + t * H);
+    } else {
+      w_.token_table.row(tokens[t], x.data() + t * H);
+    }
+  }
 
   std::vector<float> normed, qv, kv, vv, attn(static_cast<size_t>(T * H)), proj, gate, up;
   std::vector<int32_t> acc;
@@ -158,8 +163,15 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T) {
   std::vector<float> last(static_cast<size_t>(H));
   ops::rms_norm(x.data() + (T - 1) * H, w_.final_norm.data(), H, s.rms_norm_eps, last.data());
   std::vector<float> logits(static_cast<size_t>(s.vocab_size));
-  const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
-  ops::lm_head(table, last.data(), s.vocab_size, H, logits.data(), pool_);
+  const TokenTable& compact = s.tie_embeddings ? w_.token_table : w_.output_table;
+  if (!compact.empty()) {
+    // The projections' path also picks the table's (scalar stays the reference everywhere).
+    const KernelPath path = w_.layers.empty() ? KernelPath::scalar : w_.layers[0].q.path();
+    compact.gemv(last.data(), logits.data(), pool_, path);
+  } else {
+    const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
+    ops::lm_head(table, last.data(), s.vocab_size, H, logits.data(), pool_);
+  }
   return logits;
 }
 

@@ -3,6 +3,8 @@
 // With quantization off it is a plain linear layer: the full-precision twin of the same model.
 #pragma once
 
+#include <functional>
+
 #include <torch/torch.h>
 
 namespace bitnet {
@@ -31,6 +33,10 @@ class BitLinearImpl : public torch::nn::Module {
   const BitLinearOptions& options() const { return options_; }
 
   torch::Tensor weight;  // (out, in), fp32 latent
+
+  // Optional debug hook (export verification): called with the input x (..., in) at the start of
+  // every forward, before quantization.
+  std::function<void(const torch::Tensor&)> input_observer;
 
  private:
   bool quantizing() const;

@@ -184,7 +184,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"schedule: {warmup_steps: 200}\n",
                   "x.yaml:3:26: 'schedule.warmup_steps' (200) must be <= 'train.steps' (100)"},
         RangeCase{"schedule: {min_lr_ratio: 0.6, stage2_lr_ratio: 0.5}\n",
-                  "x.yaml:3:25: 'schedule.min_lr_ratio' (0.6) must be <= 'schedule.stage2_lr_ratio' (0.5) for a "
+                  "x.yaml:3:26: 'schedule.min_lr_ratio' (0.6) must be <= 'schedule.stage2_lr_ratio' (0.5) for a "
                   "two_stage schedule"},
         RangeCase{"quant: {lambda_warmup_steps: 101}\n",
                   "x.yaml:3:30: 'quant.lambda_warmup_steps' (101) must be <= 'train.steps' (100)"},

@@ -1,0 +1,180 @@
+// QuantizedModel -> GGUF (see export_files.h and docs/formats.md).
+#include <sys/stat.h>
+
+#include <cstring>
+#include <deque>
+
+#include "data/byte_level.h"
+#include "export/errors.h"
+#include "export/export_files.h"
+#include "formats/dtype.h"
+#include "formats/gguf.h"
+#include "formats/q8_0.h"
+#include "formats/ternary_pack.h"
+#include "kernels/gguf_model.h"
+
+namespace bitnet::exporting {
+namespace {
+
+using formats::GgmlType;
+
+// llama.cpp token types.
+constexpr int32_t kTokenNormal = 1, kTokenControl = 3, kTokenUnused = 5;
+
+// A "gpt2" vocabulary without merges: token b (< 256) is byte b written in the GPT-2 byte-level
+// alphabet, so llama.cpp's BPE tokenizer, finding no merge, emits one token per byte = our id.
+void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t vocab) {
+  if (tok.type() != "byte") {
+    throw ExportError("tokenizer.type \"" + tok.type() + "\": GGUF export supports the byte tokenizer only for now");
+  }
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  for (int32_t id = 0; id < vocab; ++id) {
+    if (id < 256) {
+      tokens.push_back(data::bytes_to_byte_level(std::string(1, static_cast<char>(id))));
+      types.push_back(kTokenNormal);
+    } else if (id < tok.vocab_size()) {
+      tokens.push_back(tok.token_text(id));
+      types.push_back(kTokenControl);
+    } else {
+      tokens.push_back("<unused_" + std::to_string(id) + ">");
+      types.push_back(kTokenUnused);
+    }
+  }
+  w.set("tokenizer.ggml.model", "gpt2");
+  w.set("tokenizer.ggml.pre", "default");
+  w.set("tokenizer.ggml.tokens", std::move(tokens));
+  w.set("tokenizer.ggml.token_type", std::move(types));
+  w.set("tokenizer.ggml.merges", std::vector<std::string>{});
+  w.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos_id()));
+  w.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tok.eos_id()));
+  w.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(tok.pad_id()));
+  w.set("tokenizer.ggml.add_bos_token", false);
+  w.set("tokenizer.ggml.add_eos_token", false);
+}
+
+}  // namespace
+
+TernaryType parse_ternary_type(const std::string& name) {
+  if (name == "tq2_0") return TernaryType::tq2_0;
+  if (name == "tq1_0") return TernaryType::tq1_0;
+  throw ExportError("--type \"" + name + "\": expected tq2_0 or tq1_0");
+}
+
+EmbdType parse_embd_type(const std::string& name) {
+  if (name == "f32") return EmbdType::f32;
+  if (name == "f16") return EmbdType::f16;
+  if (name == "q8_0") return EmbdType::q8_0;
+  throw ExportError("--embd-type \"" + name + "\": expected f16, q8_0 or f32");
+}
+
+std::string gguf_architecture(const BitNetOptions& o) {
+  if (o.activation == Activation::relu2) return kernels::kArchRelu2;
+  if (!o.tie_embeddings) {
+    throw ExportError("a SiLU model with an untied LM head has no GGUF architecture: llama.cpp's \"bitnet\" graph "
+                      "always uses token_embd as the head and would silently compute another model "
+                      "(train with model.tie_embeddings: true)");
+  }
+  return kernels::kArchSilu;
+}
+
+ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, TernaryType type, EmbdType embd) {
+  const BitNetOptions& o = m.options;
+  const std::string arch = gguf_architecture(o);
+  ExportSummary sum;
+  sum.path = path;
+  sum.architecture = arch;
+  formats::GgufWriter w;
+  const std::string p = arch + ".";
+  w.set("general.architecture", arch);
+  w.set("general.name", m.config.name);
+  w.set("general.file_type", uint32_t{type == TernaryType::tq2_0 ? 37u : 36u});
+  w.set("general.quantization_version", uint32_t{2});
+  w.set(p + "vocab_size", static_cast<uint32_t>(o.vocab_size));
+  w.set(p + "context_length", static_cast<uint32_t>(o.max_seq_len));
+  w.set(p + "embedding_length", static_cast<uint32_t>(o.hidden_size));
+  w.set(p + "block_count", static_cast<uint32_t>(o.num_layers));
+  w.set(p + "feed_forward_length", static_cast<uint32_t>(o.intermediate_size));
+  w.set(p + "attention.head_count", static_cast<uint32_t>(o.num_heads));
+  w.set(p + "attention.head_count_kv", static_cast<uint32_t>(o.num_kv_heads));
+  w.set(p + "attention.layer_norm_rms_epsilon", static_cast<float>(o.rms_norm_eps));
+  w.set(p + "rope.freq_base", static_cast<float>(o.rope_theta));
+  w.set(p + "rope.dimension_count", static_cast<uint32_t>(o.hidden_size / o.num_heads));
+  w.set(kernels::kKeyHiddenAct, activation_name(o.activation));
+  add_tokenizer(w, *m.tokenizer, o.vocab_size);
+
+  // Everything below must stay alive until w.write().
+  // (deques: growing them never moves the elements already handed to the writer)
+  std::deque<std::vector<uint8_t>> blobs;
+  std::deque<std::vector<float>> floats;
+  auto add = [&](const std::string& name, GgmlType ty, std::vector<int64_t> ne, const void* data, size_t nbytes) {
+    w.add_tensor({name, ty, std::move(ne), data, nbytes});
+    ++sum.tensors;
+  };
+  auto f32 = [&](const std::string& name, const std::string& hf) {
+    auto it = m.latent.find(hf);
+    if (it == m.latent.end()) throw ExportError(m.checkpoint_dir + ": checkpoint has no tensor " + hf);
+    const torch::Tensor& t = it->second;
+    floats.emplace_back(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    add(name, GgmlType::F32, {t.numel()}, floats.back().data(), floats.back().size() * 4);
+    sum.parameters += t.numel();
+  };
+  auto table = [&](const std::string& name, const std::string& hf) {
+    auto it = m.latent.find(hf);
+    if (it == m.latent.end()) throw ExportError(m.checkpoint_dir + ": checkpoint has no tensor " + hf);
+    const torch::Tensor& t = it->second;
+    const float* x = t.data_ptr<float>();
+    const int64_t n = t.numel();
+    std::vector<uint8_t> bytes;
+    GgmlType ty = GgmlType::F32;
+    if (embd == EmbdType::q8_0) {
+      if (o.hidden_size % 32 != 0) throw ExportError("--embd-type q8_0 needs model.hidden_size to be a multiple of 32");
+      bytes = formats::quantize_q8_0(x, n);
+      ty = GgmlType::Q8_0;
+    } else if (embd == EmbdType::f16) {
+      bytes.resize(static_cast<size_t>(n) * 2);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = formats::float_to_half(x[i]);
+        std::memcpy(bytes.data() + 2 * i, &h, 2);
+      }
+      ty = GgmlType::F16;
+    } else {
+      bytes.resize(static_cast<size_t>(n) * 4);
+      std::memcpy(bytes.data(), x, bytes.size());
+    }
+    blobs.push_back(std::move(bytes));
+    add(name, ty, {o.hidden_size, o.vocab_size}, blobs.back().data(), blobs.back().size());
+    sum.parameters += n;
+  };
+
+  table("token_embd.weight", "model.embed_tokens.weight");
+  if (!o.tie_embeddings) table("output.weight", "lm_head.weight");
+  f32("output_norm.weight", "model.norm.weight");
+  size_t next = 0;
+  for (int64_t l = 0; l < o.num_layers; ++l) {
+    const std::string hf = "model.layers." + std::to_string(l) + ".";
+    f32(kernels::gguf_block_name(l, "attn_norm", "weight"), hf + "input_layernorm.weight");
+    f32(kernels::gguf_block_name(l, "attn_sub_norm", "weight"), hf + "self_attn.attn_sub_norm.weight");
+    f32(kernels::gguf_block_name(l, "ffn_norm", "weight"), hf + "post_attention_layernorm.weight");
+    f32(kernels::gguf_block_name(l, "ffn_sub_norm", "weight"), hf + "mlp.ffn_sub_norm.weight");
+    for (size_t k = 0; k < kernels::projection_names().size(); ++k, ++next) {
+      const QuantizedProjection& q = m.projections.at(next);
+      blobs.push_back(type == TernaryType::tq2_0 ? formats::pack_tq2_0(q.codes.data(), q.rows, q.cols)
+                                                 : formats::pack_tq1_0(q.codes.data(), q.rows, q.cols));
+      add(kernels::gguf_block_name(l, q.gguf_stem, "weight"), type == TernaryType::tq2_0 ? GgmlType::TQ2_0 : GgmlType::TQ1_0,
+          {q.cols, q.rows}, blobs.back().data(), blobs.back().size());
+      floats.push_back({q.scale});
+      add(kernels::gguf_block_name(l, q.gguf_stem, "scale"), GgmlType::F32, {1}, floats.back().data(), 4);
+      sum.ternary_weights += q.rows * q.cols;
+      sum.ternary_bytes += blobs.back().size();
+      sum.parameters += q.rows * q.cols;
+    }
+  }
+  w.write(path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) sum.file_bytes = static_cast<uint64_t>(st.st_size);
+  sum.bf16_bytes = static_cast<uint64_t>(sum.parameters) * 2;
+  return sum;
+}
+
+}  // namespace bitnet::exporting

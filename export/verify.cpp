@@ -1,0 +1,268 @@
+// Export verification (see verify.h for what each check proves and why its tolerance).
+#include "export/verify.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "export/errors.h"
+#include "formats/safetensors.h"
+#include "formats/ternary_pack.h"
+#include "kernels/gguf_model.h"
+#include "kernels/model.h"
+#include "kernels/quantize.h"
+#include "kernels/sampling.h"
+#include "layers/quantize.h"
+
+namespace bitnet::exporting {
+namespace {
+
+using kernels::ProjectionInput;
+
+const kernels::TernaryMatrix& matrix_of(const kernels::ModelWeights::Layer& L, const std::string& stem) {
+  if (stem == "attn_q") return L.q;
+  if (stem == "attn_k") return L.k;
+  if (stem == "attn_v") return L.v;
+  if (stem == "attn_output") return L.o;
+  if (stem == "ffn_gate") return L.gate;
+  if (stem == "ffn_up") return L.up;
+  return L.down;
+}
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+void check_codes(const kernels::LoadedModel& lm, const QuantizedModel& m, VerifyReport* rep) {
+  int64_t bad = 0, bad_scale = 0;
+  std::string first;
+  for (const QuantizedProjection& q : m.projections) {
+    const kernels::TernaryMatrix& t = matrix_of(lm.weights.layers.at(static_cast<size_t>(q.layer)), q.gguf_stem);
+    if (t.rows() != q.rows || t.cols() != q.cols || t.unpack() != q.codes) {
+      ++bad;
+      if (first.empty()) first = q.hf_name + " codes differ";
+    }
+    if (!same_bits(t.w_scale(), q.scale)) {
+      ++bad_scale;
+      if (first.empty()) first = q.hf_name + " scale " + fmt(t.w_scale()) + " vs " + fmt(q.scale);
+    }
+  }
+  rep->checks.push_back({"ternary codes + scales", bad == 0 && bad_scale == 0,
+                         std::to_string(m.projections.size()) + " projections, " + std::to_string(bad) +
+                             " with other codes, " + std::to_string(bad_scale) + " with other scales" +
+                             (first.empty() ? "" : " (first: " + first + ")")});
+  // Norms travel as F32: bit for bit.
+  int64_t bad_norm = 0;
+  auto cmp = [&](const std::vector<float>& v, const std::string& hf) {
+    const torch::Tensor& t = m.latent.at(hf);
+    if (static_cast<int64_t>(v.size()) != t.numel() || std::memcmp(v.data(), t.data_ptr<float>(), v.size() * 4) != 0) ++bad_norm;
+  };
+  cmp(lm.weights.final_norm, "model.norm.weight");
+  for (size_t l = 0; l < lm.weights.layers.size(); ++l) {
+    const auto& L = lm.weights.layers[l];
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    cmp(L.input_norm, p + "input_layernorm.weight");
+    cmp(L.attn_sub_norm, p + "self_attn.attn_sub_norm.weight");
+    cmp(L.post_attn_norm, p + "post_attention_layernorm.weight");
+    cmp(L.ffn_sub_norm, p + "mlp.ffn_sub_norm.weight");
+  }
+  rep->checks.push_back({"norm weights", bad_norm == 0, std::to_string(bad_norm) + " norm tensors differ"});
+}
+
+torch::Tensor table_tensor(const kernels::TokenTable& table, const std::vector<float>& f32, int64_t vocab, int64_t hidden) {
+  torch::Tensor t = torch::empty({vocab, hidden}, torch::kFloat);
+  if (table.empty()) {
+    std::memcpy(t.data_ptr<float>(), f32.data(), f32.size() * 4);
+  } else {
+    for (int64_t r = 0; r < vocab; ++r) table.row(r, t.data_ptr<float>() + r * hidden);
+  }
+  return t;
+}
+
+// Which kernel input a BitLinear reads (-1: same vector as another one we already watch).
+int input_of(const std::string& name) {
+  if (name.find("q_proj") != std::string::npos) return static_cast<int>(ProjectionInput::attn_qkv);
+  if (name.find("o_proj") != std::string::npos) return static_cast<int>(ProjectionInput::attn_out);
+  if (name.find("gate_proj") != std::string::npos) return static_cast<int>(ProjectionInput::ffn_gate_up);
+  if (name.find("down_proj") != std::string::npos) return static_cast<int>(ProjectionInput::ffn_down);
+  return -1;
+}
+
+}  // namespace
+
+VerifyReport verify_gguf(const std::string& path, const QuantizedModel& m, const VerifyOptions& opt) {
+  torch::NoGradGuard no_grad;
+  VerifyReport rep;
+  kernels::LoadedModel lm = kernels::load_gguf_model(path, kernels::select_kernel_path());
+  const kernels::ModelSpec& spec = lm.weights.spec;
+  if (spec.vocab_size != m.options.vocab_size || spec.hidden_size != m.options.hidden_size ||
+      spec.num_layers != m.options.num_layers || spec.tie_embeddings != m.options.tie_embeddings) {
+    throw ExportError(path + " does not hold the checkpoint's model shape");
+  }
+  check_codes(lm, m, &rep);
+
+  BitNetLM ref = build_torch_model(m);
+  ref->model->embed_tokens->weight.copy_(table_tensor(lm.weights.token_table, lm.weights.embedding, spec.vocab_size, spec.hidden_size));
+  if (!spec.tie_embeddings)
+    ref->lm_head->weight.copy_(table_tensor(lm.weights.output_table, lm.weights.lm_head, spec.vocab_size, spec.hidden_size));
+  std::map<std::pair<int64_t, int>, torch::Tensor> captured;
+  for (auto& [name, bl] : ref->bit_linears()) {
+    const int which = input_of(name);
+    if (which < 0) continue;
+    const int64_t layer = std::stoll(name.substr(std::strlen("model.layers.")));
+    bl->input_observer = [&captured, layer, which](const torch::Tensor& x) {
+      captured[{layer, which}] = x.detach().to(torch::kFloat).contiguous();
+    };
+  }
+
+  kernels::ThreadPool pool(opt.threads);
+  int64_t act_far = 0, greedy_bad = 0, positions = 0, min_greedy = INT64_MAX;
+  double kl_sum = 0;
+  std::string first_greedy;
+  for (const std::string& prompt : opt.prompts) {
+    std::vector<int32_t> tokens = {m.tokenizer->eos_id()};
+    for (int32_t id : m.tokenizer->encode(prompt)) tokens.push_back(id);
+    const int64_t P = static_cast<int64_t>(tokens.size());
+    const int64_t N = std::min<int64_t>(opt.greedy_tokens, spec.max_seq_len - P);
+    min_greedy = std::min(min_greedy, N);
+    kernels::Session session(lm.weights, &pool);
+    std::map<std::pair<int64_t, int>, std::map<int64_t, std::pair<std::vector<int8_t>, float>>> kact;
+    session.set_activation_observer({spec.max_seq_len, [&](const kernels::ActivationRecord& r) {
+                                       kact[{r.layer, static_cast<int>(r.input)}][r.position] = {
+                                           std::vector<int8_t>(r.q, r.q + r.n), r.scale};
+                                     }});
+    std::vector<std::vector<float>> klogits;
+    std::vector<int32_t> cont;
+    std::vector<float> logits = session.prefill(tokens);
+    for (int64_t j = 0; j < N; ++j) {
+      klogits.push_back(logits);
+      cont.push_back(kernels::sample_greedy(logits));
+      if (j + 1 < N) logits = session.decode(cont.back());
+    }
+    std::vector<int64_t> all(tokens.begin(), tokens.end());
+    for (int32_t c : cont) all.push_back(c);
+    captured.clear();
+    torch::Tensor tlogits = ref(torch::tensor(all, torch::kLong).view({1, -1}))[0];  // (T, V)
+    const int64_t fed = P + N - 1;  // positions the kernels ran
+    // int8 activations entering every projection: (1) the kernels' quantizer on LibTorch's own
+    // fp32 input gives LibTorch's codes and scale bit for bit; (2) end to end, the codes the
+    // kernels computed from their own forward equal LibTorch's but for rare +-1 flips.
+    for (auto& [key, x] : captured) {
+      torch::Tensor codes = int8_activation_codes(x)[0];   // (T, in)
+      torch::Tensor scales = int8_activation_scale(x)[0];  // (T, 1)
+      torch::Tensor xin = x[0].contiguous();
+      const auto& kpos = kact[key];
+      const int64_t n = codes.size(1);
+      std::vector<int8_t> mine(static_cast<size_t>(n));
+      for (int64_t t = 0; t < fed; ++t) {
+        const int8_t* tc = codes[t].data_ptr<int8_t>();
+        const float ts = scales[t][0].item<float>();
+        const float ks = kernels::quantize_row(xin[t].data_ptr<float>(), n, mine.data());
+        rep.quantizer_rows += 1;
+        if (!same_bits(ks, ts) || std::memcmp(mine.data(), tc, size_t(n)) != 0) ++rep.quantizer_mismatch;
+        auto it = kpos.find(t);
+        if (it == kpos.end()) {
+          ++act_far;
+          continue;
+        }
+        rep.activations_compared += n;
+        rep.max_scale_rel = std::max(rep.max_scale_rel, double(std::fabs(ts - it->second.second)) / ts);
+        for (int64_t i = 0; i < n; ++i) {
+          const int d = int(tc[i]) - int(it->second.first[size_t(i)]);
+          if (d == 0) continue;
+          if (std::abs(d) == 1) {
+            ++rep.activation_flips;
+          } else {
+            ++act_far;
+          }
+        }
+      }
+    }
+    // Logits and greedy continuation, position by position.
+    for (int64_t j = 0; j < N; ++j) {
+      torch::Tensor t = tlogits[P - 1 + j];
+      torch::Tensor k = torch::from_blob(klogits[size_t(j)].data(), {spec.vocab_size}, torch::kFloat);
+      const double max_abs = (t - k).abs().max().item<double>();
+      rep.logits_max_abs = std::max(rep.logits_max_abs, max_abs);
+      rep.logits_max_rel = std::max(rep.logits_max_rel, max_abs / std::max(1e-30, t.abs().max().item<double>()));
+      torch::Tensor lp = torch::log_softmax(t.to(torch::kDouble), 0), lq = torch::log_softmax(k.to(torch::kDouble), 0);
+      const double kl = (lp.exp() * (lp - lq)).sum().item<double>();
+      rep.max_kl = std::max(rep.max_kl, kl);
+      kl_sum += kl;
+      ++positions;
+      if (t.argmax().item<int64_t>() != cont[size_t(j)]) {
+        ++greedy_bad;
+        if (first_greedy.empty()) first_greedy = "prompt \"" + prompt + "\" step " + std::to_string(j);
+      }
+    }
+  }
+  rep.mean_kl = positions ? kl_sum / double(positions) : 0;
+  rep.checks.push_back({"int8 quantizer", rep.quantizer_mismatch == 0 && rep.quantizer_rows > 0,
+                        std::to_string(rep.quantizer_rows) + " projection inputs quantized by both, " +
+                            std::to_string(rep.quantizer_mismatch) + " differ in any code or scale bit"});
+  const double flip_rate = rep.activations_compared ? double(rep.activation_flips) / double(rep.activations_compared) : 1.0;
+  rep.checks.push_back({"int8 activations", act_far == 0 && flip_rate <= opt.max_flip_rate && rep.max_scale_rel <= opt.max_scale_rel,
+                        std::to_string(rep.activations_compared) + " codes, " + std::to_string(rep.activation_flips) +
+                            " off by 1 (" + fmt(flip_rate) + ", tolerance " + fmt(opt.max_flip_rate) + "), " +
+                            std::to_string(act_far) + " off by more; scales max rel diff " + fmt(rep.max_scale_rel)});
+  rep.checks.push_back({"logits max-abs", rep.logits_max_abs <= opt.max_abs_tol,
+                        fmt(rep.logits_max_abs) + " (tolerance " + fmt(opt.max_abs_tol) + ")"});
+  rep.checks.push_back({"logits max-rel", rep.logits_max_rel <= opt.max_rel_tol,
+                        fmt(rep.logits_max_rel) + " (tolerance " + fmt(opt.max_rel_tol) + ")"});
+  rep.checks.push_back({"KL(torch||kernels)", rep.max_kl <= opt.max_kl_tol,
+                        "max " + fmt(rep.max_kl) + ", mean " + fmt(rep.mean_kl) + " nats (tolerance " + fmt(opt.max_kl_tol) + ")"});
+  rep.checks.push_back({"greedy continuation", greedy_bad == 0 && min_greedy >= std::min<int64_t>(32, opt.greedy_tokens),
+                        std::to_string(opt.prompts.size()) + " prompts x " + std::to_string(min_greedy) + " tokens, " +
+                            std::to_string(greedy_bad) + " steps differ" +
+                            (first_greedy.empty() ? "" : " (first: " + first_greedy + ")")});
+  return rep;
+}
+
+VerifyReport verify_hf_packed(const std::string& dir, const QuantizedModel& m) {
+  VerifyReport rep;
+  formats::SafetensorsReader r = formats::SafetensorsReader::open(dir + "/model.safetensors");
+  int64_t bad = 0;
+  std::string first;
+  for (const QuantizedProjection& q : m.projections) {
+    const formats::TensorInfo* w = r.find(q.hf_name);
+    const formats::TensorInfo* s = r.find(q.hf_name + "_scale");
+    bool ok = w && s && w->dtype == formats::DType::U8 && s->dtype == formats::DType::F32 && s->nbytes == 4;
+    if (ok) {
+      std::vector<int8_t> codes(q.codes.size());
+      formats::unpack_hf_bitnet(r.data(*w), w->nbytes, q.rows, q.cols, codes.data());
+      float scale;
+      std::memcpy(&scale, r.data(*s), 4);
+      ok = codes == q.codes && same_bits(scale, q.scale);
+    }
+    if (!ok) {
+      ++bad;
+      if (first.empty()) first = q.hf_name;
+    }
+  }
+  rep.checks.push_back({"ternary codes + scales", bad == 0,
+                        std::to_string(m.projections.size()) + " projections, " + std::to_string(bad) + " differ" +
+                            (first.empty() ? "" : " (first: " + first + ")")});
+  return rep;
+}
+
+std::string format_report(const VerifyReport& rep) {
+  std::ostringstream os;
+  size_t w = 5;
+  for (const auto& c : rep.checks) w = std::max(w, c.name.size());
+  os << "  " << std::string("check").append(w - 5, ' ') << "  result  detail\n";
+  for (const auto& c : rep.checks) {
+    os << "  " << c.name << std::string(w - c.name.size(), ' ') << "  " << (c.pass ? "ok    " : "FAIL  ") << "  " << c.detail << "\n";
+  }
+  os << (rep.ok() ? "verification passed\n" : "verification FAILED\n");
+  return os.str();
+}
+
+}  // namespace bitnet::exporting

@@ -1,0 +1,65 @@
+// Verification of an export against the training model (DESIGN §7), run by `bitnet export` and
+// `bitnet verify`. The reference is the checkpoint's LibTorch model in fp32 with its token table
+// replaced by the export's (F16/Q8_0 rounding of the embedding is a storage choice, not a
+// kernel error), so every difference left is the kernels' own:
+//   codes     every projection's unpacked ternary codes and fp32 scale equal the quantizer's
+//             (bit for bit), and every norm equals the checkpoint's;
+//   quantizer the kernels' int8 quantizer, fed LibTorch's fp32 input of every projection at every
+//             position, returns LibTorch's int8_activation_codes and scale bit for bit;
+//   int8      end to end, the codes entering every projection in the kernels' own forward equal
+//             LibTorch's except for rare +-1 flips: the two forwards sum in different orders
+//             (attention, RMSNorm), so inputs differ by ~1e-7 relative, and a value that sits
+//             within that of a rounding midpoint flips; one flip moves later values by a quantum,
+//             so a few more follow downstream. Tolerance: flip rate and scale relative difference;
+//             any difference larger than 1 fails;
+//   logits    teacher-forced over prompt + continuation: max-abs, max-relative (max-abs / max
+//             |logit|) and the max KL(torch || kernels) per position, within VerifyOptions;
+//   greedy    the kernels' greedy continuation of every prompt (>= 32 tokens) equals LibTorch's
+//             argmax at every step.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "export/quantized_model.h"
+
+namespace bitnet::exporting {
+
+struct VerifyOptions {
+  std::vector<std::string> prompts = {"The ", "A programmer ", "Once upon a time, ", "%\n"};
+  int64_t greedy_tokens = 32;
+  // Tolerances (docs/formats.md): measured on tiny trained models at 1e-4..3e-4 flip rate,
+  // logits max-abs ~2e-3, KL ~1e-7; set with about a 10x margin.
+  double max_flip_rate = 3e-3;  // int8 codes off by one, over all compared
+  double max_scale_rel = 5e-3;  // activation scales, relative (measured up to 4e-4)
+  double max_abs_tol = 3e-2;    // logits
+  double max_rel_tol = 5e-3;    // logits max-abs / max |logit|
+  double max_kl_tol = 1e-5;     // nats, per position
+  int threads = 1;
+};
+
+struct VerifyCheck {
+  std::string name;
+  bool pass = false;
+  std::string detail;
+};
+
+struct VerifyReport {
+  std::vector<VerifyCheck> checks;
+  double logits_max_abs = 0, logits_max_rel = 0, max_kl = 0, mean_kl = 0;
+  int64_t activations_compared = 0, activation_flips = 0, quantizer_rows = 0, quantizer_mismatch = 0;
+  double max_scale_rel = 0;
+  bool ok() const {
+    for (const auto& c : checks)
+      if (!c.pass) return false;
+    return !checks.empty();
+  }
+};
+
+VerifyReport verify_gguf(const std::string& gguf_path, const QuantizedModel& model, const VerifyOptions& options);
+// Safetensors exports: codes and scales only (the runtime loads GGUF).
+VerifyReport verify_hf_packed(const std::string& dir, const QuantizedModel& model);
+
+std::string format_report(const VerifyReport& report);  // a readable table, one row per check
+
+}  // namespace bitnet::exporting

@@ -1,0 +1,196 @@
+// TokenTable: fp32 / fp16 / Q8_0 token tables, row lookup and the LM-head GEMV (see token_table.h
+// for the exact summation order shared by the scalar and AVX2 paths).
+#include "kernels/token_table.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "formats/dtype.h"
+#include "kernels/errors.h"
+#include "kernels/model_ops.h"
+
+namespace bitnet::kernels {
+namespace {
+
+constexpr int64_t kQ8Block = 32;
+constexpr size_t kQ8BlockBytes = 34;
+
+float reduce8(const float* a) {
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+float q8_scale(const uint8_t* block) {
+  uint16_t h;
+  std::memcpy(&h, block, 2);
+  return formats::half_to_float(h);
+}
+
+float dot_f16_scalar(const uint16_t* w, const float* x, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(formats::half_to_float(w[i + k]), x[i + k], acc[k]);
+  float sum = reduce8(acc);
+  for (; i < n; ++i) sum = std::fma(formats::half_to_float(w[i]), x[i], sum);
+  return sum;
+}
+
+float dot_q8_scalar(const uint8_t* row, const float* x, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t b = 0; b < n / kQ8Block; ++b) {
+    const uint8_t* block = row + b * kQ8BlockBytes;
+    const int8_t* q = reinterpret_cast<const int8_t*>(block + 2);
+    const float* xb = x + b * kQ8Block;
+    const float d = q8_scale(block);
+    for (int k = 0; k < 8; ++k) {
+      float s = 0.0f;
+      for (int j = 0; j < kQ8Block; j += 8) s = std::fma(static_cast<float>(q[j + k]), xb[j + k], s);
+      acc[k] = std::fma(d, s, acc[k]);
+    }
+  }
+  return reduce8(acc);
+}
+
+__attribute__((target("avx2,fma,f16c"))) float hsum8(__m256 v) {
+  alignas(32) float a[8];
+  _mm256_store_ps(a, v);
+  return reduce8(a);
+}
+
+__attribute__((target("avx2,fma,f16c"))) float dot_f16_avx2(const uint16_t* w, const float* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
+    acc = _mm256_fmadd_ps(wf, _mm256_loadu_ps(x + i), acc);
+  }
+  float sum = hsum8(acc);
+  for (; i < n; ++i) sum = std::fma(formats::half_to_float(w[i]), x[i], sum);
+  return sum;
+}
+
+__attribute__((target("avx2,fma,f16c"))) float dot_q8_avx2(const uint8_t* row, const float* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQ8Block; ++b) {
+    const uint8_t* block = row + b * kQ8BlockBytes;
+    if (b + 4 < n / kQ8Block) _mm_prefetch(reinterpret_cast<const char*>(block + 4 * kQ8BlockBytes), _MM_HINT_T0);
+    uint16_t h;
+    std::memcpy(&h, block, 2);
+    const __m256 d = _mm256_cvtph_ps(_mm_cvtsi32_si128(h));
+    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18));
+    const float* xb = x + b * kQ8Block;
+    __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), _mm256_loadu_ps(xb));
+    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), _mm256_loadu_ps(xb + 8), s);
+    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), _mm256_loadu_ps(xb + 16), s);
+    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), _mm256_loadu_ps(xb + 24), s);
+    acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_setzero_si256()), s, acc);
+  }
+  return hsum8(acc);
+}
+
+bool cpu_has_avx2_fma_f16c() {
+  if (!detect_cpu_features().avx2) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  return (c & (1u << 12)) != 0 && (c & (1u << 29)) != 0;
+}
+
+}  // namespace
+
+const char* token_table_type_name(TokenTable::Type type) {
+  switch (type) {
+    case TokenTable::Type::f32: return "f32";
+    case TokenTable::Type::f16: return "f16";
+    case TokenTable::Type::q8_0: return "q8_0";
+  }
+  return "?";
+}
+
+size_t token_table_bytes(TokenTable::Type type, int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0 || rows > (int64_t{1} << 40) / cols) {
+    throw KernelError("token table: bad shape [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+  }
+  const size_t n = static_cast<size_t>(rows * cols);
+  switch (type) {
+    case TokenTable::Type::f32: return n * 4;
+    case TokenTable::Type::f16: return n * 2;
+    case TokenTable::Type::q8_0:
+      if (cols % kQ8Block != 0) {
+        throw KernelError("token table: Q8_0 needs a row width that is a multiple of 32, found " +
+                          std::to_string(cols));
+      }
+      return n / kQ8Block * kQ8BlockBytes;
+  }
+  throw KernelError("token table: unknown type");
+}
+
+TokenTable::TokenTable(Type type, int64_t rows, int64_t cols, const uint8_t* data, size_t nbytes)
+    : type_(type), rows_(rows), cols_(cols) {
+  const size_t want = token_table_bytes(type, rows, cols);
+  if (nbytes != want) {
+    throw KernelError(std::string("token table (") + token_table_type_name(type) + "): " +
+                      std::to_string(nbytes) + " bytes, expected " + std::to_string(want));
+  }
+  data_.assign(data, data + nbytes);
+}
+
+void TokenTable::row(int64_t r, float* out) const {
+  if (r < 0 || r >= rows_) throw KernelError("token table: row " + std::to_string(r) + " out of range");
+  switch (type_) {
+    case Type::f32:
+      std::memcpy(out, data_.data() + static_cast<size_t>(r * cols_) * 4, static_cast<size_t>(cols_) * 4);
+      return;
+    case Type::f16: {
+      const uint8_t* p = data_.data() + static_cast<size_t>(r * cols_) * 2;
+      for (int64_t i = 0; i < cols_; ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        out[i] = formats::half_to_float(h);
+      }
+      return;
+    }
+    case Type::q8_0: {
+      const uint8_t* p = data_.data() + static_cast<size_t>(r * (cols_ / kQ8Block)) * kQ8BlockBytes;
+      for (int64_t b = 0; b < cols_ / kQ8Block; ++b) {
+        const uint8_t* block = p + b * kQ8BlockBytes;
+        const float d = q8_scale(block);
+        for (int64_t j = 0; j < kQ8Block; ++j)
+          out[b * kQ8Block + j] = static_cast<float>(static_cast<int8_t>(block[2 + j])) * d;
+      }
+      return;
+    }
+  }
+}
+
+void TokenTable::gemv(const float* x, float* out, ThreadPool* pool, KernelPath path) const {
+  if (type_ == Type::f32) {
+    ops::lm_head(reinterpret_cast<const float*>(data_.data()), x, rows_, cols_, out, pool);
+    return;
+  }
+  const bool simd = path != KernelPath::scalar && cpu_has_avx2_fma_f16c();
+  const size_t row_bytes = type_ == Type::f16 ? static_cast<size_t>(cols_) * 2
+                                              : static_cast<size_t>(cols_ / kQ8Block) * kQ8BlockBytes;
+  auto rows = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const uint8_t* p = data_.data() + static_cast<size_t>(r) * row_bytes;
+      if (type_ == Type::f16) {
+        const auto* w = reinterpret_cast<const uint16_t*>(p);
+        out[r] = simd ? dot_f16_avx2(w, x, cols_) : dot_f16_scalar(w, x, cols_);
+      } else {
+        out[r] = simd ? dot_q8_avx2(p, x, cols_) : dot_q8_scalar(p, x, cols_);
+      }
+    }
+  };
+  if (pool == nullptr || pool->size() == 1) {
+    rows(0, rows_);
+  } else {
+    pool->parallel_for(rows_, 64, rows);
+  }
+}
+
+}  // namespace bitnet::kernels
