@@ -82,6 +82,10 @@ void add_train_command(CLI::App& app, int* exit_code) {
                              "of torchrun, srun or another launcher): drop --nproc or unset WORLD_SIZE");
     }
     const RunConfig config = load_config(*config_path, *overrides);  // fail here, once, on a bad config
+    if (config.distributed.backend == "nccl" && !nccl_available()) {
+      throw DistributedError("distributed.backend=nccl needs a LibTorch built with CUDA and NCCL, and this build has "
+                             "none; use distributed.backend=gloo (docs/distributed.md)");
+    }
     LaunchOptions launch;
     launch.nproc = *nproc;
     launch.timeout_s = config.distributed.timeout_s;

@@ -39,6 +39,16 @@ std::string join_ranks(const std::vector<int64_t>& ranks) {
 
 std::vector<uint8_t> to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
+// The message of a LibTorch error without the C++ backtrace c10::Error appends.
+std::string message_of(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10_error != nullptr ? c10_error->what_without_backtrace() : e.what();
+  const size_t cut = text.find("\nException raised from");
+  if (cut != std::string::npos) text.resize(cut);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 bool is_loopback(const std::string& addr) {
   return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
 }
@@ -105,7 +115,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
     try {
       store_ = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, options);
     } catch (const std::exception& e) {
-      throw DistributedError(rendezvous_failure(e.what()));
+      throw DistributedError(rendezvous_failure(message_of(e)));
     }
   }
 
@@ -150,7 +160,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
       throw;
     } catch (const std::exception& e) {
       throw DistributedError(rendezvous_failure(std::string("creating the ") + config_.backend +
-                                                " process group failed: " + e.what()));
+                                                " process group failed: " + message_of(e)));
     }
     throw DistributedError("distributed.backend '" + config_.backend + "' is not one of gloo, nccl");
   }
@@ -169,7 +179,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
       }
       for (auto& work : pending) work->wait(timeout_);
     } catch (const std::exception& e) {
-      fail(what, e.what());
+      fail(what, message_of(e));
     }
   }
 
