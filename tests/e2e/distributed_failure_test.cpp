@@ -62,6 +62,17 @@ TEST(DistributedFailure, KilledRankIsNamedByTheSurvivor) {
   EXPECT_NE(err.find("rank 0: lost rank 1 (the process died"), std::string::npos) << err;
 }
 
+TEST(DistributedFailure, KilledRankZeroIsNamedThoughItTookTheStoreAlong) {
+  RunDir dir;
+  const std::string cfg = dir.write_config("c.yaml");
+  std::vector<Child> ranks = start_two_ranks(dir, cfg, {"distributed.timeout_s=5"}, 3);
+  ::kill(ranks[0].pid, SIGKILL);
+  EXPECT_EQ(wait_for(ranks[0], std::chrono::seconds(10)), 128 + SIGKILL);
+  EXPECT_EQ(wait_for(ranks[1], std::chrono::seconds(5 + 3 + 10)), 1);
+  const std::string err = read_file(dir.path() + "/rank1.err");
+  EXPECT_NE(err.find("rank 1: lost rank 0 (it serves the rendezvous store at 127.0.0.1:"), std::string::npos) << err;
+}
+
 TEST(DistributedFailure, FrozenRankIsNamedWithinTheTimeout) {
   RunDir dir;
   const std::string cfg = dir.write_config("c.yaml");
