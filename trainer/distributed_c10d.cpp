@@ -100,7 +100,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
 
   int64_t all_reduce_max(int64_t value) override {
     std::vector<torch::Tensor> one = {torch::tensor({value}, torch::kLong).to(device_)};
-    run_collectives(one, c10d::ReduceOp::MAX, "the end-of-step agreement (stop signal)");
+    run_collectives(one, c10d::ReduceOp::MAX, "a small agreement between ranks (stop flag or replica checksum)");
     return one[0].cpu().item<int64_t>();
   }
 
