@@ -15,6 +15,7 @@
 #include "optim/grad_clip.h"
 #include "trainer/checkpoint.h"
 #include "trainer/console.h"
+#include "trainer/distributed_replicas.h"
 #include "trainer/model_setup.h"
 #include "trainer/run_data.h"
 #include "trainer/run_log.h"
@@ -363,6 +364,7 @@ int Training::run() {
     const int64_t signal = comm_.all_reduce_max(stop_signal_received());
     const bool stop_after = config_.train.stop_after > 0 && step >= config_.train.stop_after && !last;
     if (last || signal || stop_after || (config_.checkpoint.every > 0 && step % config_.checkpoint.every == 0)) {
+      check_replicas_identical(comm_, *model_, step);  // collective: every rank checkpoints at this step
       const std::string dir = save();
       if (!last && !signal && !stop_after) print("  checkpoint " + dir);
       if (last) print("checkpoint " + dir);
