@@ -209,10 +209,15 @@ VerifyReport verify_gguf(const std::string& path, const QuantizedModel& m, const
                         std::to_string(rep.quantizer_rows) + " projection inputs quantized by both, " +
                             std::to_string(rep.quantizer_mismatch) + " differ in any code or scale bit"});
   const double flip_rate = rep.activations_compared ? double(rep.activation_flips) / double(rep.activations_compared) : 1.0;
-  rep.checks.push_back({"int8 activations", act_far == 0 && flip_rate <= opt.max_flip_rate && rep.max_scale_rel <= opt.max_scale_rel,
+  const double far_rate = rep.activations_compared ? double(act_far) / double(rep.activations_compared) : 1.0;
+  rep.checks.push_back({"int8 activations",
+                        flip_rate <= opt.max_flip_rate && far_rate <= opt.max_far_rate &&
+                            rep.max_scale_rel <= opt.max_scale_rel,
                         std::to_string(rep.activations_compared) + " codes, " + std::to_string(rep.activation_flips) +
                             " off by 1 (" + fmt(flip_rate) + ", tolerance " + fmt(opt.max_flip_rate) + "), " +
-                            std::to_string(act_far) + " off by more; scales max rel diff " + fmt(rep.max_scale_rel)});
+                            std::to_string(act_far) + " off by more (" + fmt(far_rate) + ", tolerance " +
+                            fmt(opt.max_far_rate) + "); scales max rel diff " + fmt(rep.max_scale_rel) +
+                            " (tolerance " + fmt(opt.max_scale_rel) + ")"});
   rep.checks.push_back({"logits max-abs", rep.logits_max_abs <= opt.max_abs_tol,
                         fmt(rep.logits_max_abs) + " (tolerance " + fmt(opt.max_abs_tol) + ")"});
   rep.checks.push_back({"logits max-rel", rep.logits_max_rel <= opt.max_rel_tol,
