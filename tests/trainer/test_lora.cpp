@@ -76,6 +76,26 @@ TEST(Lora, ScaleAndTargets) {
   EXPECT_TRUE(lora_targets(s, "model.layers.0.mlp.up_proj"));
 }
 
+TEST(Lora, ConfigRules) {
+  RunConfig c;
+  c.data.paths = {"x.txt"};
+  c.lora.rank = 8;
+  EXPECT_THROW(validate_config(c), ConfigError);  // LoRA needs a base: init_from
+  c.init_from = "/base";
+  EXPECT_NO_THROW(validate_config(c));
+  c.lora.target_modules = {"all-linear", "q_proj"};
+  EXPECT_THROW(validate_config(c), ConfigError);
+  c.lora.target_modules = {"qkv_proj"};
+  EXPECT_THROW(validate_config(c), ConfigError);
+  c.lora.target_modules = {"o_proj"};
+  c.lora.dropout = 1.0;
+  EXPECT_THROW(validate_config(c), ConfigError);
+  c.lora.dropout = 0.1;
+  c.lora.rank = 0;
+  c.lora.adapter_from = "/adapter";
+  EXPECT_THROW(validate_config(c), ConfigError);  // an adapter needs LoRA on
+}
+
 TEST(Lora, MergeIsExactBeforeRequantization) {
   BitNetLM adapted(tiny(/*quantize=*/false));
   adapted->reset_parameters(2);
