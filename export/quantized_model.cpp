@@ -22,6 +22,11 @@ QuantizedModel quantize_checkpoint(const std::string& dir) {
   }
   out.config = parse_config(ckpt.config_yaml, dir + "/config.yaml");
   const RunConfig& c = out.config;
+  if (c.lora.rank > 0) {  // its model.safetensors holds only adapters; merging is a choice with a drift to see
+    throw ExportError(dir + " is a LoRA checkpoint (adapters only, lora.rank=" + std::to_string(c.lora.rank) +
+                      "): merge the adapters into the base first with `bitnet lora merge " + dir +
+                      " --out DIR` (it reports the drift), then export DIR/latest");
+  }
   if (c.quant.mode != "ternary") {
     throw ExportError(dir + ": quant.mode is \"" + c.quant.mode +
                       "\": only ternary (quant.mode: ternary) checkpoints can be packed into ternary formats");

@@ -36,9 +36,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t H = options_.num_heads, KV = options_.num_kv_heads, D = head_dim_;
   torch::Tensor xq = q_proj->prepare_input(x);  // q, k and v see the same quantized input
-  torch::Tensor q = q_proj->forward_prepared(xq).view({B, T, H, D}).transpose(1, 2);   // (B, H, T, D)
-  torch::Tensor k = k_proj->forward_prepared(xq).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
-  torch::Tensor v = v_proj->forward_prepared(xq).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
+  torch::Tensor q = q_proj->forward_prepared(xq, x).view({B, T, H, D}).transpose(1, 2);   // (B, H, T, D)
+  torch::Tensor k = k_proj->forward_prepared(xq, x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
+  torch::Tensor v = v_proj->forward_prepared(xq, x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
   auto [cos, sin] = rope_tables(T, D, options_.rope_theta);
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);

@@ -31,7 +31,7 @@ FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& o) : options_(o) {
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   torch::Tensor xq = gate_proj->prepare_input(x);  // gate and up see the same quantized input
-  torch::Tensor h = gated_activation(gate_proj->forward_prepared(xq), up_proj->forward_prepared(xq),
+  torch::Tensor h = gated_activation(gate_proj->forward_prepared(xq, x), up_proj->forward_prepared(xq, x),
                                      options_.activation);  // (B, T, F)
   return down_proj(ffn_sub_norm(h.to(x.scalar_type())));
 }

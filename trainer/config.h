@@ -101,10 +101,22 @@ struct DistributedConfig {
   int64_t timeout_s = 300;
 };
 
+// LoRA (docs/finetuning.md): low-rank full-precision adapters added to the output of chosen
+// BitLinear projections of a frozen base loaded with init_from. rank 0 = off (train every weight).
+struct LoraConfig {
+  int64_t rank = 0;
+  double alpha = 16.0;               // scale = alpha / rank (alpha / sqrt(rank) with use_rslora)
+  double dropout = 0.0;              // on the adapter's input, training only, [0, 1)
+  std::vector<std::string> target_modules = {"q_proj", "v_proj"};  // projection names or [all-linear]
+  bool use_rslora = false;
+  std::string adapter_from;          // PEFT adapter directory to start from; "" = fresh adapters
+};
+
 struct RunConfig {
   std::string name = "run";        // run directory is log.dir/name
   std::string resume;              // "" | auto | path of a checkpoint directory
-  std::string init_from;           // pretrained weights directory; "" = none
+  std::string init_from;           // pretrained weights directory (HF or our checkpoint); "" = none
+  std::vector<std::string> init_from_ignore;  // tensor-name patterns ('*' wildcard) init_from neither needs nor loads
   ModelConfig model;
   QuantConfig quant;
   TokenizerConfig tokenizer;
@@ -117,6 +129,7 @@ struct RunConfig {
   SampleConfig sample;
   LogConfig log;
   DistributedConfig distributed;
+  LoraConfig lora;
 };
 
 // Every problem with a config (file, YAML syntax, key, type, range, override) is one of these; the

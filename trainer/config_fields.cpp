@@ -11,7 +11,7 @@ namespace bitnet::config_detail {
 const std::vector<std::string>& section_names() {
   static const std::vector<std::string> names = {
       "model", "quant", "tokenizer", "data", "train", "optim", "schedule",
-      "checkpoint", "eval", "sample", "log", "distributed"};
+      "checkpoint", "eval", "sample", "log", "distributed", "lora"};
   return names;
 }
 
@@ -20,6 +20,7 @@ std::vector<Field> bind_fields(RunConfig& c) {
       {"name", &c.name},
       {"resume", &c.resume},
       {"init_from", &c.init_from},
+      {"init_from_ignore", &c.init_from_ignore},
       {"model.vocab_size", &c.model.vocab_size},
       {"model.hidden_size", &c.model.hidden_size},
       {"model.num_layers", &c.model.num_layers},
@@ -75,6 +76,12 @@ std::vector<Field> bind_fields(RunConfig& c) {
       {"log.every", &c.log.every},
       {"distributed.backend", &c.distributed.backend},
       {"distributed.timeout_s", &c.distributed.timeout_s},
+      {"lora.rank", &c.lora.rank},
+      {"lora.alpha", &c.lora.alpha},
+      {"lora.dropout", &c.lora.dropout},
+      {"lora.target_modules", &c.lora.target_modules},
+      {"lora.use_rslora", &c.lora.use_rslora},
+      {"lora.adapter_from", &c.lora.adapter_from},
   };
 }
 

@@ -42,6 +42,7 @@ const char* section_comment(const std::string& section) {
   if (section == "sample") return "sample text during training";
   if (section == "log") return "logging and the run directory";
   if (section == "distributed") return "multi-process training";
+  if (section == "lora") return "LoRA adapters on a frozen base (rank 0 = off)";
   return "";
 }
 

@@ -217,6 +217,28 @@ void check_outputs(const RunConfig& c, const Checker& k) {
   k.at_least("distributed.timeout_s", c.distributed.timeout_s, 1);
 }
 
+void check_finetune(const RunConfig& c, const Checker& k) {
+  for (size_t i = 0; i < c.init_from_ignore.size(); ++i) {
+    if (c.init_from_ignore[i].empty()) k.fail("init_from_ignore", "item " + std::to_string(i + 1) + " is an empty pattern");
+  }
+  const LoraConfig& l = c.lora;
+  k.int_range("lora.rank", l.rank, 0, 65536);
+  k.real_range("lora.alpha", l.alpha, 0, true, kInf, false);
+  k.real_range("lora.dropout", l.dropout, 0, false, 1, true);
+  if (l.target_modules.empty()) k.fail("lora.target_modules", "must list at least one projection (or all-linear)");
+  for (const std::string& m : l.target_modules) {
+    k.one_of("lora.target_modules", m,
+             {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "all-linear"});
+    if (m == "all-linear" && l.target_modules.size() > 1) {
+      k.fail("lora.target_modules", "all-linear already names every projection; list it alone");
+    }
+  }
+  k.require(l.rank == 0 || !c.init_from.empty(), {"lora.rank", "init_from"},
+            "LoRA (" + k.show("lora.rank") + ") trains adapters on a frozen pretrained base: set 'init_from' to it");
+  k.require(l.adapter_from.empty() || l.rank > 0, {"lora.adapter_from", "lora.rank"},
+            "'lora.adapter_from' needs LoRA on: set 'lora.rank' to the adapter's r");
+}
+
 }  // namespace
 
 void validate(const RunConfig& config, const Origins& origins, const std::string& source) {
@@ -226,6 +248,7 @@ void validate(const RunConfig& config, const Origins& origins, const std::string
   check_train(config, checker);
   check_optim(config, checker);
   check_outputs(config, checker);
+  check_finetune(config, checker);
 }
 
 }  // namespace bitnet::config_detail

@@ -16,6 +16,8 @@
 #include "trainer/checkpoint.h"
 #include "trainer/console.h"
 #include "trainer/distributed_replicas.h"
+#include "trainer/finetune_setup.h"
+#include "trainer/pretrained.h"
 #include "trainer/model_setup.h"
 #include "trainer/run_data.h"
 #include "trainer/run_log.h"
@@ -161,7 +163,7 @@ void Training::restore(const CheckpointContents& ckpt) {
     print("warning: train.steps changed from " + std::to_string(saved.train.steps) + " to " +
           std::to_string(config_.train.steps) + "; the LR and weight-decay schedules follow the new total from here");
   }
-  load_parameters(*model_, ckpt.model);
+  load_checkpoint_tensors(model_, config_, ckpt.model);
   optimizer_->load_state(ckpt.optim, ckpt.state.step);
   data_.train->restore(ckpt.state.cursor);
   if (!ckpt.state.torch_rng.empty()) {
@@ -232,7 +234,9 @@ void Training::log_step(double loss, double grad_norm, const ScheduleValues& sch
 
 void Training::evaluate_and_plot() {
   if (!data_.val || !comm_.is_main()) return;
+  model_->eval();  // no adapter dropout
   const EvalResult r = evaluate(model_, data_.val->first(config_.eval.batches, config_.train.micro_batch));
+  model_->train();
   const double bpb = r.loss / std::log(2.0) / data_.val_bytes_per_token;
   console_.line("  val loss " + fmt("%.4f", r.loss) + " | ppl " + fmt("%.2f", std::exp(r.loss)) + " | " +
                 fmt("%.3f", bpb) + " bits/byte (" + format_count(r.targets) + " tokens)");
@@ -261,10 +265,11 @@ std::string Training::save() {
   state_.cursor = data_.train->cursor();
   state_.threads = threads_;
   state_.world_size = comm_.world_size();
-  std::vector<std::pair<std::string, torch::Tensor>> params;
-  for (const auto& item : model_->named_parameters()) params.emplace_back(item.key(), item.value());
-  return save_checkpoint(ckpt_root_, params, optimizer_->state_tensors(), state_, config_to_yaml(config_),
-                         config_.checkpoint.keep_last);
+  const auto params = checkpoint_tensors(model_, config_);  // under LoRA: the adapters only
+  const std::string dir = save_checkpoint(ckpt_root_, params, optimizer_->state_tensors(), state_, config_to_yaml(config_),
+                                          config_.checkpoint.keep_last);
+  if (config_.lora.rank > 0) save_peft_adapter((fs::path(run_dir_) / "adapter").string(), model_, lora_spec(config_.lora), config_.init_from);
+  return dir;
 }
 
 std::string Training::resume_hint() const {
@@ -289,12 +294,13 @@ int Training::run() {
   }
   model_ = BitNetLM(model_options(config_, vocab));
   model_->reset_parameters(static_cast<uint64_t>(config_.train.seed));
+  std::optional<CheckpointContents> ckpt = find_resume_checkpoint();
+  // init_from and LoRA change which parameters exist and train: before the optimizer sees them.
+  const std::vector<std::string> finetune_lines = prepare_finetune(model_, config_, ckpt.has_value());
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model_->named_parameters()) named.emplace_back(item.key(), item.value());
   optimizer_ = std::make_unique<AdamW>(named, AdamWOptions{config_.optim.betas[0], config_.optim.betas[1], config_.optim.eps});
   state_.config_hash = config_hash(config_);
-
-  std::optional<CheckpointContents> ckpt = find_resume_checkpoint();
   if (ckpt) restore(*ckpt);
   first_step_ = state_.step;
   if (comm_.is_main()) {
@@ -302,6 +308,7 @@ int Training::run() {
     log_->write_config(config_to_yaml(config_));
   }
   print_start_table();
+  for (const auto& line : finetune_lines) print(line);
   if (state_.step >= config_.train.steps) {
     print("run " + config_.name + " is already complete (" + std::to_string(state_.step) + " steps); raise train.steps to train further");
     return 0;
@@ -309,7 +316,7 @@ int Training::run() {
 
   install_stop_handlers();
   const ScheduleOptions schedule = schedule_options(config_);
-  std::vector<torch::Tensor> params = model_->parameters();
+  std::vector<torch::Tensor> params = trainable_parameters(model_);  // a frozen LoRA base has no gradients
   started_ = Clock::now();
   while (state_.step < config_.train.steps) {
     const auto t0 = Clock::now();
@@ -382,7 +389,8 @@ int Training::run() {
   }
   const double secs = std::chrono::duration<double>(Clock::now() - started_).count();
   print("done: " + std::to_string(state_.step - first_step_) + " steps in " + format_duration(secs) + ", " +
-        format_si(double(state_.tokens_seen)) + " tokens seen in total. Run directory: " + run_dir_);
+        format_si(double(state_.tokens_seen)) + " tokens seen in total, peak RSS " +
+        fmt("%.0f", double(peak_rss_bytes()) / double(1 << 20)) + " MiB. Run directory: " + run_dir_);
   return 0;
 }
 
@@ -390,7 +398,8 @@ int Training::run() {
 
 int run_training(const RunConfig& config, const std::string& config_path, const std::string& overrides_text,
                  Communicator& comm, std::FILE* out) {
-  Training training(config, config_path, overrides_text, comm, out);
+  const RunConfig resolved = resolve_init_from(config);  // model.* from init_from's architecture
+  Training training(resolved, config_path, overrides_text, comm, out);
   return training.run();
 }
 

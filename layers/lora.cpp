@@ -1,0 +1,194 @@
+// LoRA on a BitNetLM and PEFT's adapter files (see lora.h).
+#include "layers/lora.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "formats/atomic_file.h"
+
+namespace bitnet {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kPeftPrefix = "base_model.model.";
+
+bool is_adapter_name(const std::string& name) {
+  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
+}
+
+std::string last_component(const std::string& name) {
+  const size_t dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+}  // namespace
+
+double lora_scale(const LoraSpec& spec) {
+  return spec.use_rslora ? spec.alpha / std::sqrt(double(spec.rank)) : spec.alpha / double(spec.rank);
+}
+
+const std::vector<std::string>& lora_projection_names() {
+  static const std::vector<std::string> names = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                 "gate_proj", "up_proj", "down_proj"};
+  return names;
+}
+
+bool lora_targets(const LoraSpec& spec, const std::string& linear_name) {
+  const std::string leaf = last_component(linear_name);
+  for (const std::string& t : spec.target_modules) {
+    if (t == "all-linear" || t == leaf) return true;
+  }
+  return false;
+}
+
+int64_t apply_lora(BitNetLM& model, const LoraSpec& spec, uint64_t seed) {
+  if (spec.rank <= 0) throw LoraError("LoRA rank must be positive, got " + std::to_string(spec.rank));
+  for (const std::string& t : spec.target_modules) {
+    const auto& names = lora_projection_names();
+    if (t != "all-linear" && std::find(names.begin(), names.end(), t) == names.end()) {
+      throw LoraError("unknown LoRA target module '" + t + "' (choose from q_proj, k_proj, v_proj, o_proj, gate_proj, "
+                      "up_proj, down_proj, or all-linear)");
+    }
+  }
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  auto generator = at::detail::createCPUGenerator(seed);
+  int64_t adapted = 0;
+  for (auto& [name, linear] : model->bit_linears()) {
+    if (!lora_targets(spec, name)) continue;
+    linear->add_lora(spec.rank, lora_scale(spec), spec.dropout, generator);
+    ++adapted;
+  }
+  if (adapted == 0) throw LoraError("no projection of the model matches lora.target_modules");
+  return adapted;
+}
+
+NamedTensors lora_parameters(BitNetLM& model) {
+  NamedTensors out;
+  for (const auto& item : model->named_parameters()) {
+    if (is_adapter_name(item.key())) out.emplace_back(item.key(), item.value());
+  }
+  return out;
+}
+
+NamedTensors base_parameters(BitNetLM& model) {
+  NamedTensors out;
+  for (const auto& item : model->named_parameters()) {
+    if (!is_adapter_name(item.key())) out.emplace_back(item.key(), item.value());
+  }
+  return out;
+}
+
+void load_lora_parameters(BitNetLM& model, const std::map<std::string, torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::string> missing, unexpected, mis_shaped;
+  NamedTensors params = lora_parameters(model);
+  std::map<std::string, torch::Tensor> by_name(params.begin(), params.end());
+  for (const auto& [name, p] : params) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
+      missing.push_back(name);
+    } else if (it->second.sizes() != p.sizes()) {
+      mis_shaped.push_back(name + " (file " + c10::str(it->second.sizes()) + ", model " + c10::str(p.sizes()) + ")");
+    }
+  }
+  for (const auto& [name, t] : tensors) {
+    if (!by_name.count(name)) unexpected.push_back(name);
+  }
+  if (!missing.empty() || !unexpected.empty() || !mis_shaped.empty()) {
+    std::ostringstream msg;
+    msg << "adapter tensors do not match the model's LoRA layers (check lora.rank and lora.target_modules):";
+    auto list = [&](const char* what, const std::vector<std::string>& names) {
+      if (names.empty()) return;
+      msg << "\n  " << what << " (" << names.size() << "):";
+      for (const auto& n : names) msg << "\n    " << n;
+    };
+    list("missing", missing);
+    list("unexpected", unexpected);
+    list("wrong shape", mis_shaped);
+    throw LoraError(msg.str());
+  }
+  for (auto& [name, p] : params) p.copy_(tensors.at(name).to(p.scalar_type()));
+}
+
+std::map<std::string, torch::Tensor> merged_base_weights(BitNetLM& model) {
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [name, p] : base_parameters(model)) out[name] = p.detach().to(torch::kFloat).clone();
+  for (auto& [name, linear] : model->bit_linears()) {
+    if (linear->has_lora()) out[name + ".weight"] = linear->merged_weight();
+  }
+  return out;
+}
+
+void save_peft_adapter(const std::string& dir, BitNetLM& model, const LoraSpec& spec, const std::string& base_model) {
+  fs::create_directories(dir);
+  NamedTensors tensors;
+  for (const auto& [name, t] : lora_parameters(model)) tensors.emplace_back(kPeftPrefix + name, t.to(torch::kFloat));
+  save_tensors((fs::path(dir) / "adapter_model.safetensors").string(), tensors, {{"format", "pt"}});
+  json targets = spec.target_modules.size() == 1 && spec.target_modules[0] == "all-linear"
+                     ? json("all-linear") : json(spec.target_modules);
+  json config = {{"peft_type", "LORA"},       {"task_type", "CAUSAL_LM"},   {"r", spec.rank},
+                 {"lora_alpha", spec.alpha},  {"lora_dropout", spec.dropout}, {"target_modules", targets},
+                 {"use_rslora", spec.use_rslora}, {"bias", "none"},        {"fan_in_fan_out", false},
+                 {"init_lora_weights", true}, {"inference_mode", true},    {"modules_to_save", nullptr},
+                 {"rank_pattern", json::object()}, {"alpha_pattern", json::object()},
+                 {"base_model_name_or_path", base_model}};
+  formats::write_file_atomic((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
+}
+
+PeftAdapter read_peft_adapter(const std::string& dir) {
+  const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
+  const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
+  std::ifstream in(config_path);
+  if (!in) throw LoraError(config_path + ": cannot open (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw LoraError(config_path + ": not valid JSON: " + e.what());
+  }
+  auto fail = [&](const std::string& what) { throw LoraError(config_path + ": " + what); };
+  if (!j.is_object()) fail("expected a JSON object");
+  if (j.value("peft_type", std::string()) != "LORA") fail("peft_type must be \"LORA\"");
+  if (j.contains("bias") && j["bias"] != "none") fail("bias \"" + j["bias"].dump() + "\" is not supported (only \"none\")");
+  for (const char* key : {"rank_pattern", "alpha_pattern"}) {
+    if (j.contains(key) && !j[key].is_null() && !j[key].empty()) fail(std::string(key) + " is not supported (one rank and alpha for every layer)");
+  }
+  if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty()) {
+    fail("modules_to_save is not supported (only LoRA adapters)");
+  }
+  PeftAdapter a;
+  try {
+    a.spec.rank = j.at("r").get<int64_t>();
+    a.spec.alpha = j.at("lora_alpha").get<double>();
+    a.spec.dropout = j.value("lora_dropout", 0.0);
+    a.spec.use_rslora = j.value("use_rslora", false);
+    const json& t = j.at("target_modules");
+    a.spec.target_modules = t.is_string() ? std::vector<std::string>{t.get<std::string>()} : t.get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    fail(std::string("missing or mistyped key: ") + e.what());
+  }
+  if (a.spec.rank <= 0 || a.spec.rank > 65536) fail("r must be in [1, 65536], found " + std::to_string(a.spec.rank));
+  for (auto& [name, t] : load_tensors(weights_path)) {
+    if (name.compare(0, kPeftPrefix.size(), kPeftPrefix) != 0) {
+      throw LoraError(weights_path + ": tensor '" + name + "' does not start with '" + kPeftPrefix + "' (PEFT's key prefix)");
+    }
+    std::string ours = name.substr(kPeftPrefix.size());
+    // PEFT keeps the adapter name in memory ("lora_A.default.weight") but not in saved files; accept both.
+    for (const char* ab : {".lora_A.default.", ".lora_B.default."}) {
+      const size_t at = ours.find(ab);
+      if (at != std::string::npos) ours.replace(at, std::string(ab).size(), std::string(ab).substr(0, 8));
+    }
+    a.tensors[ours] = t.to(torch::kFloat);
+  }
+  return a;
+}
+
+}  // namespace bitnet
