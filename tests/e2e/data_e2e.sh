@@ -3,7 +3,8 @@
 #   data_e2e.sh BUILD_DIR SOURCE_DIR sft|shards|bpe
 # sft   : a JSONL chat file with one bad line: `data check` fails naming file:line, or skips it
 #         with bad_lines=skip and prints statistics; `bitnet train` fine-tunes on it with packed
-#         rows (loss goes down) and with padded rows.
+#         rows (loss goes down) and with padded rows; a packed run stopped and resumed gives
+#         the uninterrupted run's losses bit for bit.
 # shards: `data prepare` (text and JSONL) writes token shards and a summary; training on the
 #         shards works; a shard for another tokenizer is refused; a damaged shard is refused.
 # bpe   : the LLaMA 3 tokenizer.json trains a tiny model; the checkpoint carries tokenizer.json,
@@ -58,6 +59,14 @@ sft)
     echo "$layout: loss $first -> $last"
     python3 -c "import sys; sys.exit(0 if $last < 0.6 * $first else 1)" || fail "$layout: loss did not go down ($first -> $last)"
   done
+  # Packed rows resume exactly: stop at step 3, resume, and match the uninterrupted run's losses.
+  sft=(data.format=jsonl data.paths="$chat" data.seq_len=48 train.steps=6 checkpoint.every=3)
+  "$bitnet" train "$config" "${base[@]}" name=whole "${sft[@]}" > "$tmp/w.log" 2>&1 || { cat "$tmp/w.log"; fail "whole run"; }
+  "$bitnet" train "$config" "${base[@]}" name=split "${sft[@]}" train.stop_after=3 > "$tmp/s1.log" 2>&1 || { cat "$tmp/s1.log"; fail "first half"; }
+  "$bitnet" train "$config" "${base[@]}" name=split "${sft[@]}" resume=auto > "$tmp/s2.log" 2>&1 || { cat "$tmp/s2.log"; fail "resume"; }
+  losses() { python3 -c 'import json,sys; print(" ".join(repr(d["loss"]) for d in map(json.loads, open(sys.argv[1])) if "loss" in d and d["step"] > 3))' "$1"; }
+  [[ "$(losses "$tmp/runs/whole/metrics.jsonl")" == "$(losses "$tmp/runs/split/metrics.jsonl")" ]] ||
+    fail "resumed packed fine-tuning differs: $(losses "$tmp/runs/whole/metrics.jsonl") vs $(losses "$tmp/runs/split/metrics.jsonl")"
   ;;
 shards)
   "$bitnet" data prepare "$chat" --format jsonl --out "$tmp/sft" > "$tmp/prep.log" 2>&1 || { cat "$tmp/prep.log"; fail "prepare jsonl"; }
