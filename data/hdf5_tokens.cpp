@@ -66,6 +66,15 @@ IntDataset read_int_dataset(hid_t file, const std::string& path, const std::stri
     throw DataError(where + " has more than " + std::to_string(max_elements) +
                     " elements: split it into several files");
   }
+  // The extent is a claim of the file: before allocating for it, check that the file stores
+  // data in proportion (compressed chunks may hold up to kMaxCompression times their size).
+  constexpr uint64_t kMaxCompression = 64;
+  const uint64_t stored = H5Dget_storage_size(ds.get());
+  const uint64_t declared = total * H5Tget_size(type.get());
+  if (declared > 0 && (stored == 0 || declared / kMaxCompression > stored)) {
+    throw DataError(where + " declares " + std::to_string(total) + " elements (" + std::to_string(declared) +
+                    " bytes) but the file stores " + std::to_string(stored) + " bytes for it");
+  }
   out.values.resize(total);
   if (total > 0 && H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                            out.values.data()) < 0) {

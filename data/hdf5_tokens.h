@@ -5,7 +5,8 @@
 //   2-D integer dataset (rows, columns), e.g. `input_ids`: each row is one document.
 // Before anything is read: the dataset exists, its type class is integer (any width and sign;
 // values are converted to int64 by HDF5), its rank is 1 or 2, its extent is at most
-// kMaxHdf5Tokens elements, and the offsets dataset is 1-D integer with at most N + 1 entries.
+// kMaxHdf5Tokens elements and at most 64 times the bytes the file stores for it (so a forged
+// extent cannot make us allocate), and the offsets dataset is 1-D integer with at most N + 1 entries.
 // After reading: every token is in [0, vocab_size). Every failure is a DataError naming the file
 // and dataset.
 #pragma once

@@ -50,6 +50,16 @@ class Hdf5Dataset : public ::testing::Test {
     write_dataset<int32_t>(f, "cube", {1, 1, 2}, {1, 2}, H5T_NATIVE_INT32);
     write_dataset<int32_t>(f, "too_big_id", {2}, {1, 100000}, H5T_NATIVE_INT32);
     write_dataset<int32_t>(f, "negative", {2}, {1, -1}, H5T_NATIVE_INT32);
+    {  // declared 2^30 elements, chunked, nothing written: no storage behind the extent
+      const hsize_t dims[1] = {hsize_t(1) << 30}, chunk[1] = {1024};
+      hid_t space = H5Screate_simple(1, dims, nullptr);
+      hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(plist, 1, chunk);
+      hid_t ds = H5Dcreate2(f, "hollow", H5T_NATIVE_INT32, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+      H5Dclose(ds);
+      H5Pclose(plist);
+      H5Sclose(space);
+    }
     H5Fclose(f);
   }
   TokenDataset load(const std::string& dataset, const std::string& offsets = "") {
@@ -98,6 +108,7 @@ TEST_F(Hdf5Dataset, InvalidLayoutsNameTheFileAndDataset) {
   EXPECT_NE(error("cube").find("rank 3"), std::string::npos);
   EXPECT_NE(error("too_big_id").find("outside the tokenizer's vocabulary"), std::string::npos);
   EXPECT_NE(error("negative").find("is -1"), std::string::npos);
+  EXPECT_NE(error("hollow").find("but the file stores 0 bytes"), std::string::npos);
   EXPECT_NE(error("stream", "offsets_bad").find("ascend"), std::string::npos);
   EXPECT_NE(error("stream", "offsets_start").find("start at 0"), std::string::npos);
   EXPECT_NE(error("stream", "input_ids").find("rank 2"), std::string::npos);
