@@ -16,5 +16,6 @@ void add_export_command(CLI::App& app, int* exit_code);    // export, verify
 void add_generate_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);     // bench kernels, bench generate
 void add_lora_command(CLI::App& app, int* exit_code);      // lora merge
+void add_data_command(CLI::App& app, int* exit_code);      // data prepare, data check
 
 }  // namespace bitnet::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
       "  bitnet train configs/tiny-fortunes.yaml                 train the built-in tiny model\n"
       "  bitnet train CONFIG.yaml train.steps=50 optim.lr=1e-3    override any key\n"
       "  bitnet config show CONFIG.yaml [key=value ...]           print the resolved config\n"
+      "  bitnet data prepare a.jsonl --format jsonl --out shards/ tokenize once into token shards\n"
+      "  bitnet data check CONFIG.yaml                            dataset statistics with its tokenizer\n"
       "  bitnet bench train CONFIG.yaml                           training throughput and MFU\n"
       "  bitnet export runs/NAME/ckpt/latest --out m.gguf         pack ternary weights, then verify\n"
       "  bitnet generate m.gguf --prompt \"The \" -n 64            run an export on the CPU kernels\n"
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   bitnet::cli::add_generate_command(app, &exit_code);
   bitnet::cli::add_bench_command(app, &exit_code);
   bitnet::cli::add_lora_command(app, &exit_code);
+  bitnet::cli::add_data_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

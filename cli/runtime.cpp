@@ -5,12 +5,15 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "data/bpe_tokenizer.h"
 #include "data/byte_level.h"
+#include "data/error.h"
 #include "data/byte_tokenizer.h"
 #include "kernels/sampling.h"
 
@@ -18,14 +21,36 @@ namespace bitnet::cli {
 
 std::unique_ptr<data::Tokenizer> tokenizer_from_gguf(const kernels::GgufVocab& v, const std::string& path) {
   data::ByteTokenizer byte;
-  bool ok = v.model == "gpt2" && static_cast<int64_t>(v.tokens.size()) >= byte.vocab_size() &&
-            v.bos == byte.bos_id() && v.eos == byte.eos_id();
-  for (int b = 0; ok && b < 256; ++b) ok = v.tokens[size_t(b)] == data::bytes_to_byte_level(std::string(1, char(b)));
-  if (!ok) {
-    throw std::runtime_error(path + ": tokenizer \"" + v.model +
-                             "\" is not the byte vocabulary this runtime reads (256 byte tokens, BOS 256, EOS 257)");
+  bool is_byte = v.model == "gpt2" && v.merges.empty() && static_cast<int64_t>(v.tokens.size()) >= byte.vocab_size() &&
+                 v.bos == byte.bos_id() && v.eos == byte.eos_id();
+  for (int b = 0; is_byte && b < 256; ++b) is_byte = v.tokens[size_t(b)] == data::bytes_to_byte_level(std::string(1, char(b)));
+  if (is_byte) return std::make_unique<data::ByteTokenizer>();
+  // A BPE vocabulary (our export of a tokenizer.json): rebuilt with the same encoder as training.
+  const std::optional<std::string> pattern = data::split_pattern_for_gguf_pre(v.pre);
+  if (v.model != "gpt2" || !pattern || v.merges.empty()) {
+    throw std::runtime_error(path + ": tokenizer \"" + v.model + "\" (pre \"" + v.pre +
+                             "\") is neither the byte vocabulary (256 byte tokens, BOS 256, EOS 257) nor a gpt2 BPE "
+                             "vocabulary with merges and pre-tokenizer llama-bpe or gpt-2");
   }
-  return std::make_unique<data::ByteTokenizer>();
+  data::BpeTokenizer::Parts parts;
+  parts.merges = v.merges;
+  parts.split_pattern = *pattern;
+  parts.ignore_merges = v.pre != "gpt-2";  // llama.cpp skips merges for whole pieces with llama-bpe
+  parts.bos_id = v.bos;
+  parts.eos_id = v.eos;
+  parts.pad_id = v.pad;
+  parts.tokens.resize(v.tokens.size());
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const int32_t type = v.token_types.empty() ? 1 : v.token_types[id];
+    if (type == 5) continue;  // unused: a hole
+    parts.tokens[id] = v.tokens[id];
+    if (type == 3 || type == 4) parts.added.emplace_back(static_cast<int32_t>(id), type == 3);
+  }
+  try {
+    return data::BpeTokenizer::from_parts(parts, path);
+  } catch (const data::DataError& e) {
+    throw std::runtime_error(e.what());
+  }
 }
 
 int resolve_threads(int threads) {

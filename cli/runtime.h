@@ -15,8 +15,10 @@
 namespace bitnet::cli {
 
 // The tokenizer a GGUF vocabulary describes. Supported: the byte vocabulary our exporter writes
-// (model "gpt2", token b < 256 = byte b in the GPT-2 byte-level alphabet, then BOS/EOS/PAD);
-// anything else throws std::runtime_error saying so.
+// (model "gpt2", no merges, token b < 256 = byte b in the GPT-2 byte-level alphabet, then
+// BOS/EOS/PAD), and a gpt2 BPE vocabulary with merges and pre "llama-bpe" or "gpt-2" (what we
+// export for a tokenizer.json), rebuilt as a BpeTokenizer; anything else throws
+// std::runtime_error saying so.
 std::unique_ptr<data::Tokenizer> tokenizer_from_gguf(const kernels::GgufVocab& vocab, const std::string& path);
 
 struct RunOptions {

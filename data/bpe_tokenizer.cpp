@@ -265,6 +265,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
                     "tokenizers are supported");
   }
   if (!pattern.empty()) t->splitter_ = std::make_unique<RegexSplitter>(pattern);
+  t->split_pattern_ = pattern;
 
   // Specials.
   json config;
@@ -309,6 +310,71 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
   t->pad_id_ = find_special("pad_token", {});
   if (t->pad_id_ < 0) t->pad_id_ = t->eos_id_;
   return t;
+}
+
+namespace {
+constexpr const char* kLlama3Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+}  // namespace
+
+std::string gguf_pre_name(const std::string& split_pattern) {
+  if (split_pattern == kLlama3Pattern) return "llama-bpe";
+  if (split_pattern == kGpt2Pattern) return "gpt-2";
+  return "";
+}
+
+std::optional<std::string> split_pattern_for_gguf_pre(const std::string& name) {
+  if (name == "llama-bpe" || name == "llama3") return std::string(kLlama3Pattern);
+  if (name == "gpt-2") return std::string(kGpt2Pattern);
+  return std::nullopt;
+}
+
+std::vector<std::string> BpeTokenizer::merges_in_rank_order() const {
+  std::vector<std::string> out(merges_.size());
+  for (const auto& [key, merge] : merges_) {
+    out[static_cast<size_t>(merge.rank)] = id_to_token_[key.left] + " " + id_to_token_[key.right];
+  }
+  return out;
+}
+
+bool BpeTokenizer::is_added(int32_t id) const {
+  return id >= 0 && static_cast<size_t>(id) < is_added_.size() && is_added_[id];
+}
+
+bool BpeTokenizer::is_special(int32_t id) const {
+  return id >= 0 && static_cast<size_t>(id) < is_special_.size() && is_special_[id];
+}
+
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_parts(const Parts& p, const std::string& origin) {
+  json vocab = json::object(), added = json::array();
+  std::vector<uint8_t> is_added(p.tokens.size(), 0);
+  for (const auto& [id, special] : p.added) {
+    if (id < 0 || static_cast<size_t>(id) >= p.tokens.size()) {
+      throw DataError(origin + ": added token id " + std::to_string(id) + " is outside the vocabulary");
+    }
+    is_added[id] = 1;
+    added.push_back({{"id", id}, {"content", p.tokens[id]}, {"special", special}});
+  }
+  for (size_t id = 0; id < p.tokens.size(); ++id) {
+    if (!is_added[id] && !p.tokens[id].empty()) vocab[p.tokens[id]] = id;
+  }
+  json pre = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+  if (!p.split_pattern.empty()) {
+    pre = {{"type", "Sequence"},
+           {"pretokenizers", json::array({{{"type", "Split"}, {"pattern", {{"Regex", p.split_pattern}}},
+                                           {"behavior", "Isolated"}, {"invert", false}},
+                                          pre})}};
+  }
+  json root = {{"added_tokens", added}, {"normalizer", nullptr}, {"pre_tokenizer", pre},
+               {"model", {{"type", "BPE"}, {"ignore_merges", p.ignore_merges}, {"vocab", vocab},
+                          {"merges", p.merges}}}};
+  auto name = [&](int32_t id) -> json {
+    if (id < 0 || static_cast<size_t>(id) >= p.tokens.size()) return nullptr;
+    return p.tokens[id];
+  };
+  json config = {{"bos_token", name(p.bos_id)}, {"eos_token", name(p.eos_id)}};
+  if (p.pad_id >= 0) config["pad_token"] = name(p.pad_id);
+  return from_json(root.dump(), config.dump(), origin);
 }
 
 std::optional<int32_t> BpeTokenizer::token_id(const std::string& token) const {

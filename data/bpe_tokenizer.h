@@ -25,12 +25,18 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "data/regex_splitter.h"
 #include "data/tokenizer.h"
 
 namespace bitnet::data {
+
+// The pre-tokenizer regexes that llama.cpp knows by a `tokenizer.ggml.pre` name: "llama-bpe"
+// (LLaMA 3) and "gpt-2". Empty / nullopt when the other side has no name for it.
+std::string gguf_pre_name(const std::string& split_pattern);
+std::optional<std::string> split_pattern_for_gguf_pre(const std::string& name);
 
 class BpeTokenizer final : public Tokenizer {
  public:
@@ -55,6 +61,28 @@ class BpeTokenizer final : public Tokenizer {
 
   // Id of a token given as vocabulary text (e.g. "<|eot_id|>"), if any.
   std::optional<int32_t> token_id(const std::string& token) const;
+
+  // What an exporter needs to describe this tokenizer elsewhere (GGUF "gpt2" vocabularies):
+  // merges in rank order as "left right", the pre-tokenizer split regex ("" = none), whether
+  // whole-vocabulary pieces skip merging, and which ids are added / special tokens.
+  std::vector<std::string> merges_in_rank_order() const;
+  const std::string& split_pattern() const { return split_pattern_; }
+  bool ignore_merges() const { return ignore_merges_; }
+  bool is_added(int32_t id) const;
+  bool is_special(int32_t id) const;
+
+  // The inverse: a tokenizer from a vocabulary given as parts (a GGUF "gpt2" vocabulary). Ids
+  // listed in `added` are added tokens (`special` per entry); tokens "" are holes. DataError on
+  // anything load() would refuse.
+  struct Parts {
+    std::vector<std::string> tokens;       // by id
+    std::vector<std::string> merges;       // "left right", rank order
+    std::vector<std::pair<int32_t, bool>> added;  // (id, special)
+    std::string split_pattern;
+    bool ignore_merges = false;
+    int32_t bos_id = -1, eos_id = -1, pad_id = -1;
+  };
+  static std::unique_ptr<BpeTokenizer> from_parts(const Parts& parts, const std::string& origin);
 
  private:
   BpeTokenizer() = default;
@@ -92,6 +120,7 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<AddedToken> added_;          // sorted longest first
   std::unique_ptr<RegexSplitter> splitter_;
   bool ignore_merges_ = false;
+  std::string split_pattern_;
   int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
   std::string origin_;
 };

@@ -101,4 +101,15 @@ std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, i
   return batches;
 }
 
+SftEvalBatches::SftEvalBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id)
+    : examples_(std::move(examples)), seq_len_(seq_len), pad_id_(pad_id) {
+  check_sizes(seq_len, 1);
+  for (const MaskedTokens& ex : examples_) {
+    if (targets_within(ex, seq_len) > 0) return;
+  }
+  throw DataError("validation set: none of its " + std::to_string(examples_.size()) +
+                  " examples has a trained token within seq_len + 1 = " +
+                  std::to_string(seq_len + 1) + " tokens");
+}
+
 }  // namespace bitnet::data

@@ -21,15 +21,15 @@ namespace bitnet::data {
 // One row (T tokens) of an example, as described above; appended to `batch`.
 void append_sft_row(Batch& batch, const MaskedTokens& example, int64_t seq_len, int32_t pad_id);
 
-class SftBatches {
+class SftBatches final : public TrainStream {
  public:
   // DataError if seq_len < 1, no example has a target, or the shard arguments are bad.
   SftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed,
              int64_t shard_rank = 0, int64_t shard_count = 1);
 
-  Batch next(int64_t micro_batch);
-  DataCursor cursor() const { return order_.cursor(); }
-  void restore(const DataCursor& cursor) { order_.restore(cursor); }
+  Batch next(int64_t micro_batch) override;
+  DataCursor cursor() const override { return order_.cursor(); }
+  void restore(const DataCursor& cursor) override { order_.restore(cursor); }
 
   int64_t num_examples() const { return static_cast<int64_t>(examples_.size()); }
   int64_t dropped() const { return dropped_; }
@@ -49,5 +49,21 @@ class SftBatches {
 // may be short). Examples without targets are skipped.
 std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, int64_t seq_len,
                                     int32_t pad_id, int64_t num_batches, int64_t micro_batch);
+
+// sft_eval_batches over a held set of examples, as an EvalStream (padded rows: the loss equals
+// that of packed rows with per-document attention, so packed training evaluates the same way).
+class SftEvalBatches final : public EvalStream {
+ public:
+  // DataError if no example has a trained target within seq_len + 1 tokens.
+  SftEvalBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id);
+  std::vector<Batch> first(int64_t num_batches, int64_t micro_batch) const override {
+    return sft_eval_batches(examples_, seq_len_, pad_id_, num_batches, micro_batch);
+  }
+
+ private:
+  std::vector<MaskedTokens> examples_;
+  int64_t seq_len_;
+  int32_t pad_id_;
+};
 
 }  // namespace bitnet::data

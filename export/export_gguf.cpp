@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 
+#include "data/bpe_tokenizer.h"
 #include "data/byte_level.h"
 #include "export/errors.h"
 #include "export/export_files.h"
@@ -21,11 +22,61 @@ using formats::GgmlType;
 // llama.cpp token types.
 constexpr int32_t kTokenNormal = 1, kTokenControl = 3, kTokenUnused = 5;
 
+constexpr int32_t kTokenUserDefined = 4;
+
+// The special ids; no BOS/EOS added by llama.cpp (prompts carry their own specials).
+void set_special_ids(formats::GgufWriter& w, const data::Tokenizer& tok) {
+  w.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos_id()));
+  w.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tok.eos_id()));
+  w.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(tok.pad_id()));
+  w.set("tokenizer.ggml.add_bos_token", false);
+  w.set("tokenizer.ggml.add_eos_token", false);
+}
+
+// A BPE tokenizer.json as a "gpt2" vocabulary: every token's byte-level text, the merges in rank
+// order, added tokens as control (special) or user-defined, and the pre-tokenizer by the name
+// llama.cpp knows its regex by ("llama-bpe" for LLaMA 3, which also skips merges for whole
+// vocabulary pieces, as tokenizer.json's ignore_merges does; "gpt-2").
+void add_bpe_tokenizer(formats::GgufWriter& w, const data::BpeTokenizer& tok, int64_t vocab) {
+  const std::string pre = data::gguf_pre_name(tok.split_pattern());
+  if (pre.empty()) {
+    throw ExportError("the tokenizer's pre-tokenizer regex is neither LLaMA 3's nor GPT-2's, so llama.cpp has no "
+                      "name for it (tokenizer.ggml.pre): GGUF export supports those two BPE tokenizers");
+  }
+  if ((pre == "llama-bpe") != tok.ignore_merges()) {
+    throw ExportError("tokenizer.json's model.ignore_merges does not match what llama.cpp does for pre-tokenizer \"" +
+                      pre + "\", so the two would tokenize differently");
+  }
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  for (int32_t id = 0; id < vocab; ++id) {
+    std::string text;
+    if (id < tok.vocab_size()) text = tok.token_text(id);
+    if (text.empty()) {
+      tokens.push_back("<unused_" + std::to_string(id) + ">");
+      types.push_back(kTokenUnused);
+    } else {
+      tokens.push_back(text);
+      types.push_back(!tok.is_added(id) ? kTokenNormal : tok.is_special(id) ? kTokenControl : kTokenUserDefined);
+    }
+  }
+  w.set("tokenizer.ggml.model", "gpt2");
+  w.set("tokenizer.ggml.pre", pre);
+  w.set("tokenizer.ggml.tokens", std::move(tokens));
+  w.set("tokenizer.ggml.token_type", std::move(types));
+  w.set("tokenizer.ggml.merges", tok.merges_in_rank_order());
+  set_special_ids(w, tok);
+}
+
 // A "gpt2" vocabulary without merges: token b (< 256) is byte b written in the GPT-2 byte-level
 // alphabet, so llama.cpp's BPE tokenizer, finding no merge, emits one token per byte = our id.
 void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t vocab) {
+  if (const auto* bpe = dynamic_cast<const data::BpeTokenizer*>(&tok)) {
+    add_bpe_tokenizer(w, *bpe, vocab);
+    return;
+  }
   if (tok.type() != "byte") {
-    throw ExportError("tokenizer.type \"" + tok.type() + "\": GGUF export supports the byte tokenizer only for now");
+    throw ExportError("tokenizer.type \"" + tok.type() + "\": GGUF export supports the byte and bpe tokenizers");
   }
   std::vector<std::string> tokens;
   std::vector<int32_t> types;
@@ -46,11 +97,7 @@ void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t v
   w.set("tokenizer.ggml.tokens", std::move(tokens));
   w.set("tokenizer.ggml.token_type", std::move(types));
   w.set("tokenizer.ggml.merges", std::vector<std::string>{});
-  w.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos_id()));
-  w.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tok.eos_id()));
-  w.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(tok.pad_id()));
-  w.set("tokenizer.ggml.add_bos_token", false);
-  w.set("tokenizer.ggml.add_eos_token", false);
+  set_special_ids(w, tok);
 }
 
 }  // namespace

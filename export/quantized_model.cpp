@@ -1,6 +1,8 @@
 // Checkpoint -> QuantizedModel (see quantized_model.h).
 #include "export/quantized_model.h"
 
+#include <filesystem>
+
 #include "data/byte_tokenizer.h"
 #include "export/errors.h"
 #include "kernels/gguf_model.h"
@@ -31,7 +33,11 @@ QuantizedModel quantize_checkpoint(const std::string& dir) {
     throw ExportError(dir + ": quant.mode is \"" + c.quant.mode +
                       "\": only ternary (quant.mode: ternary) checkpoints can be packed into ternary formats");
   }
-  out.tokenizer = data::make_tokenizer(c.tokenizer.type, c.tokenizer.path);
+  // A checkpoint carries its BPE tokenizer.json (trainer/checkpoint.h): prefer that copy, so an
+  // export does not depend on the original file still being where the config said.
+  std::error_code ec;
+  const bool own_copy = c.tokenizer.type == "bpe" && std::filesystem::exists(dir + "/tokenizer.json", ec);
+  out.tokenizer = data::make_tokenizer(c.tokenizer.type, own_copy ? dir : c.tokenizer.path);
   const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : out.tokenizer->vocab_size();
   out.options = model_options(c, vocab);
   out.options.compute_dtype = torch::kFloat;

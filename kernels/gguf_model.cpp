@@ -177,6 +177,7 @@ GgufVocab load_vocab(const GgufReader& r, int64_t vocab_size) {
     if (p == nullptr || p->size() != v.tokens.size()) fail(r, "tokenizer.ggml.token_type must be an INT32 array with one entry per token");
     v.token_types = *p;
   }
+  if (r.find_kv("tokenizer.ggml.merges") != nullptr) v.merges = get_strings(r, "tokenizer.ggml.merges");
   auto id = [&](const char* key) {
     return static_cast<int32_t>(get_int(r, key, 0, vocab_size - 1, false, -1));
   };

@@ -40,6 +40,7 @@ struct GgufVocab {
   std::string pre;    // tokenizer.ggml.pre ("" when absent)
   std::vector<std::string> tokens;
   std::vector<int32_t> token_types;  // empty when absent
+  std::vector<std::string> merges;   // tokenizer.ggml.merges, "left right" in rank order
   int32_t bos = -1, eos = -1, pad = -1;
 };
 

@@ -19,7 +19,8 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o)
   attn_sub_norm = register_module("attn_sub_norm", RMSNorm(o.num_heads * head_dim_, o.rms_norm_eps));
 }
 
-torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& doc_ids) {
   const int64_t groups = q.size(1) / k.size(1);
   const int64_t seq_len = q.size(2);
   // (B, KV, T, D) -> (B, H, T, D): KV head j serves query heads j*groups .. j*groups+groups-1.
@@ -27,12 +28,16 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   torch::Tensor vf = v.to(torch::kFloat).repeat_interleave(groups, 1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   torch::Tensor scores = torch::matmul(q.to(torch::kFloat), kf.transpose(-2, -1)) * scale;  // (B, H, T, T)
-  torch::Tensor future = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);
-  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  torch::Tensor hidden = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);  // (T, T) future
+  if (doc_ids.defined()) {
+    torch::Tensor other_doc = doc_ids.unsqueeze(2) != doc_ids.unsqueeze(1);  // (B, T, T)
+    hidden = (hidden.unsqueeze(0) | other_doc).unsqueeze(1);                // (B, 1, T, T)
+  }
+  scores = scores.masked_fill(hidden, -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1), vf);  // (B, H, T, D)
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& doc_ids) {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t H = options_.num_heads, KV = options_.num_kv_heads, D = head_dim_;
   torch::Tensor xq = q_proj->prepare_input(x);  // q, k and v see the same quantized input
@@ -42,7 +47,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   auto [cos, sin] = rope_tables(T, D, options_.rope_theta);
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
-  torch::Tensor y = causal_attention(q, k, v);                        // (B, H, T, D) fp32
+  torch::Tensor y = causal_attention(q, k, v, doc_ids);                        // (B, H, T, D) fp32
   y = y.transpose(1, 2).reshape({B, T, H * D}).to(x.scalar_type());   // (B, T, C)
   return o_proj(attn_sub_norm(y));
 }

@@ -22,8 +22,9 @@ struct AttentionOptions {
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const AttentionOptions& options);
-  // x (B, T, C) -> (B, T, C). Causal; position 0 is the first token of x.
-  torch::Tensor forward(const torch::Tensor& x);
+  // x (B, T, C) -> (B, T, C). Causal; position 0 is the first token of x. doc_ids (B, T) integer,
+  // optional: positions attend only within their own document (packed fine-tuning rows).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& doc_ids = {});
 
   BitLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   RMSNorm attn_sub_norm{nullptr};
@@ -35,6 +36,10 @@ class AttentionImpl : public torch::nn::Module {
 TORCH_MODULE(Attention);
 
 // softmax(q kᵀ · scale + causal mask) v in fp32. q (B, H, T, D), k and v (B, KV, T, D).
-torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+// doc_ids (B, T), optional: query i sees key j only if j <= i and doc_ids[i] == doc_ids[j], so
+// documents packed into one row do not attend to each other (RoPE is relative, so a document's
+// offset in the row does not change its scores). Undefined: the plain causal mask.
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& doc_ids = {});
 
 }  // namespace bitnet

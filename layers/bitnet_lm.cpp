@@ -14,8 +14,8 @@ DecoderLayerImpl::DecoderLayerImpl(const BitNetOptions& o) {
                                                               o.rms_norm_eps, o.quantize, o.compute_dtype}));
 }
 
-torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = x + self_attn(input_layernorm(x));
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& doc_ids) {
+  torch::Tensor h = x + self_attn(input_layernorm(x), doc_ids);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -26,9 +26,9 @@ BitNetModelImpl::BitNetModelImpl(const BitNetOptions& o) : options_(o) {
   norm = register_module("norm", RMSNorm(o.hidden_size, o.rms_norm_eps));
 }
 
-torch::Tensor BitNetModelImpl::forward(const torch::Tensor& tokens) {
+torch::Tensor BitNetModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor& doc_ids) {
   torch::Tensor x = embed_tokens(tokens).to(options_.compute_dtype);  // (B, T, C)
-  for (const auto& layer : *layers) x = layer->as<DecoderLayer>()->forward(x);
+  for (const auto& layer : *layers) x = layer->as<DecoderLayer>()->forward(x, doc_ids);
   return norm(x);
 }
 
@@ -40,8 +40,8 @@ BitNetLMImpl::BitNetLMImpl(const BitNetOptions& o) : options_(o) {
   }
 }
 
-torch::Tensor BitNetLMImpl::forward(const torch::Tensor& tokens) {
-  torch::Tensor h = model(tokens);  // (B, T, C)
+torch::Tensor BitNetLMImpl::forward(const torch::Tensor& tokens, const torch::Tensor& doc_ids) {
+  torch::Tensor h = model(tokens, doc_ids);  // (B, T, C)
   const torch::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;  // (V, C)
   return torch::nn::functional::linear(h, head.to(h.scalar_type())).to(torch::kFloat);
 }

@@ -36,7 +36,8 @@ struct BitNetOptions {
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   explicit DecoderLayerImpl(const BitNetOptions& options);
-  torch::Tensor forward(const torch::Tensor& x);  // (B, T, C) -> (B, T, C)
+  // (B, T, C) -> (B, T, C); doc_ids (B, T) optional, see causal_attention.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& doc_ids = {});
 
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   Attention self_attn{nullptr};
@@ -48,7 +49,8 @@ TORCH_MODULE(DecoderLayer);
 class BitNetModelImpl : public torch::nn::Module {
  public:
   explicit BitNetModelImpl(const BitNetOptions& options);
-  torch::Tensor forward(const torch::Tensor& tokens);  // (B, T) int64 -> (B, T, C)
+  // (B, T) int64 -> (B, T, C); doc_ids (B, T) optional: per-document attention (packed rows).
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& doc_ids = {});
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -62,7 +64,8 @@ TORCH_MODULE(BitNetModel);
 class BitNetLMImpl : public torch::nn::Module {
  public:
   explicit BitNetLMImpl(const BitNetOptions& options);
-  torch::Tensor forward(const torch::Tensor& tokens);  // (B, T) int64 -> logits (B, T, V) fp32
+  // (B, T) int64 -> logits (B, T, V) fp32; doc_ids (B, T) optional: per-document attention.
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& doc_ids = {});
 
   // λ for every BitLinear (see BitLinearImpl::set_quant_lambda).
   void set_quant_lambda(double lambda);

@@ -96,7 +96,8 @@ std::string checkpoint_dir_name(int64_t step) {
 
 std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std::pair<std::string, torch::Tensor>>& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& optim, const TrainState& state,
-                            const std::string& config_yaml, int64_t keep_last) {
+                            const std::string& config_yaml, int64_t keep_last,
+                            const std::vector<std::pair<std::string, std::string>>& extra_files) {
   const fs::path root(ckpt_root);
   fs::create_directories(root);
   const std::string name = checkpoint_dir_name(state.step);
@@ -109,8 +110,13 @@ std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std:
   save_tensors((tmp / "optim.safetensors").string(), optim, meta);
   formats::write_file_atomic((tmp / "state.json").string(), state_to_json(state).dump(2) + "\n");
   formats::write_file_atomic((tmp / "config.yaml").string(), config_yaml);
+  std::vector<std::string> listed = kFiles;
+  for (const auto& [file, contents] : extra_files) {
+    formats::write_file_atomic((tmp / file).string(), contents);
+    listed.push_back(file);
+  }
   json manifest{{"format", kFormat}, {"step", state.step}, {"files", json::object()}};
-  for (const auto& f : kFiles) {
+  for (const auto& f : listed) {
     manifest["files"][f] = {{"bytes", fs::file_size(tmp / f)}, {"xxh64", file_xxh64(tmp / f)}};
   }
   formats::write_file_atomic((tmp / kManifest).string(), manifest.dump(2) + "\n");
@@ -147,7 +153,16 @@ std::string verify_checkpoint(const std::string& dir) {
   json manifest;
   try {
     manifest = json::parse(read_text(d / kManifest));
-    for (const auto& f : kFiles) {
+    std::vector<std::string> listed = kFiles;  // required, then any extra file the manifest names
+    for (const auto& item : manifest.at("files").items()) {
+      if (std::find(kFiles.begin(), kFiles.end(), item.key()) == kFiles.end()) {
+        if (item.key().find('/') != std::string::npos || item.key().rfind(".", 0) == 0) {
+          return "manifest.json names an unexpected file '" + item.key() + "'";
+        }
+        listed.push_back(item.key());
+      }
+    }
+    for (const auto& f : listed) {
       const json& entry = manifest.at("files").at(f);
       const fs::path p = d / f;
       if (!fs::exists(p)) return f + " is missing";

@@ -47,12 +47,16 @@ struct CheckpointContents {
 std::string checkpoint_dir_name(int64_t step);  // "step_00001200"
 
 // Writes a checkpoint under `ckpt_root`, points `latest` at it, and removes the oldest ones
-// beyond keep_last. Returns its directory.
+// beyond keep_last. Returns its directory. `extra_files` (name, contents), e.g. the BPE
+// tokenizer.json the run trained with, are written beside the others and listed in the manifest,
+// so the checkpoint is self-contained.
 std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std::pair<std::string, torch::Tensor>>& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& optim, const TrainState& state,
-                            const std::string& config_yaml, int64_t keep_last);
+                            const std::string& config_yaml, int64_t keep_last,
+                            const std::vector<std::pair<std::string, std::string>>& extra_files = {});
 
-// "" when every file listed in the manifest exists with its size and checksum; else the reason.
+// "" when every required file and every other file listed in the manifest exists with its size
+// and checksum; else the reason.
 std::string verify_checkpoint(const std::string& dir);
 
 // Verifies, then reads everything. Throws CheckpointError naming the directory and the problem.

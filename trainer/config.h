@@ -36,11 +36,16 @@ struct TokenizerConfig {
 };
 
 struct DataConfig {
-  std::string format = "text";              // text (jsonl, shards, hdf5 come later)
+  std::string format = "text";              // text | jsonl | shards | hdf5
   std::vector<std::string> paths;           // files or globs; required, non-empty
   std::string separator_line = "%";         // a line equal to this ends a document; "" = blank lines
   int64_t seq_len = 128;
   double val_fraction = 0.02;               // [0, 0.5]
+  std::string chat_template = "generic";    // jsonl messages: generic | bitnet-2b4t
+  std::string bad_lines = "fail";           // jsonl: fail | skip
+  std::string sft_layout = "pack";          // fine-tuning rows: pack (per-document attention) | pad
+  std::string hdf5_dataset = "input_ids";   // hdf5: 1-D token or 2-D input_ids dataset
+  std::string hdf5_offsets;                 // hdf5: optional 1-D document offsets dataset
 };
 
 struct TrainConfig {

@@ -131,7 +131,12 @@ void check_data(const RunConfig& c, const Checker& k) {
   k.one_of("tokenizer.type", c.tokenizer.type, {"byte", "bpe"});
   k.require(c.tokenizer.type != "bpe" || !c.tokenizer.path.empty(), {"tokenizer.type", "tokenizer.path"},
             "'tokenizer.type' \"bpe\" needs 'tokenizer.path' (the tokenizer.json file)");
-  k.one_of("data.format", d.format, {"text"});
+  k.one_of("data.format", d.format, {"text", "jsonl", "shards", "hdf5"});
+  k.one_of("data.chat_template", d.chat_template, {"generic", "bitnet-2b4t"});
+  k.one_of("data.bad_lines", d.bad_lines, {"fail", "skip"});
+  k.one_of("data.sft_layout", d.sft_layout, {"pack", "pad"});
+  k.require(d.format != "hdf5" || !d.hdf5_dataset.empty(), {"data.format", "data.hdf5_dataset"},
+            "'data.format' \"hdf5\" needs 'data.hdf5_dataset' (the token dataset's name)");
   if (d.paths.empty()) k.fail("data.paths", "must list at least one file or glob");
   for (size_t i = 0; i < d.paths.size(); ++i) {
     if (d.paths[i].empty()) k.fail("data.paths", "item " + std::to_string(i + 1) + " is an empty path");

@@ -14,7 +14,9 @@ torch::Tensor batch_inputs(const data::Batch& batch) { return to_long_tensor(bat
 torch::Tensor batch_targets(const data::Batch& batch) { return to_long_tensor(batch.targets, batch); }
 
 torch::Tensor summed_cross_entropy(BitNetLM& model, const data::Batch& batch) {
-  torch::Tensor logits = model(batch_inputs(batch));  // (B, T, V) fp32
+  torch::Tensor doc_ids;  // packed fine-tuning rows: attention stays within each example
+  if (!batch.doc_ids.empty()) doc_ids = to_long_tensor(batch.doc_ids, batch);
+  torch::Tensor logits = model(batch_inputs(batch), doc_ids);  // (B, T, V) fp32
   const int64_t vocab = logits.size(-1);
   return torch::nn::functional::cross_entropy(
       logits.view({-1, vocab}), batch_targets(batch).view({-1}),

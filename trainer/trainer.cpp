@@ -190,8 +190,15 @@ void Training::print_start_table() {
     << model_->options().vocab_size << ", " << format_si(double(model_->num_parameters())) << " parameters\n"
     << "  data      " << format_count(data_.train_documents) << " train / " << format_count(data_.val_documents)
     << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens (" << data_.tokenizer->type()
-    << " tokenizer), seq_len " << c.data.seq_len << "\n"
-    << "  batch     " << c.train.micro_batch << " x " << c.data.seq_len << " tokens x accum " << c.train.grad_accum
+    << " tokenizer), seq_len " << c.data.seq_len << "\n";
+  if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
+    s << "  finetune  " << c.data.format << " examples, " << c.data.sft_layout << " rows, loss on "
+      << "completion/assistant tokens";
+    if (data_.jsonl.skipped > 0) s << ", " << data_.jsonl.skipped << " bad line(s) skipped";
+    s << "\n";
+    for (const std::string& m : data_.jsonl.messages) s << "    skipped " << m << "\n";
+  }
+  s << "  batch     " << c.train.micro_batch << " x " << c.data.seq_len << " tokens x accum " << c.train.grad_accum
     << " x " << comm_.world_size() << " rank(s) = " << format_count(tokens_per_step) << " tokens/step\n"
     << "  schedule  " << c.train.steps << " steps, " << so.type << ", lr " << fmt("%.3g", c.optim.lr) << ", warmup "
     << so.warmup_steps;
@@ -267,7 +274,7 @@ std::string Training::save() {
   state_.world_size = comm_.world_size();
   const auto params = checkpoint_tensors(model_, config_);  // under LoRA: the adapters only
   const std::string dir = save_checkpoint(ckpt_root_, params, optimizer_->state_tensors(), state_, config_to_yaml(config_),
-                                          config_.checkpoint.keep_last);
+                                          config_.checkpoint.keep_last, data_.tokenizer_files);
   if (config_.lora.rank > 0) save_peft_adapter((fs::path(run_dir_) / "adapter").string(), model_, lora_spec(config_.lora), config_.init_from);
   return dir;
 }

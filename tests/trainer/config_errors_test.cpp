@@ -147,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"tokenizer: {type: wordpiece}\n",
                   "x.yaml:3:19: key 'tokenizer.type': \"wordpiece\" is not allowed (choose one of: byte, bpe)"},
         RangeCase{"data: {paths: [a], format: csv}\n",
-                  "x.yaml:1:28: key 'data.format': \"csv\" is not allowed (choose one of: text)"},
+                  "x.yaml:1:28: key 'data.format': \"csv\" is not allowed (choose one of: text, jsonl, shards, hdf5)"},
         RangeCase{"train: {precision: fp16}\n",
                   "x.yaml:3:20: key 'train.precision': \"fp16\" is not allowed (choose one of: bf16, fp32)"},
         RangeCase{"train: {device: tpu}\n",

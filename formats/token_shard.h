@@ -1,0 +1,47 @@
+// Token shards: a corpus tokenized once (`bitnet data prepare`) so training does not re-tokenize
+// it. One file holds whole documents; a loss mask is present for fine-tuning data. Layout, all
+// integers little-endian (also in docs/formats.md):
+//
+//   offset  size        field
+//   0       8           magic "BNTSHRD1"
+//   8       4   u32     version = 1
+//   12      4   u32     flags: bit 0 = a loss mask follows the tokens; other bits 0
+//   16      8   u64     D, number of documents
+//   24      8   u64     N, number of tokens
+//   32      8   u64     vocab_size of the tokenizer that wrote it (every token < vocab_size)
+//   40      8   u64     tokenizer fingerprint (see data/tokenizer_fingerprint.h), 0 = unknown
+//   48      8·(D+1) u64 document offsets: offsets[0] = 0, non-decreasing, offsets[D] = N
+//   ...     4·N     u32 tokens; document d is tokens[offsets[d] .. offsets[d+1])
+//   ...     N       u8  loss mask (only with flag bit 0): 1 = token is a training target
+//   file size = 48 + 8·(D+1) + 4·N (+ N with the mask), exactly.
+// Text documents are stored without EOS (packing adds it); fine-tuning examples are stored as
+// rendered, end-of-turn tokens included.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bitnet::formats {
+
+inline constexpr char kTokenShardMagic[8] = {'B', 'N', 'T', 'S', 'H', 'R', 'D', '1'};
+inline constexpr uint64_t kTokenShardHeaderBytes = 48;
+
+struct TokenShard {
+  uint64_t vocab_size = 0;
+  uint64_t tokenizer_fingerprint = 0;
+  std::vector<uint64_t> offsets{0};  // D + 1 entries
+  std::vector<uint32_t> tokens;
+  std::vector<uint8_t> mask;         // empty, or one entry (0/1) per token
+  uint64_t num_documents() const { return offsets.size() - 1; }
+};
+
+// Writes atomically. FormatError if the shard is inconsistent (offsets, mask length, a token
+// >= vocab_size) or the file cannot be written.
+void write_token_shard(const std::string& path, const TokenShard& shard);
+
+// Reads and validates everything (magic, version, flags, sizes against the file size with
+// overflow-checked arithmetic, offsets, tokens < vocab_size, mask values) before returning.
+TokenShard read_token_shard(const std::string& path);
+
+}  // namespace bitnet::formats
