@@ -4,9 +4,12 @@ library only, for trying init_from and the fine-tuning configs without downloadi
 
   scripts/make_tiny_hf_model.py /tmp/tiny-llama                  # LLaMA-style: SiLU, no sub-norms
   scripts/make_tiny_hf_model.py /tmp/tiny-bitnet --kind bitnet   # BitNet: relu2, sub-norms
-  options: --dtype f32|bf16, --shards N (model-0000i-of-0000N.safetensors + index), --seed S
+  options: --dtype f32|bf16, --shards N (model-0000i-of-0000N.safetensors + index), --seed S,
+           --hidden C --intermediate F --layers L (defaults 64, 128, 2), --tied (LLaMA with a tied head)
 
-Vocabulary 259 (the byte tokenizer's), hidden 64, 2 layers, 4 heads / 2 KV heads, FFN 128.
+Vocabulary 259 (the byte tokenizer's), 4 heads / 2 KV heads. Widths that are multiples of 256
+(--hidden 256 --intermediate 512) make the fine-tuned model exportable to TQ2_0/TQ1_0; a tied
+SiLU model exports as llama.cpp's `bitnet` architecture.
 """
 import argparse
 import json
@@ -46,9 +49,13 @@ def main():
     ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--intermediate", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--tied", action="store_true", help="tie the LM head to the embedding (LLaMA kind)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    V, C, L, H, KV, F = 259, 64, 2, 4, 2, 128
+    V, C, L, H, KV, F = 259, a.hidden, a.layers, 4, 2, a.intermediate
     D = C // H
 
     def normal(*shape, std=0.05):
@@ -75,7 +82,7 @@ def main():
         if a.kind == "bitnet":
             t += [(p + "self_attn.attn_sub_norm.weight", norm(C)), (p + "mlp.ffn_sub_norm.weight", norm(F))]
     t.append(("model.norm.weight", norm(C)))
-    tied = a.kind == "bitnet"
+    tied = a.kind == "bitnet" or a.tied
     if not tied:
         t.append(("lm_head.weight", normal(V, C)))
 
