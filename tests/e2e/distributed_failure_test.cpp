@@ -2,35 +2,21 @@
 // a rank killed or frozen makes the other fail with a message naming it, within
 // distributed.timeout_s (each wait below has a deadline, so a hang fails the test instead of
 // blocking it); SIGTERM to one rank stops both at the same step with a checkpoint.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cstring>
 
 #include <gtest/gtest.h>
 
+#include "cli/launcher.h"
 #include "tests/e2e/distributed_util.h"
 
 namespace bitnet::test {
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Two ranks of a long run; returns once rank 0 has logged `min_steps` steps.
 std::vector<Child> start_two_ranks(const RunDir& dir, const std::string& cfg, const std::vector<std::string>& extra,
                                    int min_steps) {
-  const std::string port = std::to_string(free_port());
+  const std::string port = std::to_string(cli::free_loopback_port());
   std::vector<std::string> args = {"train", cfg, "train.steps=100000"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<Child> ranks;

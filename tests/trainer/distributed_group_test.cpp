@@ -1,8 +1,5 @@
 // The c10d communicator with two threads of this process as ranks 0 and 1 over loopback: sums
 // and maxima against hand-computed values, the replica check, and naming a rank that left.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
@@ -10,27 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/launcher.h"
 #include "trainer/distributed.h"
 #include "trainer/distributed_replicas.h"
 
 namespace bitnet {
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs body(rank, communicator) on two threads that form one 2-rank gloo group.
 void with_two_ranks(const std::function<void(int, ProcessGroupCommunicator&)>& body, int64_t timeout_s = 20) {
-  const int port = free_port();
+  const int port = cli::free_loopback_port();
   DistributedConfig config;
   config.backend = "gloo";
   config.timeout_s = timeout_s;
@@ -115,7 +101,7 @@ TEST(DistributedGroup, NcclWithoutNcclIsAClearErrorBeforeAnyWaiting) {
   if (nccl_available()) GTEST_SKIP() << "this LibTorch has NCCL";
   DistributedEnv env;
   env.world_size = 2;  // rank 1 never comes: the backend must be refused before rendezvous
-  env.master_port = free_port();
+  env.master_port = cli::free_loopback_port();
   DistributedConfig config;
   config.backend = "nccl";
   config.timeout_s = 30;
