@@ -2,7 +2,7 @@
 // `bitnet bench make-model OUT.gguf`: a random 2B4T-shaped SiLU model (llama.cpp runs it too).
 // `bitnet bench generate MODEL.gguf [--threads 1,2]`: prefill and decode tokens/s of our kernels
 // beside the streaming-read bound measured in the same run (bytes read per decoded token / read
-// GB/s) and, with --llama-cpp, llama.cpp (node-llama-cpp) on the same file and thread counts.
+// GB/s) and, with --llama-cpp, llama.cpp (llama-cpp-python) on the same file and thread counts.
 // Figures only: nothing here passes or fails on time.
 #include <immintrin.h>
 
@@ -110,7 +110,10 @@ int bench_generate(const GenBenchArgs& a) {
                 100.0 * dec / bound, bound);
     std::fflush(stdout);
     if (a.llama_cpp) {
-      const std::string cmd = "node " BITNET_SOURCE_DIR "/bench/llama_cpp_bench.mjs '" + a.model + "' " + std::to_string(t) +
+      // llama-cpp-python from the project's .venv (scripts/setup), or the Python in $BITNET_PYTHON.
+      const char* python = std::getenv("BITNET_PYTHON");
+      const std::string cmd = std::string(python != nullptr ? python : BITNET_SOURCE_DIR "/.venv/bin/python") + " " +
+                              BITNET_SOURCE_DIR "/bench/llama_cpp_bench.py '" + a.model + "' " + std::to_string(t) +
                               " " + std::to_string(a.prompt_tokens) + " " + std::to_string(a.decode_tokens) + " " +
                               std::to_string(bound);
       if (std::system(cmd.c_str()) != 0) std::printf("%-8d %-10s (failed: %s)\n", t, "llama.cpp", cmd.c_str());
@@ -138,7 +141,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   gen->add_option("--threads", g->threads, "thread counts (default 1 2)");
   gen->add_option("--prompt-tokens", g->prompt_tokens, "prefill length (default 64)");
   gen->add_option("--decode-tokens", g->decode_tokens, "decoded tokens timed (default 16)");
-  gen->add_flag("--llama-cpp", g->llama_cpp, "also time llama.cpp (node-llama-cpp from tests/clients) on the same file");
+  gen->add_flag("--llama-cpp", g->llama_cpp, "also time llama.cpp (llama-cpp-python from .venv) on the same file");
   gen->callback([=] { *exit_code = bench_generate(*g); });
 
   auto mk = std::make_shared<std::tuple<std::string, std::string, std::string, std::string>>("", "tq2_0", "f16", "2b4t");

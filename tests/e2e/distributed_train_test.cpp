@@ -60,7 +60,8 @@ int run_and_wait(const std::vector<std::string>& args, const std::string& log_pr
 // The two runs sum the same per-token gradients in a different order (one GEMM over 4 rows vs two
 // over 2 rows plus the all-reduce), so they agree to fp32 round-off, not bit for bit. AdamW
 // (eps 1e-8) turns round-off in a near-zero gradient into an lr-sized step for a few elements,
-// so weights are compared by RMS per tensor (1e-6) plus a loose per-element bound. (Ternary
+// so weights are compared by RMS per tensor (1e-6) plus a loose per-element bound (5e-5, a
+// sixtieth of lr; measured 1.4e-6 with LibTorch 1.13 and 1.8e-5 with 2.11). (Ternary
 // rounding can amplify round-off further when a weight sits on a rounding threshold: with other
 // seeds of this config, micro_batch 4 vs 2 x grad_accum 2 in ONE process differs as much; see
 // docs/distributed.md. Seed 7 has no such flip.) Gradient norms are compared too because Adam
@@ -76,7 +77,7 @@ TEST_P(TwoRanksVsOne, MicroBatchTwoOnTwoRanksEqualsMicroBatchFourOnOne) {
             0);
   expect_same_per_step(dir.run_path("one"), dir.run_path("two"), "loss", 10, 1e-6);
   expect_same_per_step(dir.run_path("one"), dir.run_path("two"), "grad_norm", 10, 1e-6);
-  expect_same_weights(dir.run_path("one"), dir.run_path("two"), 1e-6, 1e-5);
+  expect_same_weights(dir.run_path("one"), dir.run_path("two"), 1e-6, 5e-5);
 
   // Rank 0's progress goes through unprefixed, once; the run reports its collectives.
   const std::string out = read_file(dir.path() + "/two.out");

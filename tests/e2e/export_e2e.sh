@@ -2,7 +2,7 @@
 # End-to-end export tests through the real binaries: train a tiny model (bitnet train) -> export
 # (bitnet export, which verifies) -> bitnet verify -> bitnet generate / bitnet-run -> llama.cpp.
 #   export_e2e.sh BUILD_DIR SOURCE_DIR silu|relu2|errors
-# silu : TQ2_0+F16 and TQ1_0+Q8_0 exports load in llama.cpp (node-llama-cpp), which tokenizes
+# silu : TQ2_0+F16 and TQ1_0+Q8_0 exports load in llama.cpp (llama-cpp-python), which tokenizes
 #        held-out text into our ids; teacher-forced next-token distributions agree with bitnet-run
 #        (top-1 >= MIN_TOP1, mean KL <= MAX_MEAN_KL; llama.cpp quantizes activations per
 #        256-block Q8_K, we per token, so they are close, not equal).
@@ -25,15 +25,17 @@ train() {  # name, overrides...
     { cat "$tmp/$name.train.log"; echo "FAIL: training $name"; exit 1; }
   echo "$tmp/runs/$name/ckpt/latest"
 }
-need_node() {
-  command -v node > /dev/null || { echo "FAIL: node is not installed (Debian package nodejs); the llama.cpp checks need it"; exit 1; }
+python=${BITNET_PYTHON:-$src/.venv/bin/python}
+need_llama_cpp() {
+  "$python" -c 'import llama_cpp' 2> /dev/null ||
+    { echo "FAIL: $python cannot import llama_cpp: run scripts/setup (it installs llama-cpp-python into .venv)"; exit 1; }
 }
 held=$'Ternary weights keep the model small.\nThe export runs in llama.cpp and in our kernels: 1, 2, 3 -- done!'
 printf '%s' "$held" > "$tmp/held.txt"
 
 case $mode in
 silu)
-  need_node
+  need_llama_cpp
   ckpt=$(train silu model.hidden_act=silu)
   for spec in "tq2_0 f16" "tq1_0 q8_0"; do
     set -- $spec
@@ -46,16 +48,16 @@ silu)
     b=$("$run" "$out" --prompt "The " -n 40 --temp 0 2>/dev/null)
     [[ "$a" == "$b" && ${#a} -gt 4 ]] || { echo "FAIL: bitnet generate and bitnet-run differ: '$a' vs '$b'"; exit 1; }
     "$run" "$out" --prompt "$held" --logprobs-json "$tmp/lp.json" --threads 1
-    node "$src/tests/e2e/export_llama_cpp.mjs" compare "$out" "$tmp/lp.json" "$tmp/held.txt" $MIN_TOP1 $MAX_MEAN_KL
+    "$python" "$src/tests/clients/llama_cpp_check.py" compare "$out" "$tmp/lp.json" "$tmp/held.txt" $MIN_TOP1 $MAX_MEAN_KL
   done
   ;;
 relu2)
-  need_node
+  need_llama_cpp
   ckpt=$(train relu model.hidden_act=relu2)
   "$bitnet" export "$ckpt" --out "$tmp/relu.gguf" | tee "$tmp/export.log"
   grep -q "(gguf, bitnet-b1.58)" "$tmp/export.log"
   "$run" "$tmp/relu.gguf" --prompt "The " -n 8 --temp 0.8 --seed 3
-  node "$src/tests/e2e/export_llama_cpp.mjs" refuse "$tmp/relu.gguf"
+  "$python" "$src/tests/clients/llama_cpp_check.py" refuse "$tmp/relu.gguf"
   "$bitnet" export "$ckpt" --out "$tmp/relu-hf" --format safetensors | tee "$tmp/export.log"
   grep -q "verification passed" "$tmp/export.log"
   grep -q '"linear_class": "autobitlinear"' "$tmp/relu-hf/config.json"

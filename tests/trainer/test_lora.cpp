@@ -116,7 +116,9 @@ TEST(Lora, MergeIsExactBeforeRequantization) {
   BitNetLM merged(tiny(false));
   load_parameters(*merged, merged_base_weights(adapted));
   const double diff = (adapted(tokens) - merged(tokens)).abs().max().item<double>();
-  EXPECT_LE(diff, 1e-5);
+  // fp32 rounding of (W + s·BA)·x against W·x + s·B(A·x), through two layers: 1.6e-5 measured
+  // with LibTorch 2.11's CPU matmuls (under 1e-5 with 1.13's); a wrong merge is off by >= 1e-2.
+  EXPECT_LE(diff, 5e-5);
   EXPECT_GT((adapted(tokens) - base(tokens)).abs().max().item<double>(), 1e-2);  // the adapter does something
 }
 

@@ -1,0 +1,23 @@
+# Whether the CUDA parts are built: BITNET_CUDA is on (the default), the LibTorch in use was built
+# with CUDA (TorchConfig.cmake then sets TORCH_CUDA_LIBRARIES) and nvcc is found. No GPU is needed
+# to compile: CI builds every CUDA path and the GPU tests report themselves skipped.
+set(BITNET_HAVE_CUDA OFF)
+if(BITNET_CUDA AND TORCH_CUDA_LIBRARIES)
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(CCACHE_PROGRAM)
+      set(CMAKE_CUDA_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    find_package(CUDAToolkit REQUIRED)
+    set(BITNET_HAVE_CUDA ON)
+  else()
+    message(STATUS "CUDA kernels: off (LibTorch has CUDA, but no nvcc was found; set CMAKE_CUDA_COMPILER)")
+  endif()
+elseif(BITNET_CUDA)
+  message(STATUS "CUDA kernels: off (this LibTorch was built without CUDA)")
+endif()
+message(STATUS "CUDA kernels: ${BITNET_HAVE_CUDA}")
