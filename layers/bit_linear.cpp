@@ -21,7 +21,7 @@ torch::Tensor BitLinearImpl::prepare_input(const torch::Tensor& x) const {
 
 torch::Tensor BitLinearImpl::forward_prepared(const torch::Tensor& prepared, const torch::Tensor& input) {
   const torch::Dtype dtype = options_.compute_dtype;
-  torch::Tensor y = quantizing() ? torch::nn::functional::linear(prepared, ternary_weight_ste(weight, lambda_).to(dtype))
+  torch::Tensor y = quantizing() ? torch::nn::functional::linear(prepared, ternary_weight_ste(weight, lambda_, dtype))
                                  : torch::nn::functional::linear(prepared, weight.to(dtype));
   if (!lora_A) return y;
   TORCH_CHECK(input.defined(), "BitLinear with a LoRA adapter needs the unquantized input in forward_prepared");

@@ -4,23 +4,29 @@
 #include <algorithm>
 #include <cmath>
 
+#ifdef BITNET_WITH_CUDA
+#include "cuda/quantize_cuda.h"
+#endif
+
 namespace bitnet {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// Forward blends the latent tensor with its fake-quantized value; backward is the identity
-// (the straight-through estimator), so the optimizer updates the fp32 latent weights.
-template <torch::Tensor (*FakeQuant)(const torch::Tensor&)>
-struct StraightThrough : torch::autograd::Function<StraightThrough<FakeQuant>> {
-  static torch::Tensor forward(AutogradContext*, torch::Tensor x, double lambda) {
-    torch::Tensor xq = FakeQuant(x).to(x.scalar_type());
-    if (lambda == 1.0) return xq;
-    return x + (xq - x) * lambda;
+// Weight STE: forward blends the latent tensor with its fake-quantized value (in `out_dtype`, the
+// matmul's compute dtype); backward is the identity (the straight-through estimator) cast back to
+// the latent dtype, so the optimizer updates the fp32 latent weights.
+struct TernaryWeightStraightThrough : torch::autograd::Function<TernaryWeightStraightThrough> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor w, double lambda, torch::Dtype out_dtype) {
+    ctx->saved_data["input_dtype"] = static_cast<int64_t>(w.scalar_type());
+    if (lambda == 1.0) return ternary_weight_fake_quant_fused(w, out_dtype);
+    torch::Tensor wf = w.to(torch::kFloat);
+    return (wf + (ternary_weight_fake_quant(wf) - wf) * lambda).to(out_dtype);
   }
-  static tensor_list backward(AutogradContext*, tensor_list grad_out) {
-    return {grad_out[0], torch::Tensor()};
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
+    const auto dtype = static_cast<torch::Dtype>(ctx->saved_data["input_dtype"].toInt());
+    return {grad_out[0].to(dtype), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -60,11 +66,18 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
 
 }  // namespace
 
+bool fusable(const torch::Tensor& x, torch::Dtype out_dtype) {
+  const auto float_or_bf16 = [](torch::Dtype t) { return t == torch::kFloat || t == torch::kBFloat16; };
+  return float_or_bf16(x.scalar_type()) && float_or_bf16(out_dtype);
+}
+
 torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype) {
-  TORCH_CHECK(x.device().is_cpu(), "int8_activation_fake_quant_fused runs on the CPU");
-  if (x.scalar_type() != torch::kFloat && x.scalar_type() != torch::kBFloat16) {
-    return int8_activation_fake_quant(x).to(out_dtype);
-  }
+  if (!fusable(x, out_dtype)) return int8_activation_fake_quant(x).to(out_dtype);
+#ifdef BITNET_WITH_CUDA
+  if (x.is_cuda()) return cuda::int8_activation_fake_quant(x, out_dtype);
+#endif
+  // Any other device (or a build without CUDA): the LibTorch-op composition, same values.
+  if (!x.device().is_cpu()) return int8_activation_fake_quant(x).to(out_dtype);
   torch::Tensor in = x.contiguous();
   torch::Tensor out = torch::empty(in.sizes(), in.options().dtype(out_dtype));
   const int64_t n = in.size(-1), rows = n > 0 ? in.numel() / n : 0;
@@ -76,6 +89,13 @@ torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dt
   if (in.scalar_type() == torch::kFloat) dispatch_out(in.data_ptr<float>());
   else dispatch_out(in.data_ptr<c10::BFloat16>());
   return out;
+}
+
+torch::Tensor ternary_weight_fake_quant_fused(const torch::Tensor& weight, torch::Dtype out_dtype) {
+#ifdef BITNET_WITH_CUDA
+  if (weight.is_cuda() && fusable(weight, out_dtype)) return cuda::ternary_weight_fake_quant(weight, out_dtype);
+#endif
+  return ternary_weight_fake_quant(weight).to(out_dtype);
 }
 
 torch::Tensor ternary_weight_scale(const torch::Tensor& weight) {
@@ -111,8 +131,8 @@ torch::Tensor int8_activation_fake_quant(const torch::Tensor& x) {
   return (xf * s).round().clamp(-128, 127) / s;
 }
 
-torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda) {
-  return StraightThrough<ternary_weight_fake_quant>::apply(weight, lambda);
+torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda, torch::Dtype out_dtype) {
+  return TernaryWeightStraightThrough::apply(weight, lambda, out_dtype);
 }
 
 torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda, torch::Dtype out_dtype) {

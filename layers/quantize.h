@@ -20,6 +20,11 @@ torch::Tensor ternary_weight_codes(const torch::Tensor& weight);
 // W_q = codes / s_w (fp32): the fake-quantized weight the forward pass uses.
 torch::Tensor ternary_weight_fake_quant(const torch::Tensor& weight);
 
+// The same values in `out_dtype`, fused on a CUDA device (one reduction on the device, one
+// elementwise pass; the mean may differ from the LibTorch reduction's in its last bit, see
+// cuda/quantize_cuda.h), the LibTorch ops elsewhere.
+torch::Tensor ternary_weight_fake_quant_fused(const torch::Tensor& weight, torch::Dtype out_dtype);
+
 // s_x = 127 / max(max_j |x_j|, 1e-5) over the last dim: shape (..., 1), fp32.
 torch::Tensor int8_activation_scale(const torch::Tensor& x);
 
@@ -30,13 +35,14 @@ torch::Tensor int8_activation_codes(const torch::Tensor& x);
 torch::Tensor int8_activation_fake_quant(const torch::Tensor& x);
 
 // The same values in one fused pass per token, returned in `out_dtype` (kFloat or kBFloat16):
-// the training hot path. Equal bit for bit to int8_activation_fake_quant(x).to(out_dtype).
+// the training hot path, on the CPU and (a CUDA kernel) on a GPU. Equal bit for bit to
+// int8_activation_fake_quant(x).to(out_dtype).
 torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype);
 
 // Straight-through estimators: forward W + λ·(W_q − W), backward passes the gradient to W
-// unchanged. λ = 1 is full quantization; λ < 1 ramps it in for QAT fine-tuning.
-torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda);
-// The activation estimator returns its result in `out_dtype` (the matmul's compute dtype).
+// unchanged. λ = 1 is full quantization; λ < 1 ramps it in for QAT fine-tuning. Both return their
+// result in `out_dtype` (the matmul's compute dtype).
+torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda, torch::Dtype out_dtype = torch::kFloat);
 torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda, torch::Dtype out_dtype = torch::kFloat);
 
 }  // namespace bitnet
