@@ -17,7 +17,8 @@ CLI::App* bench_group(CLI::App& app) {
 
 void add_bench_train_command(CLI::App& app, int* exit_code) {
   auto* cmd = bench_group(app)->add_subcommand(
-      "train", "Training throughput of a config: ms/step, tokens/s, peak RSS, MFU vs a matmul of the same shapes.");
+      "train", "Training throughput of a config on its train.device: ms/step, tokens/s, peak memory, MFU vs a matmul\n"
+      "of the same shapes, and the cost of quantization against the same model with quant.mode=none.");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto options = std::make_shared<BenchTrainOptions>();
@@ -25,6 +26,8 @@ void add_bench_train_command(CLI::App& app, int* exit_code) {
   cmd->add_option("overrides", *overrides, "key.sub=value overrides");
   cmd->add_option("--warmup", options->warmup_steps, "steps before measuring")->capture_default_str();
   cmd->add_option("--steps", options->measured_steps, "measured steps")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("!--no-twin", options->compare_full_precision,
+               "skip the full-precision twin (quant.mode=none) measured for the quantization-cost ratio");
   cmd->callback([=] {
     bench_train(load_config(*config_path, *overrides), *options, stdout);
     *exit_code = 0;

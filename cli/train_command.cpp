@@ -11,6 +11,7 @@
 #include "cli/launcher.h"
 #include "trainer/communicator.h"
 #include "trainer/config.h"
+#include "trainer/device.h"
 #include "trainer/distributed.h"
 #include "trainer/trainer.h"
 
@@ -45,9 +46,12 @@ int train_one_rank(const std::string& config_path, const std::vector<std::string
     return run_training(config, config_path, overrides_text, comm, stdout);
   }
   share_cores(config, env->local_world_size);
-  std::unique_ptr<ProcessGroupCommunicator> comm = join_process_group(*env, config.distributed);
+  DistributedConfig distributed = config.distributed;
+  distributed.backend =
+      resolve_distributed_backend(distributed.backend, resolve_training_device(config.train.device, env->local_rank));
+  std::unique_ptr<ProcessGroupCommunicator> comm = join_process_group(*env, distributed);
   const int code = run_training(config, config_path, overrides_text, *comm, stdout);
-  if (comm->is_main()) print_collective_stats(*comm, config.distributed.backend);
+  if (comm->is_main()) print_collective_stats(*comm, distributed.backend);
   return code;
 }
 

@@ -13,6 +13,7 @@
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
 #include "trainer/console.h"
+#include "trainer/device.h"
 #include "trainer/model_setup.h"
 #include "trainer/run_data.h"
 #include "trainer/train_step.h"
@@ -27,21 +28,76 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-// Best sustained matmul FLOP/s over the model's (tokens × in) · (in × out) shapes.
+// Best sustained matmul FLOP/s over the model's (tokens × in) · (in × out) shapes on `device`.
 double matmul_flops_per_second(const std::vector<std::pair<int64_t, int64_t>>& shapes, int64_t tokens,
-                               torch::Dtype dtype) {
+                               torch::Dtype dtype, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   double best = 0;
   for (const auto& [in, out] : shapes) {
-    torch::Tensor a = torch::randn({tokens, in}).to(dtype), b = torch::randn({in, out}).to(dtype);
+    torch::Tensor a = torch::randn({tokens, in}).to(device, dtype), b = torch::randn({in, out}).to(device, dtype);
     torch::matmul(a, b);  // warm-up
-    const int reps = 5;
+    synchronize(device);
+    const int reps = device.is_cuda() ? 50 : 5;
     const auto t0 = Clock::now();
     for (int i = 0; i < reps; ++i) torch::matmul(a, b);
+    synchronize(device);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     best = std::max(best, 2.0 * double(tokens) * double(in) * double(out) * reps / secs);
   }
   return best;
+}
+
+struct StepFigures {
+  std::vector<double> step_ms;   // measured steps
+  int64_t parameters = 0;
+  double matmul_params = 0;      // projections + LM head
+  std::vector<std::pair<int64_t, int64_t>> shapes;  // distinct (in, out) of the projections
+  int64_t peak_device_bytes = 0;
+  bool quantized = false;
+};
+
+// Runs warm-up + measured optimizer steps of `config` on `device` (time includes waiting for the
+// device, so a GPU step is measured to its end).
+StepFigures measure_steps(const RunConfig& config, const BenchTrainOptions& options, const torch::Device& device) {
+  torch::manual_seed(static_cast<uint64_t>(config.train.seed));
+  RunData data = prepare_run_data(config, 0, 1);
+  const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : data.tokenizer->vocab_size();
+  BitNetLM model(model_options(config, vocab));
+  model->reset_parameters(static_cast<uint64_t>(config.train.seed));
+  model->to(device);
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
+  AdamW optimizer(named, AdamWOptions{config.optim.betas[0], config.optim.betas[1], config.optim.eps});
+  const std::vector<torch::Tensor> params = model->parameters();
+
+  StepFigures f;
+  reset_peak_device_memory(device);
+  for (int64_t s = 0; s < options.warmup_steps + options.measured_steps; ++s) {
+    std::vector<data::Batch> batches;
+    for (int64_t i = 0; i < config.train.grad_accum; ++i) batches.push_back(data.train->next(config.train.micro_batch));
+    int64_t targets = 0;
+    for (const auto& b : batches) targets += b.num_targets;
+    synchronize(device);
+    const auto t0 = Clock::now();
+    accumulate_gradients_tensor(model, batches, targets);
+    clip_grad_norm_tensor(params, config.optim.grad_clip);
+    optimizer.step(config.optim.lr, config.optim.weight_decay);
+    optimizer.zero_grad();
+    synchronize(device);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (s >= options.warmup_steps) f.step_ms.push_back(ms);
+  }
+  f.peak_device_bytes = peak_device_memory(device);
+  f.parameters = model->num_parameters();
+  f.quantized = model->options().quantize;
+  f.matmul_params = double(vocab) * double(config.model.hidden_size);
+  for (auto& [name, linear] : model->bit_linears()) {
+    const auto& o = linear->options();
+    f.matmul_params += double(o.in_features) * double(o.out_features);
+    if (std::find(f.shapes.begin(), f.shapes.end(), std::make_pair(o.in_features, o.out_features)) == f.shapes.end())
+      f.shapes.emplace_back(o.in_features, o.out_features);
+  }
+  return f;
 }
 
 }  // namespace
@@ -49,47 +105,17 @@ double matmul_flops_per_second(const std::vector<std::pair<int64_t, int64_t>>& s
 void bench_train(const RunConfig& config, const BenchTrainOptions& options, std::FILE* out) {
   const int64_t threads = config.train.threads > 0 ? config.train.threads : std::thread::hardware_concurrency();
   at::set_num_threads(static_cast<int>(threads));
-  torch::manual_seed(static_cast<uint64_t>(config.train.seed));
-  RunData data = prepare_run_data(config, 0, 1);
-  const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : data.tokenizer->vocab_size();
-  BitNetLM model(model_options(config, vocab));
-  model->reset_parameters(static_cast<uint64_t>(config.train.seed));
-  std::vector<std::pair<std::string, torch::Tensor>> named;
-  for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
-  AdamW optimizer(named, AdamWOptions{config.optim.betas[0], config.optim.betas[1], config.optim.eps});
-  const std::vector<torch::Tensor> params = model->parameters();
+  const torch::Device device = resolve_training_device(config.train.device);
+  prepare_device(device, config.train.deterministic);
 
+  const StepFigures f = measure_steps(config, options, device);
+  const double ms = median(f.step_ms);
   const int64_t tokens_per_step = config.train.micro_batch * config.data.seq_len * config.train.grad_accum;
-  std::vector<double> step_ms;
-  for (int64_t s = 0; s < options.warmup_steps + options.measured_steps; ++s) {
-    std::vector<data::Batch> batches;
-    for (int64_t i = 0; i < config.train.grad_accum; ++i) batches.push_back(data.train->next(config.train.micro_batch));
-    int64_t targets = 0;
-    for (const auto& b : batches) targets += b.num_targets;
-    const auto t0 = Clock::now();
-    accumulate_gradients(model, batches, targets);
-    clip_grad_norm(params, config.optim.grad_clip);
-    optimizer.step(config.optim.lr, config.optim.weight_decay);
-    optimizer.zero_grad();
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (s >= options.warmup_steps) step_ms.push_back(ms);
-  }
-  const double ms = median(step_ms);
-
-  // Matmul parameters: every projection, plus the LM head (tied or not).
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  double matmul_params = double(vocab) * double(config.model.hidden_size);
-  for (auto& [name, linear] : model->bit_linears()) {
-    const auto& o = linear->options();
-    matmul_params += double(o.in_features) * double(o.out_features);
-    if (std::find(shapes.begin(), shapes.end(), std::make_pair(o.in_features, o.out_features)) == shapes.end())
-      shapes.emplace_back(o.in_features, o.out_features);
-  }
   const double attention = 12.0 * double(config.model.num_layers) * double(config.data.seq_len) *
                            double(config.model.hidden_size);
-  const double flops_per_step = (6.0 * matmul_params + attention) * double(tokens_per_step);
+  const double flops_per_step = (6.0 * f.matmul_params + attention) * double(tokens_per_step);
   const torch::Dtype dtype = config.train.precision == "bf16" ? torch::kBFloat16 : torch::kFloat;
-  const double peak = matmul_flops_per_second(shapes, config.train.micro_batch * config.data.seq_len, dtype);
+  const double peak = matmul_flops_per_second(f.shapes, config.train.micro_batch * config.data.seq_len, dtype, device);
   const double achieved = flops_per_step / (ms / 1000.0);
 
   rusage usage{};
@@ -102,17 +128,33 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
                "  throughput       %s tokens/s\n"
                "  model FLOPs      %.2f GFLOP/step, %.1f GFLOP/s achieved\n"
                "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
-               "  MFU              %.1f%% of that matmul rate\n"
-               "  peak RSS         %.1f MiB\n",
-               config.name.c_str(), config.train.device.c_str(), config.train.precision.c_str(), (long long)threads,
-               format_si(double(model->num_parameters())).c_str(), format_si(matmul_params).c_str(),
-               model->options().quantize ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
+               "  MFU              %.1f%% of that matmul rate\n",
+               config.name.c_str(), describe_device(device).c_str(), config.train.precision.c_str(), (long long)threads,
+               format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
+               f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
                (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
                ms, (long long)options.measured_steps, (long long)options.warmup_steps,
-               *std::min_element(step_ms.begin(), step_ms.end()), *std::max_element(step_ms.begin(), step_ms.end()),
+               *std::min_element(f.step_ms.begin(), f.step_ms.end()), *std::max_element(f.step_ms.begin(), f.step_ms.end()),
                format_count(int64_t(double(tokens_per_step) / (ms / 1000.0))).c_str(), flops_per_step / 1e9,
-               achieved / 1e9, config.train.precision.c_str(), peak / 1e9, 100.0 * achieved / peak,
-               double(usage.ru_maxrss) / 1024.0);
+               achieved / 1e9, config.train.precision.c_str(), peak / 1e9, 100.0 * achieved / peak);
+  if (device.is_cuda()) {
+    std::fprintf(out, "  peak GPU memory  %.1f MiB (reserved by the caching allocator)\n",
+                 double(f.peak_device_bytes) / double(1 << 20));
+  }
+  if (f.quantized && options.compare_full_precision) {
+    // The same model and data without quantization: the cost of the quantizers as a ratio.
+    RunConfig twin = config;
+    twin.quant.mode = "none";
+    const StepFigures t = measure_steps(twin, options, device);
+    const double twin_ms = median(t.step_ms);
+    std::fprintf(out, "  full-precision   %.1f ms median (quant.mode=none, same run): ternary step = %.2fx of it\n",
+                 twin_ms, ms / twin_ms);
+    if (device.is_cuda()) {
+      std::fprintf(out, "  peak GPU memory  %.1f MiB with quant.mode=none\n", double(t.peak_device_bytes) / double(1 << 20));
+    }
+  }
+  getrusage(RUSAGE_SELF, &usage);
+  std::fprintf(out, "  peak RSS         %.1f MiB\n", double(usage.ru_maxrss) / 1024.0);
 }
 
 }  // namespace bitnet

@@ -60,7 +60,8 @@ json state_to_json(const TrainState& s) {
               {"config_hash", s.config_hash},
               {"threads", s.threads},
               {"world_size", s.world_size},
-              {"rng", {{"torch_cpu", s.torch_rng}}}};
+              {"rng", s.device_rng.empty() ? json{{"torch_cpu", s.torch_rng}}
+                                           : json{{"torch_cpu", s.torch_rng}, {"torch_device", s.device_rng}}}};
 }
 
 TrainState state_from_json(const json& j, const std::string& where) {
@@ -75,6 +76,7 @@ TrainState state_from_json(const json& j, const std::string& where) {
     s.threads = j.at("threads").get<int64_t>();
     s.world_size = j.at("world_size").get<int64_t>();
     s.torch_rng = j.at("rng").at("torch_cpu").get<std::string>();
+    if (j.at("rng").contains("torch_device")) s.device_rng = j.at("rng").at("torch_device").get<std::string>();
     return s;
   } catch (const json::exception& e) {
     throw CheckpointError(where + ": malformed state: " + e.what());

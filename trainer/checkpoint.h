@@ -34,6 +34,7 @@ struct TrainState {
   int64_t threads = 0;
   int64_t world_size = 1;
   std::string torch_rng;    // hex of the global CPU generator state
+  std::string device_rng;   // hex of the GPU generator's state (runs on a GPU; empty on the CPU)
 };
 
 struct CheckpointContents {

@@ -15,6 +15,8 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int64_t rank() const = 0;
   virtual int64_t world_size() const = 0;
+  // Index of this rank on its machine (its GPU when there is one per rank).
+  virtual int64_t local_rank() const { return 0; }
   // In-place sum over ranks of each tensor (same shapes and order on every rank).
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) = 0;
   // Max over ranks of a flag such as "I received SIGTERM", so every rank stops at the same step.

@@ -57,7 +57,7 @@ struct TrainConfig {
   int64_t threads = 0;              // 0 = all cores
   int64_t seed = 1234;
   bool deterministic = true;
-  std::string device = "cpu";       // cpu | cuda
+  std::string device = "auto";      // auto (a GPU when one is visible) | cpu | cuda | cuda:N
   std::string nan_policy = "abort"; // abort | skip
   int64_t max_nan_skips = 10;
 };
@@ -102,7 +102,7 @@ struct LogConfig {
 };
 
 struct DistributedConfig {
-  std::string backend = "gloo";    // gloo | nccl
+  std::string backend = "auto";    // auto (nccl on a GPU, gloo on the CPU) | gloo | nccl
   int64_t timeout_s = 300;
 };
 

@@ -10,6 +10,15 @@ namespace bitnet::config_detail {
 
 namespace {
 
+// "cuda:N" with N a small decimal index (which GPUs exist is checked when the run starts).
+bool is_cuda_index(const std::string& device) {
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 8) return false;
+  for (size_t i = 5; i < device.size(); ++i) {
+    if (device[i] < '0' || device[i] > '9') return false;
+  }
+  return true;
+}
+
 class Checker {
  public:
   Checker(const RunConfig& config, const Origins& origins, const std::string& source)
@@ -161,7 +170,7 @@ void check_train(const RunConfig& c, const Checker& k) {
   k.one_of("train.precision", t.precision, {"bf16", "fp32"});
   k.int_range("train.threads", t.threads, 0, 4096);
   k.at_least("train.seed", t.seed, 0);
-  k.one_of("train.device", t.device, {"cpu", "cuda"});
+  if (!is_cuda_index(t.device)) k.one_of("train.device", t.device, {"auto", "cpu", "cuda", "cuda:N"});
   k.one_of("train.nan_policy", t.nan_policy, {"abort", "skip"});
   k.at_least("train.max_nan_skips", t.max_nan_skips, 0);
   k.require(c.quant.lambda_warmup_steps <= t.steps, {"quant.lambda_warmup_steps", "train.steps"},
@@ -218,7 +227,10 @@ void check_outputs(const RunConfig& c, const Checker& k) {
   k.at_least("sample.top_k", c.sample.top_k, 0);
   k.not_empty("log.dir", c.log.dir, "runs are written under it");
   k.at_least("log.every", c.log.every, 1);
-  k.one_of("distributed.backend", c.distributed.backend, {"gloo", "nccl"});
+  k.one_of("distributed.backend", c.distributed.backend, {"auto", "gloo", "nccl"});
+  k.require(!(c.distributed.backend == "nccl" && c.train.device == "cpu"), {"distributed.backend", "train.device"},
+            "distributed.backend=nccl reduces CUDA tensors and needs a GPU device, but train.device is cpu "
+            "(use distributed.backend=gloo or auto)");
   k.at_least("distributed.timeout_s", c.distributed.timeout_s, 1);
 }
 

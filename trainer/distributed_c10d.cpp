@@ -81,6 +81,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
 
   int64_t rank() const override { return env_.rank; }
   int64_t world_size() const override { return env_.world_size; }
+  int64_t local_rank() const override { return env_.local_rank; }
   const DistributedEnv& env() const override { return env_; }
   const CollectiveStats& stats() const override { return stats_; }
 

@@ -1,6 +1,8 @@
 // Sampling (see sample_text.h).
 #include "trainer/sample_text.h"
 
+#include "trainer/train_step.h"
+
 namespace bitnet {
 
 std::string sample_text(BitNetLM& model, const data::Tokenizer& tokenizer, const std::string& prompt,
@@ -16,7 +18,7 @@ std::string sample_text(BitNetLM& model, const data::Tokenizer& tokenizer, const
     torch::Tensor input = torch::tensor(std::vector<int32_t>(tokens.begin() + start, tokens.end()), torch::kInt)
                               .to(torch::kLong)
                               .view({1, -1});
-    torch::Tensor logits = model(input)[0][-1];  // (V)
+    torch::Tensor logits = model(input.to(model_device(model)))[0][-1].to(torch::kCPU);  // (V)
     int64_t next = 0;
     if (options.temperature <= 0) {
       next = logits.argmax().item<int64_t>();

@@ -15,6 +15,7 @@
 #include "optim/grad_clip.h"
 #include "trainer/checkpoint.h"
 #include "trainer/console.h"
+#include "trainer/device.h"
 #include "trainer/distributed_replicas.h"
 #include "trainer/finetune_setup.h"
 #include "trainer/pretrained.h"
@@ -106,6 +107,7 @@ class Training {
   Console console_;
   std::string run_dir_, ckpt_root_;
   int64_t threads_ = 1;
+  torch::Device device_{torch::kCPU};
   RunData data_;
   BitNetLM model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
@@ -170,6 +172,10 @@ void Training::restore(const CheckpointContents& ckpt) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
     generator.set_state(bytes_from_hex(ckpt.state.torch_rng));
   }
+  if (device_.is_cuda() && !ckpt.state.device_rng.empty()) {  // LoRA dropout draws from the GPU's generator
+    at::Generator generator = at::globalContext().defaultGenerator(device_);  // a handle, as above
+    generator.set_state(bytes_from_hex(ckpt.state.device_rng));
+  }
   if (ckpt.state.threads != threads_) {
     print("warning: the checkpoint was written with " + std::to_string(ckpt.state.threads) + " threads, this run uses " +
           std::to_string(threads_) + ": losses will not match an uninterrupted run bit for bit");
@@ -204,7 +210,7 @@ void Training::print_start_table() {
     << so.warmup_steps;
   if (so.type == "two_stage") s << ", stage 2 from step " << stage_switch_step(so);
   s << ", weight decay " << fmt("%.3g", c.optim.weight_decay) << "\n"
-    << "  compute   " << c.train.device << ", " << c.train.precision << ", " << threads_ << " thread(s), seed "
+    << "  compute   " << describe_device(device_) << ", " << c.train.precision << ", " << threads_ << " thread(s), seed "
     << c.train.seed << "\n"
     << "  run dir   " << run_dir_;
   print(s.str());
@@ -269,6 +275,7 @@ void Training::write_samples() {
 std::string Training::save() {
   if (!comm_.is_main()) return "";
   state_.torch_rng = hex_bytes(at::detail::getDefaultCPUGenerator().get_state());
+  state_.device_rng = device_.is_cuda() ? hex_bytes(at::globalContext().defaultGenerator(device_).get_state()) : "";
   state_.cursor = data_.train->cursor();
   state_.threads = threads_;
   state_.world_size = comm_.world_size();
@@ -288,9 +295,8 @@ int Training::run() {
   at::set_num_threads(static_cast<int>(threads_));
   torch::manual_seed(static_cast<uint64_t>(config_.train.seed));
   at::globalContext().setDeterministicAlgorithms(config_.train.deterministic, /*warn_only=*/false);
-  if (config_.train.device != "cpu") {
-    throw std::runtime_error("train.device '" + config_.train.device + "' is not available in this build (cpu only)");
-  }
+  device_ = resolve_training_device(config_.train.device, comm_.local_rank());
+  prepare_device(device_, config_.train.deterministic);
 
   data_ = prepare_run_data(config_, comm_.rank(), comm_.world_size());
   int64_t vocab = config_.model.vocab_size > 0 ? config_.model.vocab_size : data_.tokenizer->vocab_size();
@@ -304,6 +310,7 @@ int Training::run() {
   std::optional<CheckpointContents> ckpt = find_resume_checkpoint();
   // init_from and LoRA change which parameters exist and train: before the optimizer sees them.
   const std::vector<std::string> finetune_lines = prepare_finetune(model_, config_, ckpt.has_value());
+  model_->to(device_);  // fp32 latent weights; the optimizer's moments are created beside them
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model_->named_parameters()) named.emplace_back(item.key(), item.value());
   optimizer_ = std::make_unique<AdamW>(named, AdamWOptions{config_.optim.betas[0], config_.optim.betas[1], config_.optim.eps});
@@ -334,17 +341,23 @@ int Training::run() {
     std::vector<data::Batch> batches = next_micro_batches();
     int64_t local_targets = 0;
     for (const auto& b : batches) local_targets += b.num_targets;
-    std::vector<torch::Tensor> counts = {torch::tensor({double(local_targets)}, torch::kDouble)};
-    comm_.all_reduce_sum(counts);
-    const auto step_targets = static_cast<int64_t>(counts[0].item<double>());
+    int64_t step_targets = local_targets;
+    if (comm_.world_size() > 1) {  // the loss is divided by the target count of all ranks
+      std::vector<torch::Tensor> counts = {torch::tensor({double(local_targets)}, torch::kDouble).to(device_)};
+      comm_.all_reduce_sum(counts);
+      step_targets = static_cast<int64_t>(counts[0].item<double>());
+    }
 
-    double loss_sum = accumulate_gradients(model_, batches, step_targets);
-    std::vector<torch::Tensor> reduce = {torch::tensor({loss_sum}, torch::kDouble)};
+    // Loss and gradient norm stay on the device until the one read below.
+    std::vector<torch::Tensor> reduce = {accumulate_gradients_tensor(model_, batches, step_targets).view({1})};
     for (const auto& p : params) reduce.push_back(p.grad());
     comm_.all_reduce_sum(reduce);
-    loss_sum = reduce[0].item<double>();
-    const double loss = loss_sum / double(step_targets);
-    const double grad_norm = clip_grad_norm(params, config_.optim.grad_clip);
+    const torch::Tensor norm = clip_grad_norm_tensor(params, config_.optim.grad_clip);
+    // One device-to-host read per step: whether the update may be applied (train.nan_policy)
+    // must be known before it is.
+    const torch::Tensor host = torch::stack({reduce[0][0], norm}).to(torch::kCPU);
+    const double loss = host[0].item<double>() / double(step_targets);
+    const double grad_norm = host[1].item<double>();
 
     ++state_.step;
     state_.tokens_seen += config_.train.micro_batch * config_.data.seq_len * config_.train.grad_accum * comm_.world_size();

@@ -151,13 +151,13 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"train: {precision: fp16}\n",
                   "x.yaml:3:20: key 'train.precision': \"fp16\" is not allowed (choose one of: bf16, fp32)"},
         RangeCase{"train: {device: tpu}\n",
-                  "x.yaml:3:17: key 'train.device': \"tpu\" is not allowed (choose one of: cpu, cuda)"},
+                  "x.yaml:3:17: key 'train.device': \"tpu\" is not allowed (choose one of: auto, cpu, cuda, cuda:N)"},
         RangeCase{"train: {nan_policy: ignore}\n",
                   "x.yaml:3:21: key 'train.nan_policy': \"ignore\" is not allowed (choose one of: abort, skip)"},
         RangeCase{"schedule: {type: linear}\n",
                   "x.yaml:3:18: key 'schedule.type': \"linear\" is not allowed (choose one of: constant, cosine, two_stage)"},
         RangeCase{"distributed: {backend: mpi}\n",
-                  "x.yaml:3:24: key 'distributed.backend': \"mpi\" is not allowed (choose one of: gloo, nccl)"}));
+                  "x.yaml:3:24: key 'distributed.backend': \"mpi\" is not allowed (choose one of: auto, gloo, nccl)"}));
 
 class ConfigCrossField : public ::testing::TestWithParam<RangeCase> {};
 

@@ -50,7 +50,7 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.train.threads, 0);
   EXPECT_EQ(c.train.seed, 1234);
   EXPECT_TRUE(c.train.deterministic);
-  EXPECT_EQ(c.train.device, "cpu");
+  EXPECT_EQ(c.train.device, "auto");
   EXPECT_EQ(c.train.nan_policy, "abort");
   EXPECT_EQ(c.train.max_nan_skips, 10);
   EXPECT_EQ(c.optim.lr, 1.5e-3);
@@ -74,7 +74,7 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.sample.top_k, 40);
   EXPECT_EQ(c.log.dir, "runs");
   EXPECT_EQ(c.log.every, 10);
-  EXPECT_EQ(c.distributed.backend, "gloo");
+  EXPECT_EQ(c.distributed.backend, "auto");
   EXPECT_EQ(c.distributed.timeout_s, 300);
 }
 

@@ -1,0 +1,101 @@
+// Training devices (see device.h). The CUDA calls are compiled only in CUDA builds
+// (BITNET_WITH_CUDA); a CPU build refuses a GPU device with a message saying why.
+#include "trainer/device.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#ifdef BITNET_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace bitnet {
+namespace {
+
+int64_t visible_gpus() { return static_cast<int64_t>(torch::cuda::device_count()); }
+
+std::string no_gpu_reason() {
+#ifdef BITNET_WITH_CUDA
+  return "no CUDA GPU is visible to this process (check nvidia-smi and CUDA_VISIBLE_DEVICES)";
+#else
+  return "this build has no CUDA support (rebuild with a CUDA LibTorch and nvcc, -DBITNET_CUDA=ON)";
+#endif
+}
+
+}  // namespace
+
+torch::Device resolve_training_device(const std::string& name, int64_t local_rank) {
+  const int64_t count = visible_gpus();
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name == "auto") {
+    if (count == 0) return torch::Device(torch::kCPU);
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
+  }
+  int64_t index = local_rank;
+  if (name.rfind("cuda:", 0) == 0) index = std::stoll(name.substr(5));
+  else if (name != "cuda") throw std::runtime_error("train.device '" + name + "' is not one of auto, cpu, cuda, cuda:N");
+  if (count == 0) throw std::runtime_error("train.device=" + name + ": " + no_gpu_reason() + "; use train.device=cpu");
+  if (index >= count) {
+    throw std::runtime_error("train.device=" + name + (name == "cuda" ? " (LOCAL_RANK " + std::to_string(local_rank) + ")" : "") +
+                             ": GPU " + std::to_string(index) + " does not exist, this process sees " +
+                             std::to_string(count) + " GPU(s)");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+std::string resolve_distributed_backend(const std::string& backend, const torch::Device& device) {
+  if (backend != "auto") return backend;
+  return device.is_cuda() ? "nccl" : "gloo";
+}
+
+void prepare_device(const torch::Device& device, bool deterministic) {
+  if (!device.is_cuda()) return;
+#ifdef BITNET_WITH_CUDA
+  // cuBLAS reads this when it creates its handle: before the first matmul.
+  if (deterministic) setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+  c10::cuda::set_device(device.index());
+#else
+  (void)deterministic;
+#endif
+}
+
+torch::Tensor to_device(const torch::Tensor& host, const torch::Device& device) {
+  if (device.is_cpu()) return host;
+  return host.pin_memory().to(device, /*non_blocking=*/true);
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+int64_t peak_device_memory(const torch::Device& device) {
+#ifdef BITNET_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    return stats.reserved_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+  }
+#endif
+  (void)device;
+  return 0;
+}
+
+void reset_peak_device_memory(const torch::Device& device) {
+#ifdef BITNET_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+  (void)device;
+}
+
+std::string describe_device(const torch::Device& device) {
+#ifdef BITNET_WITH_CUDA
+  if (device.is_cuda()) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, device.index()) == cudaSuccess) return device.str() + " (" + prop.name + ")";
+  }
+#endif
+  return device.str();
+}
+
+}  // namespace bitnet
