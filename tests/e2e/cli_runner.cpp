@@ -79,6 +79,16 @@ TempDir::~TempDir() {
   fs::remove_all(path, ec);
 }
 
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+std::string weights_checksum(const fs::path& run_dir) {
+  auto manifest = nlohmann::json::parse(read_file(run_dir / "ckpt" / "latest" / "manifest.json"));
+  return manifest["files"]["model.safetensors"]["xxh64"].get<std::string>();
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

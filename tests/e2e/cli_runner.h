@@ -36,6 +36,10 @@ std::vector<double> train_losses(const std::filesystem::path& run_dir);
 // The "step" of the last training record in metrics.jsonl (0 when none).
 int64_t last_logged_step(const std::filesystem::path& run_dir);
 std::string read_file(const std::filesystem::path& path);
+// `args` followed by `more`.
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more);
+// XXH64 of a run's final weights, as its latest checkpoint's manifest records it.
+std::string weights_checksum(const std::filesystem::path& run_dir);
 
 // Overrides for a tiny, fast, deterministic model on the fortunes corpus, writing its run under
 // `log_dir` with the given name.

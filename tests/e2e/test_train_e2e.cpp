@@ -17,17 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
-
-// XXH64 of the final weights, as the checkpoint manifest records it.
-std::string weights_checksum(const fs::path& run_dir) {
-  auto manifest = nlohmann::json::parse(read_file(run_dir / "ckpt" / "latest" / "manifest.json"));
-  return manifest["files"]["model.safetensors"]["xxh64"].get<std::string>();
-}
-
 double mean(const std::vector<double>& v, size_t begin, size_t end) {
   return std::accumulate(v.begin() + long(begin), v.begin() + long(end), 0.0) / double(end - begin);
 }
