@@ -12,6 +12,7 @@
 
 #include "data/byte_level.h"
 #include "data/error.h"
+#include "formats/error.h"
 
 namespace bitnet::data {
 
@@ -129,6 +130,20 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     }
     const auto id = static_cast<int32_t>(id_json.get<int64_t>());
     if (static_cast<size_t>(id) >= t->id_to_token_.size()) t->id_to_token_.resize(id + 1);
+    // Ids and tokens must map one to one; the same token under the same id (an added token
+    // that is also in model.vocab) is the one repeat allowed.
+    const std::string& holder = t->id_to_token_[id];
+    if (!holder.empty() && holder != token) {
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
+                      std::to_string(id) + ", which token '" + formats::quote_excerpt(holder) +
+                      "' already has (each id must name one token)");
+    }
+    const auto known = t->token_to_id_.find(token);
+    if (known != t->token_to_id_.end() && known->second != id) {
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
+                      std::to_string(id) + " but already has id " + std::to_string(known->second) +
+                      " (each token must have one id)");
+    }
     t->id_to_token_[id] = token;
     t->token_to_id_[token] = id;
     return id;
@@ -210,7 +225,16 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
       throw DataError(origin + ": merge " + std::to_string(rank) + " ('" + left + "' + '" + right +
                       "') uses or makes a token that is not in model.vocab");
     }
-    t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
+    // A pair listed twice would have two ranks; refuse it rather than pick one, so that rank
+    // r is always the r-th merge of the file (merges_in_rank_order relies on it).
+    const auto [it, inserted] =
+        t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
+    if (!inserted) {
+      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" +
+                      formats::quote_excerpt(left) + "' + '" + formats::quote_excerpt(right) +
+                      "') repeats merge " + std::to_string(it->second.rank) +
+                      " (each pair may be listed once)");
+    }
     ++rank;
   }
 
@@ -330,9 +354,10 @@ std::optional<std::string> split_pattern_for_gguf_pre(const std::string& name) {
 }
 
 std::vector<std::string> BpeTokenizer::merges_in_rank_order() const {
+  // load() stores merge r under rank r, each rank once, so the ranks are exactly 0..size-1.
   std::vector<std::string> out(merges_.size());
   for (const auto& [key, merge] : merges_) {
-    out[static_cast<size_t>(merge.rank)] = id_to_token_[key.left] + " " + id_to_token_[key.right];
+    out.at(static_cast<size_t>(merge.rank)) = id_to_token_[key.left] + " " + id_to_token_[key.right];
   }
   return out;
 }
