@@ -17,6 +17,7 @@
 // tokens with one id and one token with two ids (an added token repeating its model.vocab entry,
 // same text and id, is fine). `tokenizers` accepts such files (the last rank wins; a shared id
 // decodes as one of its tokens), which would make our ids differ silently.
+// The JSON itself follows formats/json_read.h: no duplicate keys, at most 64 levels of nesting.
 //
 // Specials: BOS/EOS/PAD come from tokenizer_config.json next to tokenizer.json when present
 // (bos_token, eos_token, pad_token), else from a TemplateProcessing post-processor (BOS), else

@@ -189,6 +189,27 @@ TEST(BpeTokenizer, DuplicateIdIsRefused) {
   EXPECT_TRUE(t->is_added(6));
 }
 
+TEST(BpeTokenizer, DuplicateKeyIsRefused) {
+  expect_all(load_error(tiny_with(R"("d": 3,)", R"("d": 3, "d": 12,)")),
+             {"t.json", "duplicate key \"d\""});
+}
+
+// A tokenizer.json nested 100,000 levels deep (200 KB) is refused while parsing. It used to
+// overflow the stack when the unsupported value was dump()ed into the message.
+TEST(BpeTokenizer, DeepNestingIsRefused) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  expect_all(load_error(tiny_with(R"("unk_token": null)", R"("unk_token": )" + deep)),
+             {"t.json", "nest too deeply", "at most 64 levels"});
+}
+
+// Messages quote at most an excerpt of a huge token from the file.
+TEST(BpeTokenizer, MessagesQuoteAnExcerpt) {
+  const std::string message =
+      load_error(tiny_with(R"("a a"])", R"("a a", ")" + std::string(100'000, 'q') + R"( a"])"));
+  expect_all(message, {"t.json", "merge 6", "(100000 bytes)", "not in model.vocab"});
+  EXPECT_LT(message.size(), 500u);
+}
+
 TEST(BpeTokenizer, ConfigFileNamesTheSpecials) {
   testing::TempDir dir;
   const std::string path = dir.write("tokenizer.json", tiny_json(false));
