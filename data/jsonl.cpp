@@ -7,6 +7,7 @@
 
 #include "data/error.h"
 #include "data/text_documents.h"
+#include "formats/json_read.h"
 
 namespace bitnet::data {
 
@@ -74,17 +75,17 @@ MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer,
 MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
                                    ChatTemplate chat_template, const std::string& origin,
                                    int64_t line_number) {
-  const std::string where = origin + ":" + std::to_string(line_number) + ": ";
+  const std::string where = origin + ":" + std::to_string(line_number);
   json obj;
   try {
-    obj = json::parse(line);
-  } catch (const json::exception& e) {
-    throw DataError(where + "not valid JSON (" + e.what() + ")");
+    obj = formats::parse_json_strict(line, where);
+  } catch (const formats::FormatError& e) {
+    throw DataError(e.what());
   }
   try {
     return example_from_json(obj, tokenizer, chat_template);
   } catch (const DataError& e) {
-    throw DataError(where + e.what());
+    throw DataError(where + ": " + e.what());
   }
 }
 

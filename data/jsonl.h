@@ -7,7 +7,8 @@
 // completion usually starts with its own space. A line that is not one of these shapes (bad JSON,
 // a missing or non-string field, no assistant turn, an unknown role type) is a bad line: the
 // error names file:line and the reason; BadLines::kSkip skips it and counts it, kFail throws.
-// Blank lines are ignored.
+// Blank lines are ignored. Duplicate keys in an object, nesting deeper than
+// formats::kMaxJsonDepth and numbers beyond double are bad JSON (formats/json_read.h).
 #pragma once
 
 #include <cstdint>

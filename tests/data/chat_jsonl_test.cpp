@@ -172,6 +172,24 @@ TEST(ReadJsonl, SkipBadLinesAndReportThem) {
   EXPECT_EQ(report.skipped, 5);
 }
 
+// One rule for all JSON we read (formats/json_read.h): duplicate keys, nesting beyond 64 levels
+// and numbers beyond double are bad JSON, and a message quotes only an excerpt of the line.
+TEST(JsonlLine, StrictJsonRules) {
+  EXPECT_NE(line_error(R"({"text": "a", "text": "b"})").find("data.jsonl:7: duplicate key \"text\""),
+            std::string::npos) << line_error(R"({"text": "a", "text": "b"})");
+  EXPECT_NE(line_error(R"({"messages": [{"role": "user", "role": "assistant", "content": "x"}]})")
+                .find("duplicate key \"role\""),
+            std::string::npos);
+  const std::string deep = R"({"text": )" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_NE(line_error(deep).find("data.jsonl:7: JSON arrays/objects nest too deeply"), std::string::npos)
+      << line_error(deep);
+  EXPECT_NE(line_error(R"({"text": "a", "n": 1e400})").find("data.jsonl:7: not valid JSON"),
+            std::string::npos) << line_error(R"({"text": "a", "n": 1e400})");
+  const std::string unterminated = R"({"text": ")" + std::string(100'000, 'x');
+  EXPECT_NE(line_error(unterminated).find("data.jsonl:7: not valid JSON"), std::string::npos);
+  EXPECT_LT(line_error(unterminated).size(), 400u);
+}
+
 TEST(ReadJsonl, NoExamplesOrMissingFileIsAnError) {
   testing::TempDir dir;
   const std::string path = dir.write("bad.jsonl", "nope\n\n");
