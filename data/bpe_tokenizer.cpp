@@ -12,6 +12,8 @@
 
 #include "data/byte_level.h"
 #include "data/error.h"
+#include "formats/error.h"
+#include "formats/json_read.h"
 
 namespace bitnet::data {
 
@@ -37,10 +39,9 @@ std::string read_whole_file(const std::string& path) {
 
 json parse_json(const std::string& text, const std::string& origin) {
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw DataError(origin + ": not valid JSON (byte " + std::to_string(e.byte) + "): " +
-                    e.what());
+    return formats::parse_json_strict(text, origin);
+  } catch (const formats::FormatError& e) {
+    throw DataError(e.what());
   }
 }
 
@@ -85,7 +86,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_te
     return load(json_text, config_json, origin);
   } catch (const json::exception& e) {
     // A key of the wrong type (e.g. a number where a string belongs) lands here.
-    throw DataError(origin + ": unexpected value in the tokenizer files: " + e.what());
+    throw DataError(origin + ": unexpected value in the tokenizer files: " +
+                    formats::quote_excerpt(e.what()));
   }
 }
 
@@ -100,21 +102,24 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
   }
   const json& model = root["model"];
   const std::string model_type = model.value("type", std::string("(missing)"));
-  if (model_type != "BPE") unsupported(origin, "model.type", "'" + model_type + "'", "'BPE'");
+  if (model_type != "BPE") {
+    unsupported(origin, "model.type", "'" + formats::quote_excerpt(model_type) + "'", "'BPE'");
+  }
   if (model.value("byte_fallback", false)) {
     unsupported(origin, "model.byte_fallback", "true", "false");
   }
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix", "unk_token"}) {
     if (!is_null_or_empty(model, key)) {
-      unsupported(origin, std::string("model.") + key, model[key].dump(), "null");
+      unsupported(origin, std::string("model.") + key, formats::describe_json(model[key]), "null");
     }
   }
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"] != 0) {
-    unsupported(origin, "model.dropout", model["dropout"].dump(), "null");
+    unsupported(origin, "model.dropout", formats::describe_json(model["dropout"]), "null");
   }
   t->ignore_merges_ = model.value("ignore_merges", false);
   if (root.contains("normalizer") && !root["normalizer"].is_null()) {
-    unsupported(origin, "normalizer", root["normalizer"].value("type", std::string("?")), "null");
+    unsupported(origin, "normalizer",
+                formats::quote_excerpt(root["normalizer"].value("type", std::string("?"))), "null");
   }
 
   // Vocabulary, then added tokens (which may extend it).
@@ -124,11 +129,26 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
   auto add_token = [&](const std::string& token, const json& id_json, const std::string& where) {
     if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
         id_json.get<int64_t>() > kMaxTokenId) {
-      throw DataError(origin + ": " + where + " '" + token + "' has id " + id_json.dump() +
-                      " (expected an integer in [0, " + std::to_string(kMaxTokenId) + "])");
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
+                      formats::describe_json(id_json) + " (expected an integer in [0, " +
+                      std::to_string(kMaxTokenId) + "])");
     }
     const auto id = static_cast<int32_t>(id_json.get<int64_t>());
     if (static_cast<size_t>(id) >= t->id_to_token_.size()) t->id_to_token_.resize(id + 1);
+    // Ids and tokens must map one to one; the same token under the same id (an added token
+    // that is also in model.vocab) is the one repeat allowed.
+    const std::string& holder = t->id_to_token_[id];
+    if (!holder.empty() && holder != token) {
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
+                      std::to_string(id) + ", which token '" + formats::quote_excerpt(holder) +
+                      "' already has (each id must name one token)");
+    }
+    const auto known = t->token_to_id_.find(token);
+    if (known != t->token_to_id_.end() && known->second != id) {
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
+                      std::to_string(id) + " but already has id " + std::to_string(known->second) +
+                      " (each token must have one id)");
+    }
     t->id_to_token_[id] = token;
     t->token_to_id_[token] = id;
     return id;
@@ -156,12 +176,14 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     for (const json& a : root["added_tokens"]) {
       if (!a.is_object() || !a.contains("content") || !a["content"].is_string() ||
           !a.contains("id")) {
-        throw DataError(origin + ": an added_tokens entry lacks \"content\" or \"id\": " + a.dump());
+        throw DataError(origin + ": an added_tokens entry lacks \"content\" or \"id\": " +
+                        formats::describe_json(a));
       }
       const std::string content = a["content"].get<std::string>();
       for (const char* flag : {"lstrip", "rstrip", "single_word"}) {
         if (a.value(flag, false)) {
-          unsupported(origin, "added token '" + content + "' " + flag, "true", "false");
+          unsupported(origin, "added token '" + formats::quote_excerpt(content) + "' " + flag, "true",
+                      "false");
         }
       }
       if (content.empty()) throw DataError(origin + ": an added token has empty content");
@@ -191,8 +213,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
       const std::string s = m.get<std::string>();
       const size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        throw DataError(origin + ": merge " + std::to_string(rank) + " '" + s +
-                        "' is not two tokens separated by one space");
+        throw DataError(origin + ": merge " + std::to_string(rank) + " '" +
+                        formats::quote_excerpt(s) + "' is not two tokens separated by one space");
       }
       left = s.substr(0, space);
       right = s.substr(space + 1);
@@ -201,16 +223,26 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
       right = m[1].get<std::string>();
     } else {
       throw DataError(origin + ": merge " + std::to_string(rank) + " is neither \"a b\" nor " +
-                      "[\"a\", \"b\"]: " + m.dump());
+                      "[\"a\", \"b\"]: " + formats::describe_json(m));
     }
     const auto l = t->token_to_id_.find(left), r = t->token_to_id_.find(right),
                lr = t->token_to_id_.find(left + right);
     if (l == t->token_to_id_.end() || r == t->token_to_id_.end() ||
         lr == t->token_to_id_.end()) {
-      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" + left + "' + '" + right +
+      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" +
+                      formats::quote_excerpt(left) + "' + '" + formats::quote_excerpt(right) +
                       "') uses or makes a token that is not in model.vocab");
     }
-    t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
+    // A pair listed twice would have two ranks; refuse it rather than pick one, so that rank
+    // r is always the r-th merge of the file (merges_in_rank_order relies on it).
+    const auto [it, inserted] =
+        t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
+    if (!inserted) {
+      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" +
+                      formats::quote_excerpt(left) + "' + '" + formats::quote_excerpt(right) +
+                      "') repeats merge " + std::to_string(it->second.rank) +
+                      " (each pair may be listed once)");
+    }
     ++rank;
   }
 
@@ -244,7 +276,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
       }
       const std::string behavior = s.value("behavior", std::string("?"));
       if (behavior != "Isolated") {
-        unsupported(origin, "pre_tokenizer Split behavior", behavior, "Isolated");
+        unsupported(origin, "pre_tokenizer Split behavior", formats::quote_excerpt(behavior),
+                    "Isolated");
       }
       if (s.value("invert", false)) unsupported(origin, "pre_tokenizer Split invert", "true", "false");
     } else if (type == "ByteLevel") {
@@ -257,7 +290,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
         pattern = kGpt2Pattern;
       }
     } else {
-      unsupported(origin, "pre_tokenizer type", "'" + type + "'", "Split or ByteLevel");
+      unsupported(origin, "pre_tokenizer type", "'" + formats::quote_excerpt(type) + "'",
+                  "Split or ByteLevel");
     }
   }
   if (!byte_level) {
@@ -274,8 +308,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     if (auto name = config_token(config, key)) {
       const auto it = t->token_to_id_.find(*name);
       if (it == t->token_to_id_.end()) {
-        throw DataError(origin + ": tokenizer_config.json " + key + " '" + *name +
-                        "' is not a token of the vocabulary");
+        throw DataError(origin + ": tokenizer_config.json " + key + " '" +
+                        formats::quote_excerpt(*name) + "' is not a token of the vocabulary");
       }
       return it->second;
     }
@@ -330,9 +364,10 @@ std::optional<std::string> split_pattern_for_gguf_pre(const std::string& name) {
 }
 
 std::vector<std::string> BpeTokenizer::merges_in_rank_order() const {
+  // load() stores merge r under rank r, each rank once, so the ranks are exactly 0..size-1.
   std::vector<std::string> out(merges_.size());
   for (const auto& [key, merge] : merges_) {
-    out[static_cast<size_t>(merge.rank)] = id_to_token_[key.left] + " " + id_to_token_[key.right];
+    out.at(static_cast<size_t>(merge.rank)) = id_to_token_[key.left] + " " + id_to_token_[key.right];
   }
   return out;
 }

@@ -13,6 +13,11 @@
 // pre_tokenizer Split(Regex|String, Isolated) + ByteLevel(use_regex false), or ByteLevel alone,
 // add_prefix_space false. Anything else is a DataError naming the key, rather than silently
 // different ids.
+// Merge rank r is the r-th entry of model.merges; a pair listed twice is refused, as are two
+// tokens with one id and one token with two ids (an added token repeating its model.vocab entry,
+// same text and id, is fine). `tokenizers` accepts such files (the last rank wins; a shared id
+// decodes as one of its tokens), which would make our ids differ silently.
+// The JSON itself follows formats/json_read.h: no duplicate keys, at most 64 levels of nesting.
 //
 // Specials: BOS/EOS/PAD come from tokenizer_config.json next to tokenizer.json when present
 // (bos_token, eos_token, pad_token), else from a TemplateProcessing post-processor (BOS), else

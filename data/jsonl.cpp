@@ -1,18 +1,65 @@
 // JSONL examples: parsing each line and turning it into masked tokens (see jsonl.h).
 #include "data/jsonl.h"
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "data/error.h"
 #include "data/text_documents.h"
+#include "formats/json_read.h"
 
 namespace bitnet::data {
 
 namespace {
 
 using nlohmann::json;
+
+// Reads a stream one line at a time, holding at most `max_bytes` of any line: the rest of a
+// longer line is read and dropped, only its length is kept. (std::getline would hold the whole
+// line, however long.)
+class BoundedLineReader {
+ public:
+  BoundedLineReader(std::istream& in, size_t max_bytes)
+      : in_(in), max_bytes_(max_bytes), buffer_(size_t{1} << 16) {}
+
+  // The next line without its '\n': `line` gets its first min(length, max_bytes) bytes and
+  // `length` its full length. False at the end of the input.
+  bool next(std::string& line, uint64_t& length) {
+    line.clear();
+    length = 0;
+    bool read_any = false;
+    for (;;) {
+      if (pos_ == end_ && !fill()) return read_any;
+      read_any = true;
+      const char* begin = buffer_.data() + pos_;
+      const auto* newline = static_cast<const char*>(std::memchr(begin, '\n', end_ - pos_));
+      const size_t n = newline != nullptr ? static_cast<size_t>(newline - begin) : end_ - pos_;
+      length += n;
+      if (line.size() < max_bytes_) line.append(begin, std::min(n, max_bytes_ - line.size()));
+      pos_ += n;
+      if (newline != nullptr) {
+        ++pos_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  bool fill() {
+    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    pos_ = 0;
+    end_ = static_cast<size_t>(in_.gcount());
+    return end_ > 0;
+  }
+
+  std::istream& in_;
+  size_t max_bytes_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, end_ = 0;  // the unread bytes of buffer_
+};
 
 const std::string& string_field(const json& obj, const char* key) {
   const auto it = obj.find(key);
@@ -74,17 +121,17 @@ MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer,
 MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
                                    ChatTemplate chat_template, const std::string& origin,
                                    int64_t line_number) {
-  const std::string where = origin + ":" + std::to_string(line_number) + ": ";
+  const std::string where = origin + ":" + std::to_string(line_number);
   json obj;
   try {
-    obj = json::parse(line);
-  } catch (const json::exception& e) {
-    throw DataError(where + "not valid JSON (" + e.what() + ")");
+    obj = formats::parse_json_strict(line, where);
+  } catch (const formats::FormatError& e) {
+    throw DataError(e.what());
   }
   try {
     return example_from_json(obj, tokenizer, chat_template);
   } catch (const DataError& e) {
-    throw DataError(where + e.what());
+    throw DataError(where + ": " + e.what());
   }
 }
 
@@ -92,19 +139,32 @@ std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& pa
                                               const Tokenizer& tokenizer,
                                               const JsonlOptions& options, JsonlReport* report) {
   if (paths_or_globs.empty()) throw DataError("no JSONL files given (the list of paths is empty)");
+  if (options.max_line_bytes <= 0) {
+    throw DataError("the longest JSONL line allowed must be positive, not " +
+                    std::to_string(options.max_line_bytes) + " bytes");
+  }
   JsonlReport local;
   std::vector<MaskedTokens> examples;
   for (const std::string& path : expand_paths(paths_or_globs)) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError("cannot open '" + path + "'");
+    BoundedLineReader reader(in, static_cast<size_t>(options.max_line_bytes));
     std::string line;
+    uint64_t length = 0;
     int64_t number = 0;
-    while (std::getline(in, line)) {
+    while (reader.next(line, length)) {
       ++number;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      const bool too_long = length > static_cast<uint64_t>(options.max_line_bytes);
+      if (!too_long && !line.empty() && line.back() == '\r') line.pop_back();
+      if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
       ++local.lines;
       try {
+        if (too_long) {
+          throw DataError(path + ":" + std::to_string(number) + ": the line is " +
+                          std::to_string(length) + " bytes, longer than the limit of " +
+                          std::to_string(options.max_line_bytes) +
+                          " bytes (data.max_line_bytes)");
+        }
         examples.push_back(
             jsonl_line_to_example(line, tokenizer, options.chat_template, path, number));
         ++local.examples;

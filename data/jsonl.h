@@ -7,7 +7,9 @@
 // completion usually starts with its own space. A line that is not one of these shapes (bad JSON,
 // a missing or non-string field, no assistant turn, an unknown role type) is a bad line: the
 // error names file:line and the reason; BadLines::kSkip skips it and counts it, kFail throws.
-// Blank lines are ignored.
+// Blank lines are ignored. A line longer than JsonlOptions::max_line_bytes is a bad line too; it
+// is read past without ever being held in memory whole. Duplicate keys in an object, nesting
+// deeper than formats::kMaxJsonDepth and numbers beyond double are bad JSON (formats/json_read.h).
 #pragma once
 
 #include <cstdint>
@@ -21,10 +23,16 @@ namespace bitnet::data {
 
 enum class BadLines { kFail, kSkip };
 
+// The default longest line (16 MiB, excluding its '\n'): far above any real example, small
+// enough that one broken file (an unterminated string running to the end) cannot take the
+// machine's memory.
+inline constexpr int64_t kDefaultMaxLineBytes = int64_t{16} << 20;
+
 struct JsonlOptions {
   ChatTemplate chat_template = ChatTemplate::kGeneric;
   BadLines bad_lines = BadLines::kFail;
   int64_t max_reported = 20;  // skipped lines whose message is kept in the report
+  int64_t max_line_bytes = kDefaultMaxLineBytes;  // longer lines are bad lines; must be > 0
 };
 
 struct JsonlReport {
@@ -40,7 +48,8 @@ MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tok
                                    int64_t line_number);
 
 // Reads every file of `paths_or_globs` (expanded like read_text_documents). DataError on a
-// missing/unreadable path, on a bad line under kFail, and when no example results at all.
+// missing/unreadable path, on a bad line under kFail, when no example results at all, and when
+// options.max_line_bytes is not positive.
 std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,
                                               const Tokenizer& tokenizer,
                                               const JsonlOptions& options,

@@ -123,6 +123,7 @@ TokenDataset load_token_dataset(const DatasetOptions& o, const Tokenizer& tokeni
     JsonlOptions jo;
     jo.chat_template = o.chat_template;
     jo.bad_lines = o.bad_lines;
+    jo.max_line_bytes = o.max_line_bytes;
     out.items = read_jsonl_examples(o.paths, tokenizer, jo, &out.jsonl);
     out.masked = true;
   } else if (o.format == "shards") {

@@ -24,6 +24,7 @@ struct DatasetOptions {
   std::string separator_line = "%";            // text
   ChatTemplate chat_template = ChatTemplate::kGeneric;  // jsonl
   BadLines bad_lines = BadLines::kFail;        // jsonl
+  int64_t max_line_bytes = kDefaultMaxLineBytes;  // jsonl: a longer line is a bad line
   std::string hdf5_dataset = "input_ids";      // hdf5
   std::string hdf5_offsets;                    // hdf5, optional
 };

@@ -50,7 +50,7 @@ const char* dtype_name(DType dtype) { return entry(dtype).name; }
 DType dtype_from_name(const std::string& name) {
     for (const auto& e : kDTypes)
         if (name == e.name) return e.dtype;
-    throw FormatError("unknown dtype \"" + name +
+    throw FormatError("unknown dtype \"" + quote_excerpt(name) +
                       "\": expected one of F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL");
 }
 

@@ -23,4 +23,11 @@ void throw_format_error(const std::string& path, const std::string& problem, uin
     throw FormatError(format_message(path, problem, offset, expected, found));
 }
 
+std::string quote_excerpt(std::string_view text, size_t max_bytes) {
+    if (text.size() <= max_bytes) return std::string(text);
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 continuation
+    return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 }  // namespace bitnet::formats

@@ -2,11 +2,11 @@
 // before it has been checked against the file size and for overflow.
 #include <algorithm>
 #include <limits>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "formats/file_io.h"
+#include "formats/json_read.h"
 #include "formats/safetensors.h"
 
 namespace bitnet::formats {
@@ -15,45 +15,16 @@ namespace {
 
 using nlohmann::json;
 
-// Parses the header, rejecting duplicate keys at any depth (nlohmann would silently keep the
-// last one, and two tensors with one name is exactly the kind of ambiguity we must refuse).
-json parse_header_json(const std::string& path, const char* begin, const char* end) {
-    std::vector<std::set<std::string>> open_objects;
-    auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-        switch (event) {
-            case json::parse_event_t::object_start:
-                open_objects.emplace_back();
-                break;
-            case json::parse_event_t::object_end:
-                if (!open_objects.empty()) open_objects.pop_back();
-                break;
-            case json::parse_event_t::key: {
-                const std::string key = parsed.get<std::string>();
-                if (!open_objects.empty() && !open_objects.back().insert(key).second)
-                    throw_format_error(path, "duplicate key \"" + key + "\" in the JSON header");
-                break;
-            }
-            default:
-                break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(begin, end, on_event, /*allow_exceptions=*/true);
-    } catch (const json::parse_error& e) {
-        throw_format_error(path, std::string("header is not valid JSON: ") + e.what(),
-                           8 + static_cast<uint64_t>(e.byte > 0 ? e.byte - 1 : 0));
-    }
-}
-
-std::string describe(const json& j) {
-    std::string s = j.dump();
-    if (s.size() > 60) s = s.substr(0, 57) + "...";
-    return std::string(j.type_name()) + " " + s;
+// A shape for a message: "[2, 3]", or its rank alone when it is long.
+std::string describe_shape(const std::vector<int64_t>& shape) {
+    if (shape.size() > 8) return "(a shape of rank " + std::to_string(shape.size()) + ")";
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
 }
 
 uint64_t non_negative_int(const std::string& path, const std::string& what, const json& j) {
-    if (!j.is_number_unsigned()) throw_format_error(path, what, kNoOffset, "a non-negative integer", describe(j));
+    if (!j.is_number_unsigned()) throw_format_error(path, what, kNoOffset, "a non-negative integer", describe_json(j));
     return j.get<uint64_t>();
 }
 
@@ -67,7 +38,12 @@ SafetensorsReader SafetensorsReader::from_bytes(std::vector<uint8_t> bytes, cons
     SafetensorsReader reader;
     reader.path_ = name;
     reader.bytes_ = std::move(bytes);
-    reader.parse();
+    try {
+        reader.parse();
+    } catch (const nlohmann::json::exception& e) {
+        // A value of a type that parse() does not check first: still a FormatError naming the file.
+        throw_format_error(name, std::string("unexpected value in the JSON header: ") + quote_excerpt(e.what()));
+    }
     return reader;
 }
 
@@ -93,31 +69,31 @@ void SafetensorsReader::parse() {
     const uint64_t data_size = file_size - data_start;
 
     const auto* hbegin = reinterpret_cast<const char*>(bytes_.data() + 8);
-    const json header = parse_header_json(path, hbegin, hbegin + n);
+    const json header = parse_json_strict(std::string_view(hbegin, n), path, /*offset_base=*/8);
     if (!header.is_object()) throw_format_error(path, "header is not a JSON object", 8, "object", header.type_name());
 
     for (const auto& [key, value] : header.items()) {
         if (key == "__metadata__") {
             if (!value.is_object())
                 throw_format_error(path, "\"__metadata__\" is not an object", kNoOffset,
-                                   "object of strings", describe(value));
+                                   "object of strings", describe_json(value));
             for (const auto& [mkey, mvalue] : value.items()) {
                 if (!mvalue.is_string())
-                    throw_format_error(path, "\"__metadata__\" value of \"" + mkey + "\" is not a string",
-                                       kNoOffset, "string", describe(mvalue));
+                    throw_format_error(path, "\"__metadata__\" value of \"" + quote_excerpt(mkey) + "\" is not a string",
+                                       kNoOffset, "string", describe_json(mvalue));
                 metadata_[mkey] = mvalue.get<std::string>();
             }
             continue;
         }
-        const std::string where = "tensor \"" + key + "\"";
+        const std::string where = "tensor \"" + quote_excerpt(key) + "\"";
         if (key.empty()) throw_format_error(path, "a tensor has an empty name");
         if (!value.is_object())
-            throw_format_error(path, where + " entry is not an object", kNoOffset, "object", describe(value));
+            throw_format_error(path, where + " entry is not an object", kNoOffset, "object", describe_json(value));
         for (const auto& [field, unused] : value.items()) {
             (void)unused;
             if (field != "dtype" && field != "shape" && field != "data_offsets")
-                throw_format_error(path, where + " has an unknown field \"" + field + "\"", kNoOffset,
-                                   "dtype, shape, data_offsets", field);
+                throw_format_error(path, where + " has an unknown field \"" + quote_excerpt(field) + "\"", kNoOffset,
+                                   "dtype, shape, data_offsets", quote_excerpt(field));
         }
         for (const char* field : {"dtype", "shape", "data_offsets"})
             if (!value.contains(field))
@@ -127,7 +103,7 @@ void SafetensorsReader::parse() {
         info.name = key;
         const json& jdtype = value["dtype"];
         if (!jdtype.is_string())
-            throw_format_error(path, where + " dtype is not a string", kNoOffset, "string", describe(jdtype));
+            throw_format_error(path, where + " dtype is not a string", kNoOffset, "string", describe_json(jdtype));
         try {
             info.dtype = dtype_from_name(jdtype.get<std::string>());
         } catch (const FormatError& e) {
@@ -136,24 +112,25 @@ void SafetensorsReader::parse() {
 
         const json& jshape = value["shape"];
         if (!jshape.is_array())
-            throw_format_error(path, where + " shape is not an array", kNoOffset, "array", describe(jshape));
+            throw_format_error(path, where + " shape is not an array", kNoOffset, "array", describe_json(jshape));
         uint64_t elements = 1;
         for (const json& jdim : jshape) {
             const uint64_t dim = non_negative_int(path, where + " has a bad shape entry", jdim);
             if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
                 !checked_mul(elements, dim, &elements))
-                throw_format_error(path, where + " shape " + jshape.dump() + " overflows 64 bits");
+                throw_format_error(path, where + " shape overflows 64 bits at entry " +
+                                             std::to_string(info.shape.size()) + " (" + std::to_string(dim) + ")");
             info.shape.push_back(static_cast<int64_t>(dim));
         }
         uint64_t expected_bytes = 0;
         if (!checked_mul(elements, dtype_size(info.dtype), &expected_bytes))
-            throw_format_error(path, where + " shape " + jshape.dump() + " times the " +
+            throw_format_error(path, where + " shape " + describe_shape(info.shape) + " times the " +
                                          dtype_name(info.dtype) + " size overflows 64 bits");
 
         const json& joff = value["data_offsets"];
         if (!joff.is_array() || joff.size() != 2)
             throw_format_error(path, where + " data_offsets is not a [begin, end] pair", kNoOffset,
-                               "array of 2 integers", describe(joff));
+                               "array of 2 integers", describe_json(joff));
         const uint64_t begin = non_negative_int(path, where + " has a bad data_offsets begin", joff[0]);
         const uint64_t end = non_negative_int(path, where + " has a bad data_offsets end", joff[1]);
         if (begin > end)
@@ -165,7 +142,7 @@ void SafetensorsReader::parse() {
                                std::to_string(end));
         if (end - begin != expected_bytes)
             throw_format_error(path, where + " byte range does not match its shape and dtype", kNoOffset,
-                               std::to_string(expected_bytes) + " bytes (" + jshape.dump() + " x " +
+                               std::to_string(expected_bytes) + " bytes (" + describe_shape(info.shape) + " x " +
                                    dtype_name(info.dtype) + ")",
                                std::to_string(end - begin) + " bytes");
         info.offset = data_start + begin;
@@ -180,7 +157,7 @@ void SafetensorsReader::parse() {
     for (const TensorInfo& t : tensors_) {
         if (t.nbytes == 0) continue;
         if (last && t.offset < last->offset + last->nbytes)
-            throw_format_error(path, "tensors \"" + last->name + "\" and \"" + t.name + "\" overlap",
+            throw_format_error(path, "tensors \"" + quote_excerpt(last->name) + "\" and \"" + quote_excerpt(t.name) + "\" overlap",
                                t.offset, "start at or after byte " + std::to_string(last->offset + last->nbytes),
                                std::to_string(t.offset));
         if (!last || t.offset + t.nbytes > last->offset + last->nbytes) last = &t;
@@ -196,7 +173,7 @@ const TensorInfo* SafetensorsReader::find(const std::string& name) const {
 const uint8_t* SafetensorsReader::data(const TensorInfo& info) const {
     // Reject infos from another reader rather than read out of bounds.
     if (info.offset > bytes_.size() || info.nbytes > bytes_.size() - info.offset)
-        throw_format_error(path_, "tensor \"" + info.name + "\" is not inside this file");
+        throw_format_error(path_, "tensor \"" + quote_excerpt(info.name) + "\" is not inside this file");
     return bytes_.data() + info.offset;
 }
 

@@ -43,6 +43,7 @@ struct DataConfig {
   double val_fraction = 0.02;               // [0, 0.5]
   std::string chat_template = "generic";    // jsonl messages: generic | bitnet-2b4t
   std::string bad_lines = "fail";           // jsonl: fail | skip
+  int64_t max_line_bytes = int64_t{16} << 20;  // jsonl: a longer line is a bad line (16 MiB)
   std::string sft_layout = "pack";          // fine-tuning rows: pack (per-document attention) | pad
   std::string hdf5_dataset = "input_ids";   // hdf5: 1-D token or 2-D input_ids dataset
   std::string hdf5_offsets;                 // hdf5: optional 1-D document offsets dataset

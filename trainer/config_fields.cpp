@@ -44,6 +44,7 @@ std::vector<Field> bind_fields(RunConfig& c) {
       {"data.val_fraction", &c.data.val_fraction},
       {"data.chat_template", &c.data.chat_template},
       {"data.bad_lines", &c.data.bad_lines},
+      {"data.max_line_bytes", &c.data.max_line_bytes},
       {"data.sft_layout", &c.data.sft_layout},
       {"data.hdf5_dataset", &c.data.hdf5_dataset},
       {"data.hdf5_offsets", &c.data.hdf5_offsets},

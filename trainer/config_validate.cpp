@@ -109,6 +109,7 @@ class Checker {
 
 constexpr double kInf = INFINITY;
 constexpr int64_t kMaxSize = int64_t{1} << 20;  // generous caps that still stop absurd allocations
+constexpr int64_t kMaxLineBytes = int64_t{1} << 30;  // one JSONL line is held in memory whole
 
 void check_model(const RunConfig& c, const Checker& k) {
   const ModelConfig& m = c.model;
@@ -143,6 +144,7 @@ void check_data(const RunConfig& c, const Checker& k) {
   k.one_of("data.format", d.format, {"text", "jsonl", "shards", "hdf5"});
   k.one_of("data.chat_template", d.chat_template, {"generic", "bitnet-2b4t"});
   k.one_of("data.bad_lines", d.bad_lines, {"fail", "skip"});
+  k.int_range("data.max_line_bytes", d.max_line_bytes, 1, kMaxLineBytes);
   k.one_of("data.sft_layout", d.sft_layout, {"pack", "pad"});
   k.require(d.format != "hdf5" || !d.hdf5_dataset.empty(), {"data.format", "data.hdf5_dataset"},
             "'data.format' \"hdf5\" needs 'data.hdf5_dataset' (the token dataset's name)");

@@ -75,6 +75,7 @@ data::DatasetOptions dataset_options(const RunConfig& config) {
   o.separator_line = dc.separator_line;
   o.chat_template = data::parse_chat_template(dc.chat_template);
   o.bad_lines = dc.bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
+  o.max_line_bytes = dc.max_line_bytes;
   o.hdf5_dataset = dc.hdf5_dataset;
   o.hdf5_offsets = dc.hdf5_offsets;
   return o;

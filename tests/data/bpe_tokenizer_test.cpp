@@ -141,6 +141,75 @@ TEST(BpeTokenizer, UnsupportedOrBrokenFilesAreNamed) {
   EXPECT_NE(load_error(wordpiece).find("WordPiece"), std::string::npos);
 }
 
+// tiny_json with `from` (which must occur) replaced by `to`.
+std::string tiny_with(const std::string& from, const std::string& to) {
+  std::string text = tiny_json(false);
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+void expect_all(const std::string& message, std::initializer_list<const char*> needles) {
+  for (const char* n : needles) {
+    EXPECT_NE(message.find(n), std::string::npos) << "missing '" << n << "' in: " << message;
+  }
+}
+
+// Rank r is the r-th merge of the file, so a pair listed twice has no single rank: refused
+// (Hugging Face `tokenizers` keeps the last rank silently). It used to make
+// merges_in_rank_order() write past the end of its vector.
+TEST(BpeTokenizer, DuplicateMergeIsRefused) {
+  expect_all(load_error(tiny_with(R"(["a b", "ab c")", R"(["a b", "a b", "ab c")")),
+             {"t.json", "merge 1", "'a' + 'b'", "repeats merge 0"});
+  expect_all(load_error(tiny_with(R"("c d", "a a"])", R"(["c", "d"], "a a", ["c", "d"]])")),
+             {"t.json", "merge 6", "'c' + 'd'", "repeats merge 4"});
+}
+
+TEST(BpeTokenizer, MergesInRankOrderAreTheFileOrder) {
+  EXPECT_EQ(tiny()->merges_in_rank_order(),
+            (std::vector<std::string>{"a b", "ab c", "b c", "Ġ a", "c d", "a a"}));
+}
+
+// Each id names one token and each token has one id (HF `tokenizers` accepts two tokens with
+// one id and then decodes that id as only one of them).
+TEST(BpeTokenizer, DuplicateIdIsRefused) {
+  expect_all(load_error(tiny_with(R"("d": 3)", R"("d": 2)")),
+             {"t.json", "model.vocab entry 'd' has id 2", "token 'c' already has"});
+  expect_all(load_error(tiny_with(R"("id": 100, "content": "<x>")", R"("id": 0, "content": "<x>")")),
+             {"t.json", "added token '<x>' has id 0", "token 'a' already has"});
+  expect_all(load_error(tiny_with(R"("id": 101, "content": "<xy>")", R"("id": 101, "content": "ab")")),
+             {"t.json", "added token 'ab' has id 101 but already has id 5"});
+  expect_all(load_error(tiny_with(R"("id": 103, "content": "</s>")", R"("id": 102, "content": "</s>")")),
+             {"t.json", "added token '</s>' has id 102", "token '<s>' already has"});
+  // An added token that is also in model.vocab under the same id is the same token: accepted.
+  const auto t = BpeTokenizer::from_json(
+      tiny_with(R"({"id": 100,)", R"({"id": 6, "content": "abc", "special": false}, {"id": 100,)"),
+      "", "t.json");
+  EXPECT_EQ(t->encode("abc"), (Ids{6}));
+  EXPECT_TRUE(t->is_added(6));
+}
+
+TEST(BpeTokenizer, DuplicateKeyIsRefused) {
+  expect_all(load_error(tiny_with(R"("d": 3,)", R"("d": 3, "d": 12,)")),
+             {"t.json", "duplicate key \"d\""});
+}
+
+// A tokenizer.json nested 100,000 levels deep (200 KB) is refused while parsing. It used to
+// overflow the stack when the unsupported value was dump()ed into the message.
+TEST(BpeTokenizer, DeepNestingIsRefused) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  expect_all(load_error(tiny_with(R"("unk_token": null)", R"("unk_token": )" + deep)),
+             {"t.json", "nest too deeply", "at most 64 levels"});
+}
+
+// Messages quote at most an excerpt of a huge token from the file.
+TEST(BpeTokenizer, MessagesQuoteAnExcerpt) {
+  const std::string message =
+      load_error(tiny_with(R"("a a"])", R"("a a", ")" + std::string(100'000, 'q') + R"( a"])"));
+  expect_all(message, {"t.json", "merge 6", "(100000 bytes)", "not in model.vocab"});
+  EXPECT_LT(message.size(), 500u);
+}
+
 TEST(BpeTokenizer, ConfigFileNamesTheSpecials) {
   testing::TempDir dir;
   const std::string path = dir.write("tokenizer.json", tiny_json(false));

@@ -172,6 +172,77 @@ TEST(ReadJsonl, SkipBadLinesAndReportThem) {
   EXPECT_EQ(report.skipped, 5);
 }
 
+// One rule for all JSON we read (formats/json_read.h): duplicate keys, nesting beyond 64 levels
+// and numbers beyond double are bad JSON, and a message quotes only an excerpt of the line.
+TEST(JsonlLine, StrictJsonRules) {
+  EXPECT_NE(line_error(R"({"text": "a", "text": "b"})").find("data.jsonl:7: duplicate key \"text\""),
+            std::string::npos) << line_error(R"({"text": "a", "text": "b"})");
+  EXPECT_NE(line_error(R"({"messages": [{"role": "user", "role": "assistant", "content": "x"}]})")
+                .find("duplicate key \"role\""),
+            std::string::npos);
+  const std::string deep = R"({"text": )" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_NE(line_error(deep).find("data.jsonl:7: JSON arrays/objects nest too deeply"), std::string::npos)
+      << line_error(deep);
+  EXPECT_NE(line_error(R"({"text": "a", "n": 1e400})").find("data.jsonl:7: not valid JSON"),
+            std::string::npos) << line_error(R"({"text": "a", "n": 1e400})");
+  const std::string unterminated = R"({"text": ")" + std::string(100'000, 'x');
+  EXPECT_NE(line_error(unterminated).find("data.jsonl:7: not valid JSON"), std::string::npos);
+  EXPECT_LT(line_error(unterminated).size(), 400u);
+}
+
+// `{"text": "` + n letters + `"}` is a line of n + 12 bytes.
+std::string text_line(size_t letters) { return R"({"text": ")" + std::string(letters, 'x') + "\"}"; }
+
+// A line longer than max_line_bytes is a bad line (named with its length) and is never held
+// whole; a line of exactly the limit is fine.
+TEST(ReadJsonl, LinesLongerThanTheLimitAreBad) {
+  testing::TempDir dir;
+  const std::string path =
+      dir.write("long.jsonl", text_line(52) + "\n" + text_line(1000) + "\n" + text_line(1) + "\n" +
+                                  std::string(5000, '{'));  // unterminated, no final '\n'
+  ByteTokenizer bytes;
+  JsonlOptions options;
+  options.max_line_bytes = 64;
+  try {
+    read_jsonl_examples({path}, bytes, options);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path + ":2: the line is 1012 bytes, longer than the limit of 64 bytes"),
+              std::string::npos) << msg;
+    EXPECT_LT(msg.size(), path.size() + 200) << msg;
+  }
+  options.bad_lines = BadLines::kSkip;
+  JsonlReport report;
+  const std::vector<MaskedTokens> ex = read_jsonl_examples({path}, bytes, options, &report);
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].tokens.size(), 53u);  // 52 letters + EOS: the 64-byte line is accepted
+  EXPECT_EQ(report.lines, 4);
+  EXPECT_EQ(report.skipped, 2);
+  ASSERT_EQ(report.messages.size(), 2u);
+  EXPECT_NE(report.messages[1].find(path + ":4: the line is 5000 bytes"), std::string::npos)
+      << report.messages[1];
+  options.max_line_bytes = 0;
+  EXPECT_THROW(read_jsonl_examples({path}, bytes, options), DataError);
+}
+
+// Lines are found across the reader's 64 KiB chunks: many short lines, then one line of
+// 200,012 bytes under a larger limit.
+TEST(ReadJsonl, LinesSpanningReadChunks) {
+  testing::TempDir dir;
+  std::string content;
+  for (int i = 0; i < 5000; ++i) content += text_line(static_cast<size_t>(i % 30)) + "\r\n";
+  content += text_line(200'000);
+  const std::string path = dir.write("many.jsonl", content);
+  ByteTokenizer bytes;
+  JsonlOptions options;
+  options.max_line_bytes = 200'012;
+  const std::vector<MaskedTokens> ex = read_jsonl_examples({path}, bytes, options);
+  ASSERT_EQ(ex.size(), 5001u);
+  for (int i = 0; i < 5000; ++i) ASSERT_EQ(ex[i].tokens.size(), static_cast<size_t>(i % 30 + 1)) << i;
+  EXPECT_EQ(ex[5000].tokens.size(), 200'001u);
+}
+
 TEST(ReadJsonl, NoExamplesOrMissingFileIsAnError) {
   testing::TempDir dir;
   const std::string path = dir.write("bad.jsonl", "nope\n\n");

@@ -200,6 +200,47 @@ TEST(SafetensorsBad, DuplicateNames) {
     expect_error(build(R"({"__metadata__":{"k":"1","k":"2"}})", 0), {"duplicate key \"k\""});
 }
 
+// A header nested 100,000 levels deep (200 KB) must be refused while parsing: nlohmann's dump,
+// copy and compare recurse once per level and would overflow the stack.
+TEST(SafetensorsBad, DeepNestingRefused) {
+    const int levels = 100'000;
+    const std::string deep = R"({"__metadata__":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
+    expect_error(build(deep, 0), {"nest too deeply", "at most 64 levels", "level 65"});
+    // 64 levels in all (the header object, "__metadata__"'s object, then 62 arrays) still parse
+    // as JSON; the reader then refuses the value for its type, not for its depth.
+    const std::string ok = R"({"__metadata__":{"k":)" + std::string(62, '[') + std::string(62, ']') + "}}";
+    expect_error(build(ok, 0), {"\"k\" is not a string", "array of 1 element"});
+}
+
+// nlohmann throws out_of_range (not parse_error) for a number beyond double; it must still be a
+// FormatError naming the file.
+TEST(SafetensorsBad, NumberOutOfRange) {
+    expect_error(build(R"({"w":{"dtype":"U8","shape":[1e400],"data_offsets":[0,1]}})", 1),
+                 {"not valid JSON", "1e400"});
+}
+
+// A huge key or value from the file is quoted only in part.
+TEST(SafetensorsBad, MessagesQuoteAnExcerpt) {
+    const std::string name(100'000, 'n');
+    try {
+        SafetensorsReader::from_bytes(build(R"({")" + name + R"(":{"dtype":"U8"}})", 0), "bad.safetensors");
+        ADD_FAILURE() << "expected a FormatError";
+    } catch (const FormatError& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("lacks the field"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("(100000 bytes)"), std::string::npos) << msg;
+        EXPECT_LT(msg.size(), 400u);
+    }
+    const std::string unterminated = R"({"w":")" + std::string(100'000, 'x');
+    try {
+        SafetensorsReader::from_bytes(build(unterminated, 0), "bad.safetensors");
+        ADD_FAILURE() << "expected a FormatError";
+    } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+        EXPECT_LT(std::string(e.what()).size(), 400u);
+    }
+}
+
 TEST(SafetensorsBad, ShapeProductMismatch) {
     expect_error(build(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 24),
                  {"\"w\"", "does not match its shape", "24 bytes", "found 20 bytes"});

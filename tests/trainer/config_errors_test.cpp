@@ -102,6 +102,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "x.yaml:3:22: key 'train.micro_batch': 0 is out of range (must be in [1, 1048576])"},
         RangeCase{"data: {paths: [a], seq_len: 1}\n",
                   "x.yaml:1:29: key 'data.seq_len': 1 is out of range (must be in [2, 1048576])"},
+        RangeCase{"data: {paths: [a], max_line_bytes: 0}\n",
+                  "x.yaml:1:36: key 'data.max_line_bytes': 0 is out of range (must be in [1, 1073741824])"},
         RangeCase{"checkpoint: {keep_last: 0}\n",
                   "x.yaml:3:25: key 'checkpoint.keep_last': 0 is out of range (must be >= 1)"},
         RangeCase{"optim: {lr: 0}\n", "x.yaml:3:13: key 'optim.lr': 0.0 is out of range (must be > 0)"},

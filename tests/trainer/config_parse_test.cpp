@@ -42,6 +42,7 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.data.separator_line, "%");
   EXPECT_EQ(c.data.seq_len, 128);
   EXPECT_EQ(c.data.val_fraction, 0.02);
+  EXPECT_EQ(c.data.max_line_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(c.train.steps, 100);
   EXPECT_EQ(c.train.stop_after, 0);
   EXPECT_EQ(c.train.micro_batch, 8);
@@ -108,6 +109,7 @@ data:
   separator_line: ""
   seq_len: 256
   val_fraction: 0.5
+  max_line_bytes: 4096
 train:
   steps: 1000
   stop_after: 500
@@ -167,6 +169,7 @@ distributed: {backend: nccl, timeout_s: 60}
   EXPECT_EQ(c.data.separator_line, "");
   EXPECT_EQ(c.data.seq_len, 256);
   EXPECT_EQ(c.data.val_fraction, 0.5);
+  EXPECT_EQ(c.data.max_line_bytes, 4096);
   EXPECT_EQ(c.train.steps, 1000);
   EXPECT_EQ(c.train.stop_after, 500);
   EXPECT_EQ(c.train.micro_batch, 4);
