@@ -10,6 +10,18 @@ if(NOT Torch_DIR AND NOT DEFINED ENV{Torch_DIR})
     set(Torch_DIR "${BITNET_VENV_TORCH_DIR}" CACHE PATH "LibTorch's CMake config (from .venv)")
   endif()
 endif()
+# TorchConfig.cmake finds its libraries and its Caffe2 config with PATHS hints, which CMake
+# searches after the system prefixes: a machine that also has Debian's libtorch-dev would link
+# that LibTorch 1.13 into this build. Putting this LibTorch's prefix first in CMAKE_PREFIX_PATH
+# makes every one of those searches find its own files first.
+set(BITNET_TORCH_CONFIG_DIR "${Torch_DIR}")
+if(NOT BITNET_TORCH_CONFIG_DIR AND DEFINED ENV{Torch_DIR})
+  set(BITNET_TORCH_CONFIG_DIR "$ENV{Torch_DIR}")
+endif()
+if(BITNET_TORCH_CONFIG_DIR)
+  get_filename_component(BITNET_TORCH_PREFIX "${BITNET_TORCH_CONFIG_DIR}/../../.." ABSOLUTE)
+  list(PREPEND CMAKE_PREFIX_PATH "${BITNET_TORCH_PREFIX}")
+endif()
 # A CUDA LibTorch's config enables CMake's CUDA language itself: name the GPU generations before
 # it does (Ampere, Hopper, Blackwell machine code, plus PTX newer GPUs compile at load time), for
 # our kernels (CMAKE_CUDA_ARCHITECTURES) and for the flags LibTorch's config computes
