@@ -4,13 +4,17 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "formats/atomic_file.h"
+#include "formats/json_read.h"
 #include "layers/tensor_io.h"
 
 namespace bitnet {
@@ -88,7 +92,50 @@ void remove_quietly(const fs::path& p) {
   fs::remove_all(p, ec);
 }
 
+// The writer's pid in ".tmp-step_00000012-4242" / ".old-step_00000012-4242", or -1.
+pid_t writer_pid(const std::string& name) {
+  if (name.rfind(".tmp-step_", 0) != 0 && name.rfind(".old-step_", 0) != 0) return -1;
+  const size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size() || name.size() - dash > 11) return -1;
+  long long pid = 0;
+  for (size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return static_cast<pid_t>(pid);
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+// A half-written checkpoint directory is removed when its write fails: on a full disk each retry
+// would otherwise fail sooner.
+class RemoveUnlessKept {
+ public:
+  explicit RemoveUnlessKept(fs::path path) : path_(std::move(path)) {}
+  ~RemoveUnlessKept() {
+    if (!kept_) remove_quietly(path_);
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  fs::path path_;
+  bool kept_ = false;
+};
+
 }  // namespace
+
+std::vector<std::string> remove_stale_checkpoint_temporaries(const std::string& ckpt_root) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ckpt_root, ec)) {
+    const std::string name = entry.path().filename().string();
+    const pid_t pid = writer_pid(name);
+    if (pid <= 0 || pid == ::getpid() || process_alive(pid)) continue;  // a live writer's, or not ours
+    remove_quietly(entry.path());
+    removed.push_back(entry.path().string());
+  }
+  return removed;
+}
 
 std::string checkpoint_dir_name(int64_t step) {
   char buf[32];
@@ -103,8 +150,10 @@ std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std:
   const fs::path root(ckpt_root);
   fs::create_directories(root);
   const std::string name = checkpoint_dir_name(state.step);
+  remove_stale_checkpoint_temporaries(ckpt_root);
   const fs::path tmp = root / (".tmp-" + name + "-" + std::to_string(::getpid()));
   remove_quietly(tmp);
+  RemoveUnlessKept tmp_guard(tmp);
   fs::create_directories(tmp);
 
   const std::map<std::string, std::string> meta = {{"format", kFormat}, {"step", std::to_string(state.step)}};
@@ -129,6 +178,7 @@ std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std:
   const fs::path old = root / (".old-" + name + "-" + std::to_string(::getpid()));
   if (fs::exists(final_dir)) fs::rename(final_dir, old);
   fs::rename(tmp, final_dir);
+  tmp_guard.keep();
   const fs::path link_tmp = root / ".latest.tmp";
   remove_quietly(link_tmp);
   fs::create_directory_symlink(name, link_tmp);
@@ -154,7 +204,7 @@ std::string verify_checkpoint(const std::string& dir) {
   if (!fs::exists(d / kManifest)) return "no manifest.json (incomplete checkpoint)";
   json manifest;
   try {
-    manifest = json::parse(read_text(d / kManifest));
+    manifest = formats::parse_json_strict(read_text(d / kManifest), (d / kManifest).string());
     std::vector<std::string> listed = kFiles;  // required, then any extra file the manifest names
     for (const auto& item : manifest.at("files").items()) {
       if (std::find(kFiles.begin(), kFiles.end(), item.key()) == kFiles.end()) {
@@ -187,7 +237,7 @@ CheckpointContents load_checkpoint(const std::string& dir) {
   CheckpointContents c;
   c.dir = dir;
   try {
-    c.state = state_from_json(json::parse(read_text(d / "state.json")), dir);
+    c.state = state_from_json(formats::parse_json_strict(read_text(d / "state.json"), (d / "state.json").string()), dir);
     c.model = load_tensors((d / "model.safetensors").string());
     c.optim = load_tensors((d / "optim.safetensors").string());
   } catch (const CheckpointError&) {

@@ -1,4 +1,4 @@
-// Training checkpoints (docs/DESIGN.md §5):
+// Training checkpoints (docs/training.md):
 //   ckpt/step_00001200/
 //     model.safetensors   fp32 latent weights, Hugging Face names
 //     optim.safetensors   AdamW moments ("<param>.exp_avg", "<param>.exp_avg_sq")
@@ -48,13 +48,18 @@ struct CheckpointContents {
 std::string checkpoint_dir_name(int64_t step);  // "step_00001200"
 
 // Writes a checkpoint under `ckpt_root`, points `latest` at it, and removes the oldest ones
-// beyond keep_last. Returns its directory. `extra_files` (name, contents), e.g. the BPE
+// beyond keep_last. A write that fails removes its temporary directory before the error leaves. Returns its directory. `extra_files` (name, contents), e.g. the BPE
 // tokenizer.json the run trained with, are written beside the others and listed in the manifest,
 // so the checkpoint is self-contained.
 std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std::pair<std::string, torch::Tensor>>& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& optim, const TrainState& state,
                             const std::string& config_yaml, int64_t keep_last,
                             const std::vector<std::pair<std::string, std::string>>& extra_files = {});
+
+// Removes the temporary directories (".tmp-step_*-PID", ".old-step_*-PID") that a checkpoint
+// writer which is no longer running left under ckpt_root (killed, or failed before it could clean
+// up); a live writer's are left alone. Returns the paths removed. save_checkpoint calls it.
+std::vector<std::string> remove_stale_checkpoint_temporaries(const std::string& ckpt_root);
 
 // "" when every required file and every other file listed in the manifest exists with its size
 // and checksum; else the reason.

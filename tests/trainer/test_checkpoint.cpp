@@ -1,6 +1,10 @@
 // Checkpoints: round trip, manifest verification against truncation and flipped bytes, resume
-// selection skipping damaged checkpoints, keep_last pruning and the `latest` link.
+// selection skipping damaged checkpoints, keep_last pruning and the `latest` link, and no
+// temporary directory left behind by a failed or killed writer.
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -121,6 +125,52 @@ TEST(Checkpoint, ResavingAStepReplacesIt) {
   for (const auto& e : fs::directory_iterator(tmp.path)) {
     EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos) << e.path();
   }
+}
+
+// Names of the entries of `root` that start with a dot (temporary directories, the link's temp).
+std::vector<std::string> hidden_entries(const fs::path& root) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string n = e.path().filename().string();
+    if (n[0] == '.') out.push_back(n);
+  }
+  return out;
+}
+
+TEST(Checkpoint, FailedWriteLeavesNoTemporaryDirectory) {
+  TempDir tmp;
+  save_step(tmp.path, 1);
+  TrainState s;
+  s.step = 2;
+  s.torch_rng = "00";
+  // An extra file in a directory that does not exist: the write fails half-way through.
+  EXPECT_ANY_THROW(save_checkpoint(tmp.path.string(), {{"model.w", torch::ones({2})}}, {}, s, "name: x\n", 5,
+                                   {{"no/such/dir/file.json", "{}"}}));
+  EXPECT_TRUE(hidden_entries(tmp.path).empty()) << hidden_entries(tmp.path)[0];
+  EXPECT_FALSE(fs::exists(tmp.path / "step_00000002"));
+  EXPECT_EQ(*find_latest_checkpoint(tmp.path.string(), nullptr), (tmp.path / "step_00000001").string());
+}
+
+TEST(Checkpoint, TemporariesOfDeadWritersAreRemovedAndLiveOnesKept) {
+  TempDir tmp;
+  // A pid that no longer runs: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);
+  const fs::path dead = tmp.path / (".tmp-step_00000007-" + std::to_string(child));
+  const fs::path dead_old = tmp.path / (".old-step_00000003-" + std::to_string(child));
+  const fs::path live = tmp.path / (".tmp-step_00000008-" + std::to_string(::getppid()));  // our parent runs
+  const fs::path unrelated = tmp.path / ".tmp-notes";
+  for (const auto& d : {dead, dead_old, live, unrelated}) fs::create_directories(d);
+  std::ofstream(dead / "model.safetensors") << std::string(4096, 'x');
+
+  save_step(tmp.path, 9);  // each save sweeps first
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_FALSE(fs::exists(dead_old));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(unrelated));
+  EXPECT_TRUE(fs::exists(tmp.path / "step_00000009" / "manifest.json"));
 }
 
 }  // namespace
