@@ -132,9 +132,17 @@ std::optional<CheckpointContents> Training::find_resume_checkpoint() {
   if (dir == "auto") {
     std::vector<std::string> rejected;
     std::optional<std::string> found = find_latest_checkpoint(ckpt_root_, &rejected);
+    if (!found && !rejected.empty()) {
+      // Starting over would overwrite the damaged checkpoints, which may still be repairable.
+      std::string list;
+      for (const auto& r : rejected) list += "\n  " + r;
+      throw CheckpointError("resume=auto: every checkpoint in " + ckpt_root_ + " is damaged:" + list +
+                            "\nNothing was changed. To start over on purpose, move or delete " + ckpt_root_ +
+                            " (or train under another name=...); to resume from one anyway, repair it first");
+    }
     for (const auto& r : rejected) print("warning: skipping checkpoint " + r);
     if (!found) {
-      print("resume=auto: no usable checkpoint in " + ckpt_root_ + ", starting from scratch");
+      print("resume=auto: no checkpoint in " + ckpt_root_ + ", starting from scratch");
       return std::nullopt;
     }
     dir = *found;

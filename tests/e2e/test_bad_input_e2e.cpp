@@ -97,6 +97,19 @@ TEST(BadInputE2E, DamagedCheckpointsAreRefusedAndThePreviousOneIsUsed) {
   fs::resize_file(optim, fs::file_size(optim) / 2);
   expect_clean_failure(run_bitnet(tiny(tmp, {"train.steps=14", "resume=" + (ckpt / "step_00000012").string()})),
                        "optim.safetensors has");
+
+  // Every checkpoint damaged: resume=auto refuses (naming them) instead of starting over on top.
+  for (const auto& entry : fs::directory_iterator(ckpt)) {
+    const std::string n = entry.path().filename().string();
+    if (n.rfind("step_", 0) == 0 && !entry.is_symlink()) fs::remove(entry.path() / "manifest.json");
+  }
+  const std::string before = read_file(ckpt / "step_00000012" / "model.safetensors");
+  RunResult all_damaged = run_bitnet(tiny(tmp, {"train.steps=14", "resume=auto"}));
+  expect_clean_failure(all_damaged, "every checkpoint in");
+  EXPECT_NE(all_damaged.output.find("step_00000012: no manifest.json"), std::string::npos) << all_damaged.output;
+  EXPECT_NE(all_damaged.output.find("To start over on purpose"), std::string::npos) << all_damaged.output;
+  EXPECT_EQ(read_file(ckpt / "step_00000012" / "model.safetensors"), before);  // untouched
+  EXPECT_FALSE(fs::exists(ckpt / "step_00000014"));
 }
 
 TEST(BadInputE2E, ResumeWithAChangedModelIsRefused) {
