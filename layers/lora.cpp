@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/atomic_file.h"
+#include "formats/json_read.h"
 
 namespace bitnet {
 namespace {
@@ -146,18 +147,20 @@ void save_peft_adapter(const std::string& dir, BitNetLM& model, const LoraSpec& 
 PeftAdapter read_peft_adapter(const std::string& dir) {
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
   const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
-  std::ifstream in(config_path);
+  std::ifstream in(config_path, std::ios::binary);
   if (!in) throw LoraError(config_path + ": cannot open (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)");
+  std::ostringstream text;
+  text << in.rdbuf();
   json j;
   try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw LoraError(config_path + ": not valid JSON: " + e.what());
+    j = formats::parse_json_strict(text.str(), config_path);  // bounded depth, no duplicate keys
+  } catch (const formats::FormatError& e) {
+    throw LoraError(e.what());
   }
   auto fail = [&](const std::string& what) { throw LoraError(config_path + ": " + what); };
   if (!j.is_object()) fail("expected a JSON object");
   if (j.value("peft_type", std::string()) != "LORA") fail("peft_type must be \"LORA\"");
-  if (j.contains("bias") && j["bias"] != "none") fail("bias \"" + j["bias"].dump() + "\" is not supported (only \"none\")");
+  if (j.contains("bias") && j["bias"] != "none") fail("bias (" + formats::describe_json(j["bias"]) + ") is not supported (only \"none\")");
   for (const char* key : {"rank_pattern", "alpha_pattern"}) {
     if (j.contains(key) && !j[key].is_null() && !j[key].empty()) fail(std::string(key) + " is not supported (one rank and alpha for every layer)");
   }

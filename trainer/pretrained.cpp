@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/json_read.h"
 #include "layers/tensor_io.h"
 #include "trainer/checkpoint.h"
 
@@ -19,12 +20,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json read_json(const fs::path& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw PretrainedError(path.string() + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
   try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw PretrainedError(path.string() + ": not valid JSON: " + e.what());
+    return formats::parse_json_strict(text.str(), path.string());  // bounded depth, no duplicate keys
+  } catch (const formats::FormatError& e) {
+    throw PretrainedError(e.what());
   }
 }
 
@@ -34,7 +37,7 @@ int64_t positive_int(const json& j, const std::string& key, const fs::path& file
     throw PretrainedError(file.string() + ": required key '" + key + "' is missing");
   }
   if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
-    throw PretrainedError(file.string() + ": '" + key + "' must be a positive integer, found " + j[key].dump());
+    throw PretrainedError(file.string() + ": '" + key + "' must be a positive integer, found " + formats::describe_json(j[key]));
   }
   return j[key].get<int64_t>();
 }
@@ -42,7 +45,7 @@ int64_t positive_int(const json& j, const std::string& key, const fs::path& file
 double positive_number(const json& j, const std::string& key, const fs::path& file, double fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_number() || !(j[key].get<double>() > 0)) {
-    throw PretrainedError(file.string() + ": '" + key + "' must be a positive number, found " + j[key].dump());
+    throw PretrainedError(file.string() + ": '" + key + "' must be a positive number, found " + formats::describe_json(j[key]));
   }
   return j[key].get<double>();
 }
@@ -97,7 +100,7 @@ PretrainedSource inspect_hf(const fs::path& dir) {
                           "be trained. Start from the full-precision master weights (e.g. microsoft/bitnet-b1.58-2B-4T-bf16)");
   }
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    throw PretrainedError(file.string() + ": rope_scaling " + j["rope_scaling"].dump() +
+    throw PretrainedError(file.string() + ": rope_scaling (" + formats::describe_json(j["rope_scaling"]) + ")" +
                           " is not supported (plain RoPE only)");
   }
   for (const char* key : {"attention_bias", "mlp_bias"}) {
@@ -120,7 +123,7 @@ PretrainedSource inspect_hf(const fs::path& dir) {
   m.tie_embeddings = j.value("tie_word_embeddings", s.kind == "bitnet");
   m.hidden_act = act;
   if (j.contains("head_dim") && !j["head_dim"].is_null() && j["head_dim"] != m.hidden_size / m.num_heads) {
-    throw PretrainedError(file.string() + ": head_dim " + j["head_dim"].dump() + " differs from hidden_size / num_attention_heads = " +
+    throw PretrainedError(file.string() + ": head_dim " + formats::describe_json(j["head_dim"]) + " differs from hidden_size / num_attention_heads = " +
                           std::to_string(m.hidden_size / m.num_heads) + " (not supported)");
   }
   s.weight_files = hf_weight_files(dir);

@@ -111,6 +111,29 @@ TEST(InitFrom, OwnCheckpointDirectoryViaRunDirectory) {
   EXPECT_THROW(inspect_pretrained(tmp.path() + "/nope"), PretrainedError);
 }
 
+TEST(InitFrom, DeeplyNestedOrDuplicateKeyConfigIsAnErrorNotACrash) {
+  TempDir tmp;
+  // 100,000 levels used to overflow the stack (parsing and dump() in messages recurse per level).
+  {
+    std::ofstream f(tmp.path() + "/config.json");
+    f << "{\"architectures\": " << std::string(100000, '[') << std::string(100000, ']') << "}";
+  }
+  try {
+    inspect_pretrained(tmp.path());
+    ADD_FAILURE() << "a 100,000-deep config.json was accepted";
+  } catch (const PretrainedError& e) {
+    EXPECT_NE(std::string(e.what()).find("nest too deeply"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 400u);  // the message quotes nothing whole
+  }
+  std::ofstream(tmp.path() + "/config.json") << R"({"hidden_size": 64, "hidden_size": 128})";
+  try {
+    inspect_pretrained(tmp.path());
+    ADD_FAILURE() << "a config.json with a duplicate key was accepted";
+  } catch (const PretrainedError& e) {
+    EXPECT_NE(std::string(e.what()).find("duplicate key \"hidden_size\""), std::string::npos) << e.what();
+  }
+}
+
 TEST(InitFrom, EveryMismatchIsListedInOneError) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/model";
