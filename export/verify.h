@@ -1,4 +1,4 @@
-// Verification of an export against the training model (DESIGN §7), run by `bitnet export` and
+// Verification of an export against the training model (docs/formats.md), run by `bitnet export` and
 // `bitnet verify`. The reference is the checkpoint's LibTorch model in fp32 with its token table
 // replaced by the export's (F16/Q8_0 rounding of the embedding is a storage choice, not a
 // kernel error), so every difference left is the kernels' own:

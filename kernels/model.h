@@ -1,4 +1,4 @@
-// A plain C++ BitNet b1.58 forward pass (DESIGN §3) over TernaryMatrix projections, with a KV
+// A plain C++ BitNet b1.58 forward pass (docs/architecture.md) over TernaryMatrix projections, with a KV
 // cache for generation. Numerics per decoder layer (pre-norm, no biases), x: (T, hidden):
 //   n1 = rms_norm(x, input_norm)                       one int8 quantization shared by q/k/v
 //   h  = x + o(rms_norm(Attention(q(n1), k(n1), v(n1)), attn_sub_norm))

@@ -1,4 +1,4 @@
-// Per-token int8 activation quantization, bit-exact with the training model (DESIGN §3):
+// Per-token int8 activation quantization, bit-exact with the training model (docs/architecture.md):
 //   absmax = max_j |x_j|;  s = 127.0f / max(absmax, 1e-5f);
 //   q_j = clamp(round_half_even(x_j * s), -128, 127)      (all fp32; dequantized value q_j / s)
 // and the matching fp32 rescale of an int32 ternary dot product.

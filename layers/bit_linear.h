@@ -1,5 +1,5 @@
 // BitLinear: a bias-free linear layer whose forward uses ternary weights and int8 per-token
-// activations (docs/DESIGN.md §3) with straight-through gradients to the fp32 latent weight.
+// activations (docs/architecture.md) with straight-through gradients to the fp32 latent weight.
 // With quantization off it is a plain linear layer: the full-precision twin of the same model.
 // An optional LoRA adapter (add_lora) adds scale · B·A·dropout(x), in fp32, to the output.
 #pragma once

@@ -1,4 +1,4 @@
-// Quantizers and straight-through estimators; formulas in quantize.h and docs/DESIGN.md §3.
+// Quantizers and straight-through estimators; formulas in quantize.h and docs/architecture.md.
 #include "layers/quantize.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// BitNet b1.58 quantizers (docs/DESIGN.md §3): absmean ternary weights with one scale per
+// BitNet b1.58 quantizers (docs/architecture.md): absmean ternary weights with one scale per
 // tensor, absmax int8 activations with one scale per token, and their straight-through
 // estimators. Everything here computes in fp32 so training, export and the CPU kernels agree
 // bit for bit on codes and scales.

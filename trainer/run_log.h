@@ -1,4 +1,4 @@
-// The files of a run directory (docs/DESIGN.md §5): config.yaml (resolved), metrics.jsonl (one
+// The files of a run directory (docs/training.md): config.yaml (resolved), metrics.jsonl (one
 // JSON object per logged step or evaluation), samples.txt and loss.svg.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The training loop of `bitnet train` (docs/DESIGN.md §5).
+// The training loop of `bitnet train` (docs/training.md).
 #pragma once
 
 #include <cstdio>

@@ -1,5 +1,5 @@
 // A tiny BitNetLM with fixed random weights against an independent plain-loop implementation
-// of docs/DESIGN.md §3 written here (no LibTorch ops in the reference path).
+// of docs/architecture.md written here (no LibTorch ops in the reference path).
 #include <gtest/gtest.h>
 
 #include <algorithm>

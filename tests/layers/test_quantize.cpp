@@ -1,4 +1,4 @@
-// Quantizers on hand-computed cases (docs/DESIGN.md §3) and their straight-through gradients.
+// Quantizers on hand-computed cases (docs/architecture.md) and their straight-through gradients.
 #include <gtest/gtest.h>
 
 #include "layers/quantize.h"
