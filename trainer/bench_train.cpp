@@ -62,7 +62,7 @@ StepFigures measure_steps(const RunConfig& config, const BenchTrainOptions& opti
   torch::manual_seed(static_cast<uint64_t>(config.train.seed));
   RunData data = prepare_run_data(config, 0, 1);
   const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : data.tokenizer->vocab_size();
-  BitNetLM model(model_options(config, vocab));
+  BitNetLM model(model_options(config, vocab, device));
   model->reset_parameters(static_cast<uint64_t>(config.train.seed));
   model->to(device);
   std::vector<std::pair<std::string, torch::Tensor>> named;
@@ -114,7 +114,8 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
   const double attention = 12.0 * double(config.model.num_layers) * double(config.data.seq_len) *
                            double(config.model.hidden_size);
   const double flops_per_step = (6.0 * f.matmul_params + attention) * double(tokens_per_step);
-  const torch::Dtype dtype = config.train.precision == "bf16" ? torch::kBFloat16 : torch::kFloat;
+  const torch::Dtype dtype = compute_dtype_for(config.train.precision, device);
+  const std::string precision = describe_precision(config.train.precision, device);
   const double peak = matmul_flops_per_second(f.shapes, config.train.micro_batch * config.data.seq_len, dtype, device);
   const double achieved = flops_per_step / (ms / 1000.0);
 
@@ -129,14 +130,14 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
                "  model FLOPs      %.2f GFLOP/step, %.1f GFLOP/s achieved\n"
                "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
                "  MFU              %.1f%% of that matmul rate\n",
-               config.name.c_str(), describe_device(device).c_str(), config.train.precision.c_str(), (long long)threads,
+               config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
                format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
                f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
                (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
                ms, (long long)options.measured_steps, (long long)options.warmup_steps,
                *std::min_element(f.step_ms.begin(), f.step_ms.end()), *std::max_element(f.step_ms.begin(), f.step_ms.end()),
                format_count(int64_t(double(tokens_per_step) / (ms / 1000.0))).c_str(), flops_per_step / 1e9,
-               achieved / 1e9, config.train.precision.c_str(), peak / 1e9, 100.0 * achieved / peak);
+               achieved / 1e9, dtype == torch::kBFloat16 ? "bf16" : "fp32", peak / 1e9, 100.0 * achieved / peak);
   if (device.is_cuda()) {
     std::fprintf(out, "  peak GPU memory  %.1f MiB (reserved by the caching allocator)\n",
                  double(f.peak_device_bytes) / double(1 << 20));

@@ -54,7 +54,7 @@ struct TrainConfig {
   int64_t stop_after = 0;           // stop (checkpoint, exit 0) once this step is done; 0 = run to `steps`
   int64_t micro_batch = 8;
   int64_t grad_accum = 1;
-  std::string precision = "bf16";   // bf16 | fp32
+  std::string precision = "auto";   // auto (bf16 where it is native: GPUs, CPUs with AVX512-BF16) | bf16 | fp32
   int64_t threads = 0;              // 0 = all cores
   int64_t seed = 1234;
   bool deterministic = true;

@@ -169,7 +169,7 @@ void check_train(const RunConfig& c, const Checker& k) {
             k.show("train.stop_after") + " must be <= " + k.show("train.steps"));
   k.int_range("train.micro_batch", t.micro_batch, 1, kMaxSize);
   k.int_range("train.grad_accum", t.grad_accum, 1, kMaxSize);
-  k.one_of("train.precision", t.precision, {"bf16", "fp32"});
+  k.one_of("train.precision", t.precision, {"auto", "bf16", "fp32"});
   k.int_range("train.threads", t.threads, 0, 4096);
   k.at_least("train.seed", t.seed, 0);
   if (!is_cuda_index(t.device)) k.one_of("train.device", t.device, {"auto", "cpu", "cuda", "cuda:N"});

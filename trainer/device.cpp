@@ -88,6 +88,29 @@ void reset_peak_device_memory(const torch::Device& device) {
   (void)device;
 }
 
+namespace {
+
+bool cpu_has_native_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+torch::Dtype compute_dtype_for(const std::string& precision, const torch::Device& device) {
+  if (precision == "bf16") return torch::kBFloat16;
+  if (precision == "fp32") return torch::kFloat;
+  return device.is_cuda() || cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat;
+}
+
+std::string describe_precision(const std::string& precision, const torch::Device& device) {
+  const std::string name = compute_dtype_for(precision, device) == torch::kBFloat16 ? "bf16" : "fp32";
+  return precision == "auto" ? name + " (auto)" : name;
+}
+
 std::string describe_device(const torch::Device& device) {
 #ifdef BITNET_WITH_CUDA
   if (device.is_cuda()) {

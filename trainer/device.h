@@ -35,6 +35,14 @@ void synchronize(const torch::Device& device);
 int64_t peak_device_memory(const torch::Device& device);
 void reset_peak_device_memory(const torch::Device& device);
 
+// The matmul dtype of train.precision on `device`: bf16 or fp32 as named; `auto` is bf16 where bf16
+// matmuls are native (a GPU; a CPU with AVX512-BF16) and fp32 elsewhere, where LibTorch emulates
+// bf16 matmuls at a small fraction of fp32's speed (measured on an AVX2-only CPU: 2 vs 132 GFLOP/s).
+torch::Dtype compute_dtype_for(const std::string& precision, const torch::Device& device);
+
+// "bf16" or "fp32" as resolved, with "(auto)" when train.precision was auto.
+std::string describe_precision(const std::string& precision, const torch::Device& device);
+
 // "cpu" or "cuda:0 (NVIDIA H200)", for start tables and benchmarks.
 std::string describe_device(const torch::Device& device);
 

@@ -1,11 +1,13 @@
 // Config -> model, schedule and resume identity (see model_setup.h).
 #include "trainer/model_setup.h"
 
+#include "trainer/device.h"
+
 #include <algorithm>
 
 namespace bitnet {
 
-BitNetOptions model_options(const RunConfig& c, int64_t vocab_size) {
+BitNetOptions model_options(const RunConfig& c, int64_t vocab_size, const torch::Device& device) {
   BitNetOptions o;
   o.vocab_size = vocab_size;
   o.hidden_size = c.model.hidden_size;
@@ -19,7 +21,7 @@ BitNetOptions model_options(const RunConfig& c, int64_t vocab_size) {
   o.tie_embeddings = c.model.tie_embeddings;
   o.activation = parse_activation(c.model.hidden_act);
   o.quantize = c.quant.mode == "ternary";
-  o.compute_dtype = c.train.precision == "bf16" ? torch::kBFloat16 : torch::kFloat;
+  o.compute_dtype = compute_dtype_for(c.train.precision, device);
   o.init_std = c.model.init_std;
   return o;
 }

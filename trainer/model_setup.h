@@ -8,7 +8,8 @@
 
 namespace bitnet {
 
-BitNetOptions model_options(const RunConfig& config, int64_t vocab_size);
+// `device` decides what train.precision=auto means (compute_dtype_for in trainer/device.h).
+BitNetOptions model_options(const RunConfig& config, int64_t vocab_size, const torch::Device& device = torch::kCPU);
 ScheduleOptions schedule_options(const RunConfig& config);
 // λ of the quantization ramp for the update at 0-based `step` (1 when there is no ramp).
 double quant_lambda_at(const RunConfig& config, int64_t step);

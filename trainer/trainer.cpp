@@ -218,7 +218,7 @@ void Training::print_start_table() {
     << so.warmup_steps;
   if (so.type == "two_stage") s << ", stage 2 from step " << stage_switch_step(so);
   s << ", weight decay " << fmt("%.3g", c.optim.weight_decay) << "\n"
-    << "  compute   " << describe_device(device_) << ", " << c.train.precision << ", " << threads_ << " thread(s), seed "
+    << "  compute   " << describe_device(device_) << ", " << describe_precision(c.train.precision, device_) << ", " << threads_ << " thread(s), seed "
     << c.train.seed << "\n"
     << "  run dir   " << run_dir_;
   print(s.str());
@@ -313,7 +313,7 @@ int Training::run() {
                              data_.tokenizer->type() + " tokenizer's vocabulary (" +
                              std::to_string(data_.tokenizer->vocab_size()) + ")");
   }
-  model_ = BitNetLM(model_options(config_, vocab));
+  model_ = BitNetLM(model_options(config_, vocab, device_));
   model_->reset_parameters(static_cast<uint64_t>(config_.train.seed));
   std::optional<CheckpointContents> ckpt = find_resume_checkpoint();
   // init_from and LoRA change which parameters exist and train: before the optimizer sees them.

@@ -151,7 +151,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"data: {paths: [a], format: csv}\n",
                   "x.yaml:1:28: key 'data.format': \"csv\" is not allowed (choose one of: text, jsonl, shards, hdf5)"},
         RangeCase{"train: {precision: fp16}\n",
-                  "x.yaml:3:20: key 'train.precision': \"fp16\" is not allowed (choose one of: bf16, fp32)"},
+                  "x.yaml:3:20: key 'train.precision': \"fp16\" is not allowed (choose one of: auto, bf16, fp32)"},
         RangeCase{"train: {device: tpu}\n",
                   "x.yaml:3:17: key 'train.device': \"tpu\" is not allowed (choose one of: auto, cpu, cuda, cuda:N)"},
         RangeCase{"train: {nan_policy: ignore}\n",

@@ -47,7 +47,7 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.train.stop_after, 0);
   EXPECT_EQ(c.train.micro_batch, 8);
   EXPECT_EQ(c.train.grad_accum, 1);
-  EXPECT_EQ(c.train.precision, "bf16");
+  EXPECT_EQ(c.train.precision, "auto");
   EXPECT_EQ(c.train.threads, 0);
   EXPECT_EQ(c.train.seed, 1234);
   EXPECT_TRUE(c.train.deterministic);
