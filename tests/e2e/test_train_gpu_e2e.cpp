@@ -48,30 +48,24 @@ TEST(TrainGpuE2E, ResumeOnTheGpuIsBitIdentical) {
   EXPECT_EQ(weights_checksum(tmp.path / "straight"), weights_checksum(tmp.path / "split"));
 }
 
+// Trains 10 of 20 steps on `first`, resumes on `then` for the rest; the loss keeps falling.
+void train_then_resume_on(const TempDir& tmp, const std::string& name, const std::string& first, const std::string& then) {
+  RunResult a = run_bitnet(with(tiny_run_args(tmp.path, name), {"train.device=" + first, "train.steps=20",
+                                                                 "train.stop_after=10"}));
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  RunResult b = run_bitnet(with(tiny_run_args(tmp.path, name), {"train.device=" + then, "train.steps=20", "resume=auto"}));
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_NE(b.output.find("resumed from"), std::string::npos) << b.output;
+  const std::vector<double> losses = train_losses(tmp.path / name);
+  ASSERT_EQ(losses.size(), 20u);
+  EXPECT_LT(losses.back(), losses.front() - 0.5);  // training went on from the other device's weights
+}
+
 TEST(TrainGpuE2E, CheckpointsMoveBetweenGpuAndCpu) {
   REQUIRE_GPU_RUN();
   TempDir tmp("gpu_cpu");
-  // GPU for 10 steps, then the CPU for 10 more.
-  RunResult gpu_part = run_bitnet(with(tiny_run_args(tmp.path, "g2c"), {"train.device=cuda", "train.steps=20",
-                                                                          "train.stop_after=10"}));
-  ASSERT_EQ(gpu_part.exit_code, 0) << gpu_part.output;
-  RunResult cpu_part = run_bitnet(with(tiny_run_args(tmp.path, "g2c"), {"train.device=cpu", "train.steps=20",
-                                                                          "resume=auto"}));
-  ASSERT_EQ(cpu_part.exit_code, 0) << cpu_part.output;
-  EXPECT_NE(cpu_part.output.find("resumed from"), std::string::npos) << cpu_part.output;
-  const std::vector<double> losses = train_losses(tmp.path / "g2c");
-  ASSERT_EQ(losses.size(), 20u);
-  EXPECT_LT(losses.back(), losses.front() - 0.5);  // training went on from the GPU's weights
-  // And the other way: the CPU for 10 steps, then the GPU.
-  RunResult cpu_first = run_bitnet(with(tiny_run_args(tmp.path, "c2g"), {"train.device=cpu", "train.steps=20",
-                                                                           "train.stop_after=10"}));
-  ASSERT_EQ(cpu_first.exit_code, 0) << cpu_first.output;
-  RunResult gpu_then = run_bitnet(with(tiny_run_args(tmp.path, "c2g"), {"train.device=cuda", "train.steps=20",
-                                                                          "resume=auto"}));
-  ASSERT_EQ(gpu_then.exit_code, 0) << gpu_then.output;
-  const std::vector<double> c2g = train_losses(tmp.path / "c2g");
-  ASSERT_EQ(c2g.size(), 20u);
-  EXPECT_LT(c2g.back(), c2g.front() - 0.5);
+  train_then_resume_on(tmp, "g2c", "cuda", "cpu");
+  train_then_resume_on(tmp, "c2g", "cpu", "cuda");
 }
 
 }  // namespace
