@@ -1,0 +1,33 @@
+// Writes the input to a temporary file and reads it with formats::read_token_shard; a shard that
+// reads must satisfy everything the reader promises (offsets from 0 to N, non-decreasing, tokens
+// below vocab_size, a 0/1 mask of one entry per token). FormatError is the only accepted failure.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "formats/error.h"
+#include "formats/token_shard.h"
+#include "fuzz_util.h"
+
+using namespace bitnet::formats;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string path = bitnet::fuzz::write_temp_file(data, size, ".shard");
+  try {
+    TokenShard s = read_token_shard(path);
+    if (s.offsets.empty() || s.offsets.front() != 0 || s.offsets.back() != s.tokens.size()) std::abort();
+    for (size_t d = 1; d < s.offsets.size(); ++d) {
+      if (s.offsets[d] < s.offsets[d - 1]) std::abort();
+    }
+    for (uint32_t t : s.tokens) {
+      if (t >= s.vocab_size) std::abort();
+    }
+    if (!s.mask.empty() && s.mask.size() != s.tokens.size()) std::abort();
+    for (uint8_t m : s.mask) {
+      if (m > 1) std::abort();
+    }
+  } catch (const FormatError&) {
+  }
+  return 0;
+}
