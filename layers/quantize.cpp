@@ -14,30 +14,17 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// Weight STE: forward blends the latent tensor with its fake-quantized value (in `out_dtype`, the
-// matmul's compute dtype); backward is the identity (the straight-through estimator) cast back to
-// the latent dtype, so the optimizer updates the fp32 latent weights.
-struct TernaryWeightStraightThrough : torch::autograd::Function<TernaryWeightStraightThrough> {
-  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor w, double lambda, torch::Dtype out_dtype) {
-    ctx->saved_data["input_dtype"] = static_cast<int64_t>(w.scalar_type());
-    if (lambda == 1.0) return ternary_weight_fake_quant_fused(w, out_dtype);
-    torch::Tensor wf = w.to(torch::kFloat);
-    return (wf + (ternary_weight_fake_quant(wf) - wf) * lambda).to(out_dtype);
-  }
-  static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
-    const auto dtype = static_cast<torch::Dtype>(ctx->saved_data["input_dtype"].toInt());
-    return {grad_out[0].to(dtype), torch::Tensor(), torch::Tensor()};
-  }
-};
-
-// Activation STE: the fused quantizer at λ = 1, the blend otherwise; the gradient goes back to x
-// unchanged (cast to x's dtype).
-struct Int8ActivationStraightThrough : torch::autograd::Function<Int8ActivationStraightThrough> {
+// Straight-through estimator of one quantizer: the forward pass is the fused quantizer at λ = 1
+// and the fp32 blend x + λ·(Q(x) − x) otherwise, returned in `out_dtype` (the matmul's compute
+// dtype); the backward pass hands the gradient to x unchanged, cast to x's dtype, so the optimizer
+// updates the fp32 latents.
+template <torch::Tensor (*Fused)(const torch::Tensor&, torch::Dtype), torch::Tensor (*FakeQuant)(const torch::Tensor&)>
+struct StraightThrough : torch::autograd::Function<StraightThrough<Fused, FakeQuant>> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, double lambda, torch::Dtype out_dtype) {
     ctx->saved_data["input_dtype"] = static_cast<int64_t>(x.scalar_type());
-    if (lambda == 1.0) return int8_activation_fake_quant_fused(x, out_dtype);
+    if (lambda == 1.0) return Fused(x, out_dtype);
     torch::Tensor xf = x.to(torch::kFloat);
-    return (xf + (int8_activation_fake_quant(xf) - xf) * lambda).to(out_dtype);
+    return (xf + (FakeQuant(xf) - xf) * lambda).to(out_dtype);
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     const auto dtype = static_cast<torch::Dtype>(ctx->saved_data["input_dtype"].toInt());
@@ -132,11 +119,11 @@ torch::Tensor int8_activation_fake_quant(const torch::Tensor& x) {
 }
 
 torch::Tensor ternary_weight_ste(const torch::Tensor& weight, double lambda, torch::Dtype out_dtype) {
-  return TernaryWeightStraightThrough::apply(weight, lambda, out_dtype);
+  return StraightThrough<ternary_weight_fake_quant_fused, ternary_weight_fake_quant>::apply(weight, lambda, out_dtype);
 }
 
 torch::Tensor int8_activation_ste(const torch::Tensor& x, double lambda, torch::Dtype out_dtype) {
-  return Int8ActivationStraightThrough::apply(x, lambda, out_dtype);
+  return StraightThrough<int8_activation_fake_quant_fused, int8_activation_fake_quant>::apply(x, lambda, out_dtype);
 }
 
 }  // namespace bitnet
