@@ -1,10 +1,12 @@
 // Reads a YAML config (plus key=value overrides) into RunConfig. yaml-cpp builds the node tree;
 // this file walks it against the key table so that every unknown key, duplicate key and wrongly
 // typed value is reported with its file:line:column, then hands the result to the validator.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "trainer/config_detail.h"
@@ -245,26 +247,64 @@ void apply_override(const std::string& text, RunConfig& config, Origins& origins
   origins[key] = where;
 }
 
+// Records where each YAML document starts, and nothing else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Parses the one document a config holds. YAML::LoadAll is not used: on some malformed input
+// (a stray ',' where a node should start) yaml-cpp up to 0.8 returns an empty document without
+// consuming the token and LoadAll loops forever, allocating. Here each document must start past
+// the previous one, so the loop ends after at most one document per byte.
+YAML::Node load_single_document(const std::string& yaml_text, const std::string& source_name) {
+  const Locator locator{source_name, ""};
+  try {
+    std::istringstream stream(yaml_text);
+    YAML::Parser parser(stream);
+    DocumentStarts documents;
+    while (parser.HandleNextDocument(documents)) {
+      const size_t count = documents.starts.size();
+      if (count >= 2 && documents.starts[count - 1].pos <= documents.starts[count - 2].pos) {
+        const YAML::Mark& mark = documents.starts.back();
+        const size_t at = static_cast<size_t>(std::max(mark.pos, 0));
+        const std::string found = at < yaml_text.size() ? printable(yaml_text.substr(at, 1)) : "end";
+        throw ConfigError(locator.at(mark) + ": invalid YAML: unexpected '" + found +
+                          "' where a value should start");
+      }
+    }
+    if (documents.starts.size() > 1) {
+      throw ConfigError(source_name + ": holds " + std::to_string(documents.starts.size()) +
+                        " YAML documents (separated by '---'); a config is a single document");
+    }
+    if (documents.starts.empty()) return YAML::Node();
+    return YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(locator.at(e.mark) + ": invalid YAML: " + e.msg);
+  }
+}
+
 }  // namespace
 
 RunConfig parse_config(const std::string& yaml_text, const std::string& source_name,
                        const std::vector<std::string>& overrides) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(Locator{source_name, ""}.at(e.mark) + ": invalid YAML: " + e.msg);
-  }
-  if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) {
+  const YAML::Node root = load_single_document(yaml_text, source_name);
+  if (root.IsNull()) {
     throw ConfigError(source_name +
                       ": the config is empty; it needs at least the training data, e.g. "
                       "'data: {paths: [corpus.txt]}'");
   }
-  if (documents.size() > 1) {
-    throw ConfigError(source_name + ": holds " + std::to_string(documents.size()) +
-                      " YAML documents (separated by '---'); a config is a single document");
-  }
-  const YAML::Node& root = documents[0];
   const Locator locator{source_name, ""};
   if (!root.IsMap()) {
     throw ConfigError(locator.at(root.Mark()) +

@@ -314,6 +314,12 @@ TEST(ConfigParse, YamlSyntaxErrorsNameLineAndColumn) {
             "x.yaml:4:1: invalid YAML: end of sequence flow not found");
   EXPECT_EQ(config_error("data:\n  paths: [a]\n  seq_len: 4: 5\n"),
             "x.yaml:3:13: invalid YAML: illegal map value");
+  // yaml-cpp's LoadAll loops forever on these (a stray ',' never consumed); found by fuzzing.
+  EXPECT_EQ(config_error(","), "x.yaml:1:1: invalid YAML: unexpected ',' where a value should start");
+  EXPECT_EQ(config_error(",n;"), "x.yaml:1:1: invalid YAML: unexpected ',' where a value should start");
+  EXPECT_EQ(config_error("\n  ,\n"), "x.yaml:2:3: invalid YAML: unexpected ',' where a value should start");
+  EXPECT_EQ(config_error("---\n---\n"),
+            "x.yaml: holds 2 YAML documents (separated by '---'); a config is a single document");
   const std::string tab = config_error("data:\n  paths: [a]\n\tname: x\n");
   EXPECT_EQ(tab.rfind("x.yaml:3:", 0), 0u) << tab;
   EXPECT_NE(tab.find("invalid YAML"), std::string::npos) << tab;
