@@ -36,6 +36,7 @@ struct PrepareOptions {
   std::string chat_template = "generic";
   std::string bad_lines = "fail";
   int64_t shard_tokens = 64 << 20;
+  int64_t max_line_bytes = data::kDefaultMaxLineBytes;  // jsonl: a longer line is a bad line
 };
 
 // Accumulates items into shards of about shard_tokens tokens (whole documents) and writes them.
@@ -88,6 +89,7 @@ int run_prepare(const PrepareOptions& o) {
     throw data::DataError("--format must be text or jsonl, got '" + o.format + "'");
   }
   if (o.shard_tokens < 1) throw data::DataError("--shard-tokens must be at least 1");
+  if (o.max_line_bytes < 1) throw data::DataError("--max-line-bytes must be at least 1");
   std::filesystem::create_directories(o.out);
   const uint64_t fingerprint = data::tokenizer_fingerprint(*tokenizer);
   ShardWriter writer(o, static_cast<uint64_t>(tokenizer->vocab_size()), fingerprint);
@@ -97,6 +99,7 @@ int run_prepare(const PrepareOptions& o) {
   dopt.separator_line = o.separator;
   dopt.chat_template = data::parse_chat_template(o.chat_template);
   dopt.bad_lines = o.bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
+  dopt.max_line_bytes = o.max_line_bytes;
   const auto start = Clock::now();
   auto last = start;
   int64_t docs = 0, tokens = 0, skipped = 0;
@@ -197,6 +200,8 @@ void add_data_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"generic", "bitnet-2b4t"}));
   prepare->add_option("--bad-lines", po->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
   prepare->add_option("--shard-tokens", po->shard_tokens, "tokens per shard file (whole documents)");
+  prepare->add_option("--max-line-bytes", po->max_line_bytes,
+                      "jsonl: a longer line is a bad line, never held whole (default 16 MiB)");
   prepare->callback([=] { *exit_code = run_prepare(*po); });
 
   auto config_path = std::make_shared<std::string>();

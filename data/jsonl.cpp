@@ -163,7 +163,7 @@ std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& pa
           throw DataError(path + ":" + std::to_string(number) + ": the line is " +
                           std::to_string(length) + " bytes, longer than the limit of " +
                           std::to_string(options.max_line_bytes) +
-                          " bytes (data.max_line_bytes)");
+                          " bytes (data.max_line_bytes; --max-line-bytes in data prepare)");
         }
         examples.push_back(
             jsonl_line_to_example(line, tokenizer, options.chat_template, path, number));

@@ -77,6 +77,16 @@ shards)
   cat "$tmp/prep.log"
   grep -q "80 examples" "$tmp/prep.log" || fail "prepare summary"
   grep -q "tokens/s" "$tmp/prep.log" || fail "prepare throughput"
+  # A line over --max-line-bytes is a bad line named with its length, never held whole.
+  { head -n 4 "$chat"; printf '{"text": "%s"}\n' "$(head -c 5000 /dev/zero | tr '\0' x)"; } > "$tmp/long.jsonl"
+  if "$bitnet" data prepare "$tmp/long.jsonl" --format jsonl --max-line-bytes 1000 --out "$tmp/long" > "$tmp/long.log" 2>&1; then
+    fail "a line over --max-line-bytes was accepted"
+  fi
+  grep -q "long.jsonl:5" "$tmp/long.log" && grep -q "1000" "$tmp/long.log" || { cat "$tmp/long.log"; fail "long line message"; }
+  [[ $(wc -c < "$tmp/long.log") -lt 2000 ]] || fail "the long-line message quotes too much input"
+  "$bitnet" data prepare "$tmp/long.jsonl" --format jsonl --max-line-bytes 1000 --bad-lines skip --out "$tmp/long" > "$tmp/long2.log" 2>&1 ||
+    { cat "$tmp/long2.log"; fail "prepare skipping the long line"; }
+  grep -q "4 examples" "$tmp/long2.log" || { cat "$tmp/long2.log"; fail "prepare with a skipped long line"; }
   printf 'one two three\n%%\nfour five\n%%\nsix\n' > "$tmp/a.txt"
   cat "$src"/docs/*.md > "$tmp/b.txt"
   "$bitnet" data prepare "$tmp/a.txt" "$tmp/b.txt" --separator "" --out "$tmp/text" --shard-tokens 20000 > "$tmp/prep2.log" 2>&1 ||
