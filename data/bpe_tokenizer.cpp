@@ -7,6 +7,8 @@
 #include <fstream>
 #include <queue>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -390,8 +392,19 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_parts(const Parts& p, const std
     is_added[id] = 1;
     added.push_back({{"id", id}, {"content", p.tokens[id]}, {"special", special}});
   }
+  // A token text names one id: a repeated text would silently take the later id for encoding and
+  // leave the earlier one unreachable, so such a vocabulary is refused (as a tokenizer.json whose
+  // vocab gives one text two ids cannot even be written).
+  std::unordered_map<std::string_view, size_t> first_id;
   for (size_t id = 0; id < p.tokens.size(); ++id) {
-    if (!is_added[id] && !p.tokens[id].empty()) vocab[p.tokens[id]] = id;
+    if (p.tokens[id].empty()) continue;
+    const auto [it, fresh] = first_id.emplace(p.tokens[id], id);
+    if (!fresh) {
+      throw DataError(origin + ": tokens " + std::to_string(it->second) + " and " + std::to_string(id) +
+                      " have the same text '" + formats::quote_excerpt(p.tokens[id]) + "'" +
+                      "; every token of the vocabulary must be distinct");
+    }
+    if (!is_added[id]) vocab[p.tokens[id]] = id;
   }
   json pre = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
   if (!p.split_pattern.empty()) {

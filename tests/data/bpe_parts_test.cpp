@@ -71,5 +71,21 @@ TEST(BpeParts, Gpt2StyleRoundTripAndUnknownRegex) {
   EXPECT_FALSE(split_pattern_for_gguf_pre("qwen2").has_value());
 }
 
+// A GGUF vocabulary that repeats a token text is refused, naming both ids: encoding could reach
+// only one of them.
+TEST(BpeParts, RepeatedTokenTextIsRefused) {
+  BpeTokenizer::Parts p;
+  p.tokens = {"a", "b", "ab", "a"};
+  p.merges = {"a b"};
+  p.bos_id = p.eos_id = -1;
+  try {
+    BpeTokenizer::from_parts(p, "model.gguf");
+    FAIL() << "a repeated token text was accepted";
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "model.gguf: tokens 0 and 3 have the same text 'a'; every token of the "
+                           "vocabulary must be distinct");
+  }
+}
+
 }  // namespace
 }  // namespace bitnet::data
