@@ -3,8 +3,10 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/omp_wait_policy.h"
 
 int main(int argc, char** argv) {
+  bitnet::cli::use_passive_omp_wait(argv);
   CLI::App app{
       "bitnet: train BitNet b1.58 (ternary) language models from a YAML config, and inspect runs.\n"
       "  bitnet train configs/tiny-fortunes.yaml                 train the built-in tiny model\n"
