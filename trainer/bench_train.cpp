@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
+#include "trainer/competing_load.h"
 #include "trainer/console.h"
 #include "trainer/device.h"
 #include "trainer/model_setup.h"
@@ -100,6 +102,15 @@ StepFigures measure_steps(const RunConfig& config, const BenchTrainOptions& opti
   return f;
 }
 
+// How OpenMP threads wait at barriers in this process (libgomp read it when it was loaded).
+std::string omp_wait_policy() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (policy) return std::string("OMP_WAIT_POLICY=") + policy;
+  if (spin) return std::string("GOMP_SPINCOUNT=") + spin;
+  return "libgomp default (spin, then sleep)";
+}
+
 }  // namespace
 
 void bench_train(const RunConfig& config, const BenchTrainOptions& options, std::FILE* out) {
@@ -122,7 +133,7 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::fprintf(out,
-               "bench train %s: %s, %s, %lld thread(s)\n"
+               "bench train %s: %s, %s, %lld thread(s), OpenMP waiting %s\n"
                "  model            %s parameters (%s in matmuls), %s\n"
                "  step             %s tokens (micro-batch %lld x seq %lld x accum %lld)\n"
                "  step time        %.1f ms median of %lld steps after %lld warm-up (min %.1f, max %.1f)\n"
@@ -131,6 +142,7 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
                "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
                "  MFU              %.1f%% of that matmul rate\n",
                config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
+               omp_wait_policy().c_str(),
                format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
                f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
                (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
@@ -153,6 +165,18 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
     if (device.is_cuda()) {
       std::fprintf(out, "  peak GPU memory  %.1f MiB with quant.mode=none\n", double(t.peak_device_bytes) / double(1 << 20));
     }
+  }
+  const int competitors = options.competing_processes >= 0 ? options.competing_processes
+                                                           : static_cast<int>(std::thread::hardware_concurrency());
+  if (!device.is_cuda() && competitors > 0) {
+    // The same step while other processes want the cores, as on a machine that is also building.
+    double loaded_ms = 0;
+    {
+      CompetingLoad load(competitors);
+      loaded_ms = median(measure_steps(config, options, device).step_ms);
+    }
+    std::fprintf(out, "  under load       %.1f ms median with %d competing process(es) (same run): %.2fx the idle step\n",
+                 loaded_ms, competitors, loaded_ms / ms);
   }
   getrusage(RUSAGE_SELF, &usage);
   std::fprintf(out, "  peak RSS         %.1f MiB\n", double(usage.ru_maxrss) / 1024.0);
