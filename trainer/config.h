@@ -28,6 +28,7 @@ struct ModelConfig {
 struct QuantConfig {
   std::string mode = "ternary";      // ternary | none
   int64_t lambda_warmup_steps = 0;   // steps over which quantization ramps in (0 = fully on)
+  double start_fraction = 0.0;       // leading fraction of train.steps trained in full precision
 };
 
 struct TokenizerConfig {

@@ -35,6 +35,7 @@ std::vector<Field> bind_fields(RunConfig& c) {
       {"model.init_std", &c.model.init_std},
       {"quant.mode", &c.quant.mode},
       {"quant.lambda_warmup_steps", &c.quant.lambda_warmup_steps},
+      {"quant.start_fraction", &c.quant.start_fraction},
       {"tokenizer.type", &c.tokenizer.type},
       {"tokenizer.path", &c.tokenizer.path},
       {"data.format", &c.data.format},

@@ -138,6 +138,9 @@ void check_data(const RunConfig& c, const Checker& k) {
   const DataConfig& d = c.data;
   k.one_of("quant.mode", c.quant.mode, {"ternary", "none"});
   k.at_least("quant.lambda_warmup_steps", c.quant.lambda_warmup_steps, 0);
+  k.real_range("quant.start_fraction", c.quant.start_fraction, 0, false, 1, true);
+  k.require(c.quant.start_fraction == 0 || c.quant.mode == "ternary", {"quant.start_fraction", "quant.mode"},
+            k.show("quant.start_fraction") + " needs 'quant.mode' \"ternary\" (there is nothing to switch to)");
   k.one_of("tokenizer.type", c.tokenizer.type, {"byte", "bpe"});
   k.require(c.tokenizer.type != "bpe" || !c.tokenizer.path.empty(), {"tokenizer.type", "tokenizer.path"},
             "'tokenizer.type' \"bpe\" needs 'tokenizer.path' (the tokenizer.json file)");
@@ -177,6 +180,10 @@ void check_train(const RunConfig& c, const Checker& k) {
   k.at_least("train.max_nan_skips", t.max_nan_skips, 0);
   k.require(c.quant.lambda_warmup_steps <= t.steps, {"quant.lambda_warmup_steps", "train.steps"},
             k.show("quant.lambda_warmup_steps") + " must be <= " + k.show("train.steps"));
+  const auto fp_steps = static_cast<int64_t>(c.quant.start_fraction * double(t.steps));
+  k.require(c.quant.lambda_warmup_steps <= t.steps - fp_steps, {"quant.lambda_warmup_steps", "quant.start_fraction"},
+            k.show("quant.lambda_warmup_steps") + " must fit in the " + std::to_string(t.steps - fp_steps) +
+                " steps left after " + k.show("quant.start_fraction") + " of " + k.show("train.steps"));
 }
 
 void check_optim(const RunConfig& c, const Checker& k) {

@@ -39,9 +39,15 @@ ScheduleOptions schedule_options(const RunConfig& c) {
   return s;
 }
 
+int64_t quant_start_step(const RunConfig& c) {
+  return static_cast<int64_t>(c.quant.start_fraction * double(c.train.steps));
+}
+
 double quant_lambda_at(const RunConfig& c, int64_t step) {
+  const int64_t start = quant_start_step(c);
+  if (step < start) return 0.0;
   if (c.quant.lambda_warmup_steps <= 0) return 1.0;
-  return std::min(1.0, double(step + 1) / double(c.quant.lambda_warmup_steps));
+  return std::min(1.0, double(step - start + 1) / double(c.quant.lambda_warmup_steps));
 }
 
 std::string trajectory_yaml(const RunConfig& config) {

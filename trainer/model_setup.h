@@ -11,7 +11,11 @@ namespace bitnet {
 // `device` decides what train.precision=auto means (compute_dtype_for in trainer/device.h).
 BitNetOptions model_options(const RunConfig& config, int64_t vocab_size, const torch::Device& device = torch::kCPU);
 ScheduleOptions schedule_options(const RunConfig& config);
-// λ of the quantization ramp for the update at 0-based `step` (1 when there is no ramp).
+// The first 0-based step that quantizes: quant.start_fraction of train.steps (rounded down) train
+// in full precision before it.
+int64_t quant_start_step(const RunConfig& config);
+// λ of the quantization for the update at 0-based `step`: 0 before quant_start_step, then rising
+// over quant.lambda_warmup_steps to 1 (at once when there is no ramp).
 double quant_lambda_at(const RunConfig& config, int64_t step);
 // The config with the keys that do not change the training trajectory normalised (resume,
 // stop_after, train.steps, threads, logging/eval/sample/checkpoint cadence), as YAML: two runs may share

@@ -58,6 +58,14 @@ torch::Tensor bytes_from_hex(const std::string& hex) {
   return t;
 }
 
+// The start table's words for what the run trains, with the full-precision phase when there is one.
+std::string model_kind(const RunConfig& c, bool quantize) {
+  if (!quantize) return "full-precision twin";
+  const int64_t fp_steps = quant_start_step(c);
+  if (fp_steps == 0) return "ternary BitNet b1.58";
+  return "BitNet b1.58, full precision for steps 1-" + std::to_string(fp_steps) + " then ternary";
+}
+
 // First lines where two configs differ, as "key: a -> b" (for the resume mismatch message).
 std::string describe_difference(const std::string& checkpoint_yaml, const std::string& run_yaml) {
   std::istringstream a(checkpoint_yaml), b(run_yaml);
@@ -198,7 +206,7 @@ void Training::print_start_table() {
   const ScheduleOptions so = schedule_options(c);
   std::ostringstream s;
   s << "bitnet train " << c.name << "  (" << config_path_ << (overrides_.empty() ? "" : " " + overrides_) << ")\n"
-    << "  model     " << (model_->options().quantize ? "ternary BitNet b1.58" : "full-precision twin") << ", "
+    << "  model     " << model_kind(c, model_->options().quantize) << ", "
     << c.model.num_layers << " layers, hidden " << c.model.hidden_size << ", heads " << c.model.num_heads << "/"
     << c.model.num_kv_heads << " kv, ffn " << c.model.intermediate_size << " " << c.model.hidden_act << ", vocab "
     << model_->options().vocab_size << ", " << format_si(double(model_->num_parameters())) << " parameters\n"

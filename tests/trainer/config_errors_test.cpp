@@ -158,6 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "x.yaml:3:21: key 'train.nan_policy': \"ignore\" is not allowed (choose one of: abort, skip)"},
         RangeCase{"schedule: {type: linear}\n",
                   "x.yaml:3:18: key 'schedule.type': \"linear\" is not allowed (choose one of: constant, cosine, two_stage)"},
+        RangeCase{"quant: {start_fraction: 1}\n",
+                  "x.yaml:3:25: key 'quant.start_fraction': 1.0 is out of range (must be in [0, 1))"},
         RangeCase{"distributed: {backend: mpi}\n",
                   "x.yaml:3:24: key 'distributed.backend': \"mpi\" is not allowed (choose one of: auto, gloo, nccl)"}));
 
@@ -190,6 +192,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "two_stage schedule"},
         RangeCase{"quant: {lambda_warmup_steps: 101}\n",
                   "x.yaml:3:30: 'quant.lambda_warmup_steps' (101) must be <= 'train.steps' (100)"},
+        RangeCase{"quant: {mode: none, start_fraction: 0.5}\n",
+                  "x.yaml:3:37: 'quant.start_fraction' (0.5) needs 'quant.mode' \"ternary\" (there is nothing to "
+                  "switch to)"},
+        RangeCase{"quant: {start_fraction: 0.5, lambda_warmup_steps: 60}\n",
+                  "x.yaml:3:51: 'quant.lambda_warmup_steps' (60) must fit in the 50 steps left after "
+                  "'quant.start_fraction' (0.5) of 'train.steps' (100)"},
         RangeCase{"model: {max_seq_len: 64}\n",
                   "x.yaml:3:22: 'data.seq_len' (128) must be <= 'model.max_seq_len' (64)"},
         RangeCase{"tokenizer: {type: bpe}\n",

@@ -45,6 +45,7 @@ inline void expect_same(const RunConfig& a, const RunConfig& b) {
   EXPECT_EQ(a.model.init_std, b.model.init_std);
   EXPECT_EQ(a.quant.mode, b.quant.mode);
   EXPECT_EQ(a.quant.lambda_warmup_steps, b.quant.lambda_warmup_steps);
+  EXPECT_EQ(a.quant.start_fraction, b.quant.start_fraction);
   EXPECT_EQ(a.tokenizer.type, b.tokenizer.type);
   EXPECT_EQ(a.tokenizer.path, b.tokenizer.path);
   EXPECT_EQ(a.data.format, b.data.format);
