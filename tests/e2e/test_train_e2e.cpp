@@ -64,6 +64,33 @@ TEST(TrainE2E, StopAndResumeReproducesTheUninterruptedRunBitForBit) {
   EXPECT_EQ(weights_checksum(tmp.path / "straight"), weights_checksum(tmp.path / "split"));
 }
 
+// quant.start_fraction: full precision for steps 1-10 (metrics say λ 0), ternary after; a run
+// stopped in the full-precision phase resumes into the ternary one exactly.
+TEST(TrainE2E, FullPrecisionThenTernaryResumesAcrossTheSwitch) {
+  TempDir tmp("fp_then_ternary");
+  const std::vector<std::string> phases = {"train.steps=20", "quant.start_fraction=0.5"};
+  RunResult straight = run_bitnet(with(tiny_run_args(tmp.path, "straight"), phases));
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  EXPECT_NE(straight.output.find("full precision for steps 1-10 then ternary"), std::string::npos) << straight.output;
+  const std::string metrics = read_file(tmp.path / "straight" / "metrics.jsonl");
+  size_t lambda_zero = 0;
+  for (size_t at = metrics.find("\"quant_lambda\":0.0"); at != std::string::npos;
+       at = metrics.find("\"quant_lambda\":0.0", at + 1)) {
+    ++lambda_zero;
+  }
+  EXPECT_EQ(lambda_zero, 10u) << metrics;
+
+  RunResult first = run_bitnet(with(tiny_run_args(tmp.path, "split"), with(phases, {"train.stop_after=7"})));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  RunResult second = run_bitnet(with(tiny_run_args(tmp.path, "split"), with(phases, {"resume=auto"})));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::vector<double> a = train_losses(tmp.path / "straight"), b = train_losses(tmp.path / "split");
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(b.size(), 20u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
+  EXPECT_EQ(weights_checksum(tmp.path / "straight"), weights_checksum(tmp.path / "split"));
+}
+
 TEST(TrainE2E, SigtermCheckpointsAndResumeReproducesTheRun) {
   TempDir tmp("sigterm");
   const std::vector<std::string> long_run = {"train.steps=150", "sample.tokens=4"};
