@@ -92,6 +92,9 @@ class Session {
   // of the last position. Throws KernelError on an empty list, a token outside [0, vocab) or a
   // sequence longer than max_seq_len.
   std::vector<float> prefill(const std::vector<int32_t>& tokens);
+  // The same, returning the logits of every position: [tokens.size(), vocab] row-major (what
+  // scoring a text needs; the head then runs once per position).
+  std::vector<float> prefill_all(const std::vector<int32_t>& tokens);
   // One token (GEMV); returns its logits [vocab].
   std::vector<float> decode(int32_t token);
   void reset();  // forget the cache; the next token is position 0
@@ -100,7 +103,8 @@ class Session {
   void set_activation_observer(ActivationObserver observer) { observer_ = std::move(observer); }
 
  private:
-  std::vector<float> forward(const int32_t* tokens, int64_t n_tok);
+  std::vector<float> forward(const int32_t* tokens, int64_t n_tok, bool all_positions);
+  void output_logits(const float* x_row, float* logits) const;  // final norm, then the LM head
 
   const ModelWeights& w_;
   ThreadPool* pool_;

@@ -68,12 +68,33 @@ void Session::reset() {
 
 std::vector<float> Session::prefill(const std::vector<int32_t>& tokens) {
   if (tokens.empty()) throw KernelError("Session::prefill: empty token list");
-  return forward(tokens.data(), static_cast<int64_t>(tokens.size()));
+  return forward(tokens.data(), static_cast<int64_t>(tokens.size()), false);
 }
 
-std::vector<float> Session::decode(int32_t token) { return forward(&token, 1); }
+std::vector<float> Session::prefill_all(const std::vector<int32_t>& tokens) {
+  if (tokens.empty()) throw KernelError("Session::prefill_all: empty token list");
+  return forward(tokens.data(), static_cast<int64_t>(tokens.size()), true);
+}
 
-std::vector<float> Session::forward(const int32_t* tokens, int64_t T) {
+std::vector<float> Session::decode(int32_t token) { return forward(&token, 1, false); }
+
+void Session::output_logits(const float* x_row, float* logits) const {
+  const ModelSpec& s = w_.spec;
+  const int64_t H = s.hidden_size;
+  std::vector<float> normed(static_cast<size_t>(H));
+  ops::rms_norm(x_row, w_.final_norm.data(), H, s.rms_norm_eps, normed.data());
+  const TokenTable& compact = s.tie_embeddings ? w_.token_table : w_.output_table;
+  if (!compact.empty()) {
+    // The projections' path also picks the table's (scalar stays the reference everywhere).
+    const KernelPath path = w_.layers.empty() ? KernelPath::scalar : w_.layers[0].q.path();
+    compact.gemv(normed.data(), logits, pool_, path);
+  } else {
+    const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
+    ops::lm_head(table, normed.data(), s.vocab_size, H, logits, pool_);
+  }
+}
+
+std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_positions) {
   const ModelSpec& s = w_.spec;
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim(), D = s.head_dim();
   const int64_t group = s.num_heads / s.num_kv_heads;
@@ -160,17 +181,10 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T) {
     for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
   }
   pos_ = p0 + T;
-  std::vector<float> last(static_cast<size_t>(H));
-  ops::rms_norm(x.data() + (T - 1) * H, w_.final_norm.data(), H, s.rms_norm_eps, last.data());
-  std::vector<float> logits(static_cast<size_t>(s.vocab_size));
-  const TokenTable& compact = s.tie_embeddings ? w_.token_table : w_.output_table;
-  if (!compact.empty()) {
-    // The projections' path also picks the table's (scalar stays the reference everywhere).
-    const KernelPath path = w_.layers.empty() ? KernelPath::scalar : w_.layers[0].q.path();
-    compact.gemv(last.data(), logits.data(), pool_, path);
-  } else {
-    const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
-    ops::lm_head(table, last.data(), s.vocab_size, H, logits.data(), pool_);
+  const int64_t first = all_positions ? 0 : T - 1;
+  std::vector<float> logits(static_cast<size_t>((T - first) * s.vocab_size));
+  for (int64_t t = first; t < T; ++t) {
+    output_logits(x.data() + t * H, logits.data() + (t - first) * s.vocab_size);
   }
   return logits;
 }

@@ -244,6 +244,20 @@ TEST_P(ModelTest, PrefillEqualsTokenByTokenDecodeExactly) {
   EXPECT_EQ(b.position(), static_cast<int64_t>(kTokens.size()) + 1);
 }
 
+// prefill_all returns every position's logits: row t equals decoding tokens[0..t] one by one.
+TEST_P(ModelTest, PrefillAllGivesEveryPositionsDecodeLogits) {
+  const auto [act, tied] = GetParam();
+  TinyModel m = make_model(act, tied, 12);
+  Session a(m.weights), b(m.weights);
+  const std::vector<float> all = b.prefill_all(kTokens);
+  const auto vocab = static_cast<size_t>(m.weights.spec.vocab_size);
+  ASSERT_EQ(all.size(), kTokens.size() * vocab);
+  for (size_t t = 0; t < kTokens.size(); ++t) {
+    const std::vector<float> row(all.begin() + long(t * vocab), all.begin() + long((t + 1) * vocab));
+    EXPECT_EQ(row, a.decode(kTokens[t])) << "position " << t;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Acts, ModelTest,
                          ::testing::Combine(::testing::Values(ModelSpec::Act::relu2, ModelSpec::Act::silu),
                                             ::testing::Bool()));
