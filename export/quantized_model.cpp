@@ -1,14 +1,13 @@
 // Checkpoint -> QuantizedModel (see quantized_model.h).
 #include "export/quantized_model.h"
 
-#include <filesystem>
-
 #include "data/byte_tokenizer.h"
 #include "export/errors.h"
 #include "kernels/gguf_model.h"
 #include "layers/quantize.h"
 #include "layers/tensor_io.h"
 #include "trainer/checkpoint.h"
+#include "trainer/checkpoint_model.h"
 #include "trainer/model_setup.h"
 
 namespace bitnet::exporting {
@@ -33,11 +32,9 @@ QuantizedModel quantize_checkpoint(const std::string& dir) {
     throw ExportError(dir + ": quant.mode is \"" + c.quant.mode +
                       "\": only ternary (quant.mode: ternary) checkpoints can be packed into ternary formats");
   }
-  // A checkpoint carries its BPE tokenizer.json (trainer/checkpoint.h): prefer that copy, so an
-  // export does not depend on the original file still being where the config said.
-  std::error_code ec;
-  const bool own_copy = c.tokenizer.type == "bpe" && std::filesystem::exists(dir + "/tokenizer.json", ec);
-  out.tokenizer = data::make_tokenizer(c.tokenizer.type, own_copy ? dir : c.tokenizer.path);
+  // The checkpoint's own copy of tokenizer.json, so an export does not depend on the original file
+  // still being where the config said.
+  out.tokenizer = checkpoint_tokenizer(dir, c);
   const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : out.tokenizer->vocab_size();
   out.options = model_options(c, vocab);
   out.options.compute_dtype = torch::kFloat;

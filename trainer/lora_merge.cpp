@@ -8,6 +8,7 @@
 #include "layers/quantize.h"
 #include "layers/tensor_io.h"
 #include "trainer/checkpoint.h"
+#include "trainer/checkpoint_model.h"
 #include "trainer/finetune_setup.h"
 #include "trainer/model_setup.h"
 #include "trainer/pretrained.h"
@@ -16,14 +17,6 @@
 
 namespace bitnet {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string resolve_checkpoint(const std::string& source) {
-  if (fs::exists(fs::path(source) / "manifest.json")) return source;
-  if (fs::exists(fs::path(source) / "ckpt" / "latest")) return fs::canonical(fs::path(source) / "ckpt" / "latest").string();
-  throw std::runtime_error(source + ": neither a checkpoint directory (manifest.json) nor a run directory (ckpt/latest)");
-}
 
 torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
   return torch::nn::functional::cross_entropy(
@@ -36,7 +29,7 @@ torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tens
 MergeReport merge_lora(const std::string& source, const std::string& out_root, int64_t eval_batches) {
   torch::NoGradGuard no_grad;
   MergeReport r;
-  r.checkpoint_dir = resolve_checkpoint(source);
+  r.checkpoint_dir = resolve_checkpoint_dir(source);
   const CheckpointContents ckpt = load_checkpoint(r.checkpoint_dir);
   const RunConfig config = parse_config(ckpt.config_yaml, r.checkpoint_dir + "/config.yaml");
   if (config.lora.rank == 0) {

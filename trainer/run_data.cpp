@@ -30,21 +30,6 @@ data::PackedTokens pack(const std::vector<data::MaskedTokens>& docs, int32_t eos
   return data::PackedTokens(tokens, eos_id);
 }
 
-// UTF-8 bytes per target token of a held-out set (decoded text, so it works for every format).
-double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tok,
-                        bool masked) {
-  size_t bytes = 0, targets = 0;
-  for (const data::MaskedTokens& m : items) {
-    std::vector<int32_t> trained;
-    for (size_t i = 0; i < m.tokens.size(); ++i) {
-      if (!masked || m.trained[i]) trained.push_back(m.tokens[i]);
-    }
-    bytes += tok.decode(trained).size();
-    targets += trained.size() + (masked ? 0 : 1);  // text documents also predict their EOS
-  }
-  return targets > 0 && bytes > 0 ? double(bytes) / double(targets) : 1.0;
-}
-
 std::string read_whole(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw data::DataError(p.string() + ": cannot read the tokenizer file");
@@ -65,6 +50,26 @@ std::vector<std::pair<std::string, std::string>> tokenizer_files(const Tokenizer
   const fs::path cfg = json.parent_path() / "tokenizer_config.json";
   if (fs::exists(cfg, ec)) files.emplace_back("tokenizer_config.json", read_whole(cfg));
   return files;
+}
+
+double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tok,
+                        bool masked) {
+  size_t bytes = 0, targets = 0;
+  for (const data::MaskedTokens& m : items) {
+    std::vector<int32_t> trained;
+    for (size_t i = 0; i < m.tokens.size(); ++i) {
+      if (!masked || m.trained[i]) trained.push_back(m.tokens[i]);
+    }
+    bytes += tok.decode(trained).size();
+    targets += trained.size() + (masked ? 0 : 1);  // text documents also predict their EOS
+  }
+  return targets > 0 && bytes > 0 ? double(bytes) / double(targets) : 1.0;
+}
+
+std::unique_ptr<data::EvalStream> eval_stream(std::vector<data::MaskedTokens> items, bool masked,
+                                              const data::Tokenizer& tokenizer, int64_t seq_len) {
+  if (masked) return std::make_unique<data::SftEvalBatches>(std::move(items), seq_len, tokenizer.pad_id());
+  return std::make_unique<data::EvalBatches>(pack(items, tokenizer.eos_id()), seq_len);
 }
 
 data::DatasetOptions dataset_options(const RunConfig& config) {
@@ -107,10 +112,10 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
     } else {
       d.train = std::make_unique<data::PackedSftBatches>(std::move(train), dc.seq_len, pad, seed, rank, world_size);
     }
-    if (!val.empty()) d.val = std::make_unique<data::SftEvalBatches>(std::move(val), dc.seq_len, pad);
+    if (!val.empty()) d.val = eval_stream(std::move(val), true, *d.tokenizer, dc.seq_len);
   } else {
     d.train = std::make_unique<data::TrainBatches>(pack(train, eos), dc.seq_len, seed, rank, world_size);
-    if (!val.empty()) d.val = std::make_unique<data::EvalBatches>(pack(val, eos), dc.seq_len);
+    if (!val.empty()) d.val = eval_stream(std::move(val), false, *d.tokenizer, dc.seq_len);
   }
   return d;
 }

@@ -36,6 +36,17 @@ std::vector<std::pair<std::string, std::string>> tokenizer_files(const Tokenizer
 // The dataset options of a run config (also used by `bitnet data check`).
 data::DatasetOptions dataset_options(const RunConfig& config);
 
+// UTF-8 bytes per target token of held-out items (decoded text; documents also predict the EOS
+// packed before the next one), for bits per byte. 1 when there is no text.
+double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tokenizer,
+                        bool masked);
+
+// The evaluation batches of held-out items: documents packed with EOS between them into windows
+// of seq_len + 1 tokens in order, or one masked example per row (padded). data::DataError when
+// there is not one window (or no trained target within seq_len + 1 tokens).
+std::unique_ptr<data::EvalStream> eval_stream(std::vector<data::MaskedTokens> items, bool masked,
+                                              const data::Tokenizer& tokenizer, int64_t seq_len);
+
 // Throws data::DataError (missing files, bad lines, empty corpus, too little data for one window).
 RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_size);
 
