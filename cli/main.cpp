@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       "  bitnet export runs/NAME/ckpt/latest --out m.gguf         pack ternary weights, then verify\n"
       "  bitnet generate m.gguf --prompt \"The \" -n 64            run an export on the CPU kernels\n"
       "  bitnet verify m.gguf --checkpoint runs/NAME/ckpt/latest  check an export against its checkpoint\n"
+      "  bitnet eval runs/NAME --data held-out.txt               loss, perplexity, bits/byte (or a .gguf)\n"
       "  bitnet lora merge runs/NAME --out merged                 fold LoRA adapters in, report the drift",
       "bitnet"};
   app.require_subcommand(1);
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   bitnet::cli::add_bench_command(app, &exit_code);
   bitnet::cli::add_lora_command(app, &exit_code);
   bitnet::cli::add_data_command(app, &exit_code);
+  bitnet::cli::add_eval_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
