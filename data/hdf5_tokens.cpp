@@ -3,7 +3,9 @@
 
 #include <hdf5.h>
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "data/error.h"
 
@@ -36,7 +38,7 @@ struct IntDataset {
 };
 
 IntDataset read_int_dataset(hid_t file, const std::string& path, const std::string& name,
-                            int max_rank, uint64_t max_elements) {
+                            int max_rank, uint64_t max_elements, uint64_t file_bytes) {
   const std::string where = path + ": dataset '" + name + "'";
   if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
     throw DataError(where + " does not exist (set data.hdf5_dataset / data.hdf5_offsets)");
@@ -67,13 +69,20 @@ IntDataset read_int_dataset(hid_t file, const std::string& path, const std::stri
                     " elements: split it into several files");
   }
   // The extent is a claim of the file: before allocating for it, check that the file stores
-  // data in proportion (compressed chunks may hold up to kMaxCompression times their size).
+  // data in proportion (compressed chunks may hold up to kMaxCompression times their size). The
+  // storage size is a claim too (a contiguous dataset reports its declared size whatever the
+  // file holds), so both are held against the file's real size.
   constexpr uint64_t kMaxCompression = 64;
   const uint64_t stored = H5Dget_storage_size(ds.get());
   const uint64_t declared = total * H5Tget_size(type.get());
   if (declared > 0 && (stored == 0 || declared / kMaxCompression > stored)) {
     throw DataError(where + " declares " + std::to_string(total) + " elements (" + std::to_string(declared) +
                     " bytes) but the file stores " + std::to_string(stored) + " bytes for it");
+  }
+  if (stored > file_bytes || declared / kMaxCompression > file_bytes) {
+    throw DataError(where + " declares " + std::to_string(total) + " elements (" + std::to_string(declared) +
+                    " bytes, " + std::to_string(stored) + " stored) but the file is only " +
+                    std::to_string(file_bytes) + " bytes: it is truncated or corrupt");
   }
   out.values.resize(total);
   if (total > 0 && H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -104,7 +113,10 @@ std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
   }
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) throw DataError(path + ": cannot open as HDF5");
-  const IntDataset tokens = read_int_dataset(file.get(), path, dataset, 2, kMaxHdf5Tokens);
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  if (ec) throw DataError(path + ": cannot read its size: " + ec.message());
+  const IntDataset tokens = read_int_dataset(file.get(), path, dataset, 2, kMaxHdf5Tokens, file_bytes);
   for (uint64_t i = 0; i < tokens.values.size(); ++i) {
     check_token(path, dataset, i, tokens.values[i], vocab_size);
   }
@@ -124,7 +136,7 @@ std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
   const uint64_t n = v.size();
   std::vector<uint64_t> starts;
   if (!offsets_dataset.empty()) {
-    const IntDataset offs = read_int_dataset(file.get(), path, offsets_dataset, 1, n + 1);
+    const IntDataset offs = read_int_dataset(file.get(), path, offsets_dataset, 1, n + 1, file_bytes);
     for (uint64_t i = 0; i < offs.values.size(); ++i) {
       const int64_t o = offs.values[i];
       const int64_t prev = i == 0 ? 0 : offs.values[i - 1];

@@ -102,6 +102,22 @@ TEST_F(Hdf5Dataset, TwoDimensionalRows) {
   EXPECT_NE(error("input_ids", "offsets").find("2-D"), std::string::npos);
 }
 
+// Found by fuzzing: a 2 KB file whose contiguous dataset claims 4 GB (536M int64 elements, and the
+// storage size HDF5 reports for a contiguous layout is the declared one) made the reader allocate
+// 4 GB before reading. Claims are now held against the file's real size.
+TEST_F(Hdf5Dataset, AnExtentBeyondTheFileIsRefusedBeforeAllocating) {
+  DatasetOptions o;
+  o.format = "hdf5";
+  o.paths = {std::string(BITNET_SOURCE_DIR) + "/fuzz/corpus/hdf5_tokens/regression-extent-beyond-file"};
+  o.hdf5_dataset = "input_ids";  // the dataset that claims 4 GB
+  try {
+    load_token_dataset(o, tok_);
+    FAIL() << "the file was accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("but the file is only 2100 bytes"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(Hdf5Dataset, InvalidLayoutsNameTheFileAndDataset) {
   EXPECT_NE(error("missing").find("'missing' does not exist"), std::string::npos);
   EXPECT_NE(error("floats").find("must hold integers"), std::string::npos);
