@@ -2,15 +2,20 @@
 // assistant's content and its end-of-turn token are trained; system/user turns, role headers and
 // BOS are context.
 //
-// Templates (each part is tokenized on its own; message content never turns into special tokens,
-// so a user cannot inject "<|eot_id|>" through data):
+// Templates (message content never turns into special tokens, so a user cannot inject
+// "<|eot_id|>" through data):
 //  generic:      BOS, then per message "<|ROLE|>\n" + content + EOS        (any tokenizer)
-//  bitnet-2b4t:  the chat_template of the BitNet b1.58 2B4T / LLaMA 3 tokenizer_config.json:
-//                BOS, then per message
-//                "<|start_header_id|>" ROLE "<|end_header_id|>\n\n" + trim(content) + "<|eot_id|>"
-//                (trim removes leading/trailing ASCII whitespace, like Jinja's `trim`). The
-//                official template always ends with the assistant header (a generation prompt);
-//                we add it only when asked (inference), since training ends on the last turn.
+//  bitnet-2b4t:  the chat_template of BitNet b1.58 2B4T's tokenizer_config.json: BOS, then per
+//                message Capitalized(ROLE) + ": " + trim(content) + "<|eot_id|>"; the generation
+//                prompt is "Assistant: ".
+//  llama3:       the chat_template of LLaMA 3 Instruct: BOS, then per message
+//                "<|start_header_id|>" ROLE "<|end_header_id|>\n\n" + trim(content) + "<|eot_id|>";
+//                the generation prompt is the assistant header.
+// trim removes leading/trailing ASCII whitespace, like Jinja's `trim` on ASCII text. The text
+// between two special tokens is encoded as one string, as `apply_chat_template` does: in
+// "Assistant: Hi" the space before "Hi" joins it in one token (" Hi"). A token is trained when it
+// holds any byte of assistant content, so " Hi" is a target and "Assistant", ":" are not.
+// The generation prompt is added only when asked (inference); training ends on the last turn.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +27,9 @@
 
 namespace bitnet::data {
 
-enum class ChatTemplate { kGeneric, kBitnet2b4t };
+enum class ChatTemplate { kGeneric, kBitnet2b4t, kLlama3 };
 
-// "generic" | "bitnet-2b4t"; anything else → DataError listing both.
+// "generic" | "bitnet-2b4t" | "llama3"; anything else → DataError listing them.
 ChatTemplate parse_chat_template(const std::string& name);
 std::string chat_template_name(ChatTemplate t);
 
@@ -47,8 +52,8 @@ struct MaskedTokens {
 std::vector<int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);
 
 // DataError if the template needs tokens the tokenizer lacks (bitnet-2b4t needs <|eot_id|>,
-// <|start_header_id|>, <|end_header_id|>, i.e. a LLaMA 3 tokenizer.json) or a message is empty
-// of role.
+// llama3 also <|start_header_id|> and <|end_header_id|>: a LLaMA 3 tokenizer.json) or a message
+// is empty of role.
 MaskedTokens render_chat(const std::vector<ChatMessage>& messages, ChatTemplate chat_template,
                          const Tokenizer& tokenizer, bool add_generation_prompt = false);
 
