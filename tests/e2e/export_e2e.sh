@@ -9,6 +9,10 @@
 # relu2: the export is "bitnet-b1.58"; it verifies and runs here, llama.cpp refuses it; the HF
 #        safetensors export verifies.
 # errors: untied SiLU and a width that is not a multiple of 256 are refused with clear messages.
+# gguf_py: gguf-py (llama.cpp's own Python reader) reads every kind of file `bitnet export` writes
+#        (TQ2_0/TQ1_0; F16, Q8_0, F32 embeddings; byte and LLaMA 3 BPE tokenizers; SiLU, ReLU²
+#        tied and untied) and finds the checkpoint's metadata, tensors and values in it
+#        (tests/clients/gguf_py_check.py).
 set -euo pipefail
 build=$1 src=$2 mode=$3
 MIN_TOP1=0.9        # measured 0.99..1.0 on this model
@@ -79,6 +83,25 @@ errors)
   if "$bitnet" export "$ckpt" --out "$tmp/y.gguf" 2> "$tmp/err.txt"; then echo "FAIL: width 128 exported"; exit 1; fi
   grep -q "multiple of 256" "$tmp/err.txt"
   cat "$tmp/err.txt"
+  ;;
+gguf_py)
+  "$python" -c 'import gguf' 2> /dev/null ||
+    { echo "FAIL: $python cannot import gguf: run scripts/setup (it installs gguf into .venv)"; exit 1; }
+  llama3=${BITNET_LLAMA3_TOKENIZER_DIR:-$src/../shared/data/llama3-tokenizer}
+  [[ -f $llama3/tokenizer.json ]] || { echo "FAIL: the LLaMA 3 tokenizer.json is missing from $llama3"; exit 1; }
+  short=(train.steps=2 schedule.warmup_steps=1)
+  silu=$(train silu model.hidden_act=silu "${short[@]}")
+  relu=$(train relu-untied model.hidden_act=relu2 model.tie_embeddings=false "${short[@]}")
+  bpe=$(train bpe model.hidden_act=silu tokenizer.type=bpe tokenizer.path="$llama3/tokenizer.json" \
+        train.steps=1 schedule.warmup_steps=0 train.micro_batch=2 data.seq_len=32)
+  for spec in "$silu tq2_0 f16" "$silu tq1_0 q8_0" "$silu tq2_0 f32" "$relu tq1_0 f16" "$relu tq2_0 q8_0" \
+              "$bpe tq1_0 q8_0" "$bpe tq2_0 f16"; do
+    set -- $spec
+    out=$tmp/$(basename "$(dirname "$(dirname "$1")")")-$2-$3.gguf
+    "$bitnet" export "$1" --out "$out" --type "$2" --embd-type "$3" --no-verify > "$tmp/export.log" 2>&1 ||
+      { cat "$tmp/export.log"; echo "FAIL: export $spec"; exit 1; }
+    "$python" "$src/tests/clients/gguf_py_check.py" "$out" "$1" || { echo "FAIL: gguf-py on $out"; exit 1; }
+  done
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
