@@ -19,6 +19,13 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+// Which runtimes compute the file's model (docs/formats.md, "llama.cpp's bitnet architecture").
+const char* llama_cpp_support(const std::string& architecture) {
+  if (architecture == "bitnet") return "bitnet-run, and llama.cpp (checked: llama-cpp-python 0.3.36)";
+  return "bitnet-run and bitnet.cpp; llama.cpp has no such architecture (and its \"bitnet\" one computes SiLU "
+         "whatever bitnet.hidden_activation says, up to llama-cpp-python 0.3.36 at least)";
+}
+
 struct ExportArgs {
   std::string checkpoint, out, type = "tq2_0", embd_type = "f16", format = "gguf";
   bool no_verify = false;
@@ -34,6 +41,7 @@ int run_export(const ExportArgs& a) {
   QuantizedModel m = quantize_checkpoint(a.checkpoint);
   ExportSummary s = a.format == "gguf" ? write_gguf(m, a.out, type, embd) : write_hf_packed(m, a.out);
   std::printf("wrote %s (%s, %s)\n", s.path.c_str(), a.format.c_str(), s.architecture.c_str());
+  if (a.format == "gguf") std::printf("  runs in          %s\n", llama_cpp_support(s.architecture));
   std::printf("  tensors           %lld\n", static_cast<long long>(s.tensors));
   std::printf("  ternary weights   %lld in %s: %.4f bits/weight (%s)\n", static_cast<long long>(s.ternary_weights),
               human_bytes(s.ternary_bytes).c_str(), s.ternary_bits_per_weight(),

@@ -69,6 +69,33 @@ std::string chat_template_name(ChatTemplate t) {
   return "generic";
 }
 
+std::string chat_template_jinja(ChatTemplate t) {
+  switch (t) {
+    case ChatTemplate::kGeneric:
+      return "{{ bos_token }}{% for message in messages %}"
+             "{{ '<|' + message['role'] + '|>\n' + message['content'] + eos_token }}{% endfor %}"
+             "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}";
+    case ChatTemplate::kBitnet2b4t:  // BitNet b1.58 2B4T's tokenizer_config.json, verbatim
+      return "{% set loop_messages = messages %}{% for message in loop_messages %}"
+             "{% set content = message['role'] | capitalize + ': '+ message['content'] | trim + "
+             "'<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}"
+             "{{ content }}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}";
+    case ChatTemplate::kLlama3:  // LLaMA 3 Instruct's tokenizer_config.json, verbatim
+      return "{% set loop_messages = messages %}{% for message in loop_messages %}"
+             "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ "
+             "message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+             "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+             "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}"
+             "{% endif %}";
+  }
+  return {};
+}
+
+int32_t end_of_turn_id(ChatTemplate t, const Tokenizer& tokenizer) {
+  if (t == ChatTemplate::kGeneric) return tokenizer.eos_id();
+  return required_token(tokenizer, t, "<|eot_id|>");
+}
+
 void MaskedTokens::append(const std::vector<int32_t>& ids, bool train) {
   tokens.insert(tokens.end(), ids.begin(), ids.end());
   trained.insert(trained.end(), ids.size(), train ? 1 : 0);

@@ -47,6 +47,16 @@ struct MaskedTokens {
   int64_t num_trained() const;
 };
 
+// The template as Jinja for runtimes that render chats themselves (GGUF tokenizer.chat_template,
+// tokenizer_config.json chat_template), with `bos_token`/`eos_token` standing for the tokenizer's:
+// bitnet-2b4t and llama3 are those models' own templates (rendered by transformers, they give
+// render_chat's ids), generic renders render_chat's text.
+std::string chat_template_jinja(ChatTemplate chat_template);
+
+// The token that ends a turn: EOS for generic, <|eot_id|> otherwise (DataError when the
+// tokenizer lacks it).
+int32_t end_of_turn_id(ChatTemplate chat_template, const Tokenizer& tokenizer);
+
 // Encodes text as ordinary text: special-token strings in it stay text (for BPE); the byte
 // tokenizer has no such strings.
 std::vector<int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);

@@ -2,6 +2,7 @@
 with the Jinja chat template of a model family, token ids and the assistant mask.
 
     python chat_template_reference.py TOKENIZER_DIR TEMPLATE CHATS_JSON
+    python chat_template_reference.py --official TEMPLATE     prints OFFICIAL[TEMPLATE]
 
 TEMPLATE is `bitnet-2b4t` or `llama3`. Reads a JSON array of conversations (arrays of {role,
 content}) and prints one JSON array on stdout, per conversation {"ids", "mask", "prompt_ids"}:
@@ -19,8 +20,6 @@ import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-
-from transformers import AutoTokenizer  # noqa: E402
 
 OFFICIAL = {
     # microsoft/bitnet-b1.58-2B-4T tokenizer_config.json
@@ -80,6 +79,11 @@ def render(tokenizer, name: str, conversation: list) -> dict:
 
 
 def main() -> None:
+    if sys.argv[1] == "--official":
+        sys.stdout.write(OFFICIAL[sys.argv[2]])
+        return
+    from transformers import AutoTokenizer  # not needed to print a template
+
     tokenizer = AutoTokenizer.from_pretrained(sys.argv[1], local_files_only=True)
     name = sys.argv[2]
     if name not in OFFICIAL:

@@ -1,19 +1,21 @@
 """gguf-py (the `gguf` package of llama.cpp, pinned in requirements.lock) against our GGUF exports.
 
-    python gguf_py_check.py MODEL.gguf CHECKPOINT_DIR
+    python gguf_py_check.py MODEL.gguf CHECKPOINT_DIR [MODEL.gguf CHECKPOINT_DIR ...]
 
 GGUFReader must read the file, and everything in it must agree with the checkpoint it was
 exported from (model.safetensors, config.yaml, tokenizer.json when it has one):
-  - metadata: architecture (bitnet for SiLU, bitnet-b1.58 for ReLU²), general.*, every
-    hyper-parameter, the activation key, the tokenizer keys (byte vocabulary or the
-    tokenizer.json's vocabulary and merges);
+  - metadata: architecture (bitnet for SiLU, bitnet-b1.58 for ReLU²), general.* (name,
+    basename, type, size_label as gguf-py computes it), every hyper-parameter, the activation
+    key, the tokenizer keys (byte vocabulary or the tokenizer.json's vocabulary and merges), the
+    chat template of the run's data.chat_template, its end-of-turn id, and add_bos_token equal to
+    what transformers' tokenizer does;
   - tensors: the expected set of names, ggml types and shapes (ne order);
   - projections: gguf-py's dequantized TQ1_0/TQ2_0 values times blk.N.<proj>.scale equal, bit for
     bit, codes × scale of the training quantizer computed here from the latent weights with
     torch (s_w = 1 / max(mean|W|, 1e-5), codes = clamp(round(W · s_w), -1, 1), scale = 1 / s_w);
   - embedding / head: F32 equal to the latent table, F16 equal to it rounded to fp16, Q8_0 bytes
     equal to gguf-py's own Q8_0 quantizer; norms F32 equal.
-Prints a JSON summary; exit 1 with the first disagreements on failure.
+Prints a JSON summary per file; exit 1 with the first disagreements when any file fails.
 """
 import importlib.metadata
 import json
@@ -24,6 +26,11 @@ import numpy as np
 import torch
 import yaml
 from safetensors.numpy import load_file
+
+import jinja2
+from transformers import AutoTokenizer
+
+import chat_template_reference
 
 try:
     import gguf
@@ -107,8 +114,41 @@ def check_tokenizer(reader, ckpt: str, vocab: int) -> str:
     return "bpe"
 
 
-def main() -> int:
-    gguf_path, ckpt = sys.argv[1], sys.argv[2]
+def check_chat_keys(reader, ckpt: str, config: dict) -> str:
+    """tokenizer.chat_template is the Jinja of the run's data.chat_template (the official template
+    of that model family, as tests/clients/chat_template_reference.py holds it); the end-of-turn id
+    is <|eot_id|> for those, EOS for generic; add_bos_token is what transformers does."""
+    name = config.get("data", {}).get("chat_template", "generic")
+    template = value(reader, "tokenizer.chat_template")
+    eot = value(reader, "tokenizer.ggml.eot_token_id")
+    eos = value(reader, "tokenizer.ggml.eos_token_id")
+    path = os.path.join(ckpt, "tokenizer.json")
+    if name == "generic":
+        check(eot == eos, f"generic template: eot_token_id {eot}, expected EOS {eos}")
+        tokens = value(reader, "tokenizer.ggml.tokens")
+        rendered = jinja2.Environment().from_string(template).render(
+            messages=[{"role": "user", "content": "hi"}], add_generation_prompt=True,
+            bos_token=tokens[value(reader, "tokenizer.ggml.bos_token_id")], eos_token=tokens[eos])
+        want = f"{tokens[value(reader, 'tokenizer.ggml.bos_token_id')]}<|user|>\nhi{tokens[eos]}<|assistant|>\n"
+        check(rendered == want, f"generic template renders {rendered!r}, expected {want!r}")
+    else:
+        check(template == chat_template_reference.OFFICIAL[name], f"tokenizer.chat_template is not {name}'s template")
+        with open(path, encoding="utf-8") as f:
+            vocab = json.load(f)
+        ids = {t["content"]: t["id"] for t in vocab.get("added_tokens", [])}
+        check(eot == ids.get("<|eot_id|>"), f"eot_token_id {eot}, expected <|eot_id|> = {ids.get('<|eot_id|>')}")
+    add_bos = value(reader, "tokenizer.ggml.add_bos_token")
+    if os.path.exists(path):
+        tok = AutoTokenizer.from_pretrained(ckpt, local_files_only=True)
+        adds = tok("hi").input_ids[:1] == [tok.bos_token_id]
+        check(add_bos == adds, f"add_bos_token is {add_bos}, but transformers' tokenizer {'adds' if adds else 'does not add'} BOS")
+    else:
+        check(add_bos is False, "the byte tokenizer adds no BOS (documents start after EOS)")
+    return name
+
+
+def check_file(gguf_path: str, ckpt: str) -> int:
+    failures.clear()
     reader = gguf.GGUFReader(gguf_path)
     with open(os.path.join(ckpt, "config.yaml"), encoding="utf-8") as f:
         config = yaml.safe_load(f)
@@ -131,6 +171,9 @@ def main() -> int:
                       ("rope.freq_base", float(m["rope_theta"])), ("rope.dimension_count", head_dim)):
         expect_key(reader, f"{arch}.{key}", want)
     tokenizer = check_tokenizer(reader, ckpt, vocab)
+    chat = check_chat_keys(reader, ckpt, config)
+    expect_key(reader, "general.type", "model")
+    expect_key(reader, "general.basename", config["name"])
 
     # Tensors: names, types, shapes and values.
     want_names = {"token_embd.weight", "output_norm.weight"}
@@ -180,15 +223,25 @@ def main() -> int:
                 bad = int((values != reference).sum())
                 failures.append(f"{name}: {bad} of {w.size} dequantized values differ from codes × scale")
             worst = max(worst, float(np.abs(values - reference).max()))
+    parameters = sum(int(t.n_elements) for t in reader.tensors if not t.name.endswith(".scale"))
+    expect_key(reader, "general.size_label", gguf.utility.size_label(parameters, 0, 0, 0))
     check(set(tensors) == want_names, f"tensor names: extra {sorted(set(tensors) - want_names)}, "
                                       f"missing {sorted(want_names - set(tensors))}")
     print(json.dumps({"model": os.path.basename(gguf_path), "gguf": importlib.metadata.version("gguf"),
                       "architecture": arch, "ternary": ternary_type.name, "embedding": embd_type.name,
-                      "tokenizer": tokenizer, "tensors": len(tensors), "max_abs_diff": worst,
+                      "tokenizer": tokenizer, "chat_template": chat, "tensors": len(tensors), "max_abs_diff": worst,
                       "failures": len(failures)}))
     for f in failures[:20]:
         print("FAIL:", f, file=sys.stderr)
     return 1 if failures else 0
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
+        print("usage: gguf_py_check.py MODEL.gguf CHECKPOINT_DIR [MODEL.gguf CHECKPOINT_DIR ...]", file=sys.stderr)
+        return 2
+    return max(check_file(args[i], args[i + 1]) for i in range(0, len(args), 2))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,20 @@ TEST(ChatLlama3, Bitnet2b4tMatchesReferenceTemplate) { expect_matches_reference(
 
 TEST(ChatLlama3, Llama3MatchesReferenceTemplate) { expect_matches_reference(ChatTemplate::kLlama3); }
 
+// The Jinja a GGUF export carries (tokenizer.chat_template) is each model's official template,
+// the one the reference renders with.
+TEST(ChatLlama3, JinjaIsTheOfficialTemplate) {
+  for (ChatTemplate t : {ChatTemplate::kBitnet2b4t, ChatTemplate::kLlama3}) {
+    int status = 0;
+    const std::string official = run_command("'" + kPython + "' '" + kSource +
+                                                  "/tests/clients/chat_template_reference.py' --official " +
+                                                  chat_template_name(t),
+                                              status);
+    ASSERT_EQ(status, 0) << official;
+    EXPECT_EQ(chat_template_jinja(t), official) << chat_template_name(t);
+  }
+}
+
 // The prompt of the transformers BitNet model card, written out by hand.
 TEST(ChatLlama3, Bitnet2b4tGivesTheModelCardPrompt) {
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
