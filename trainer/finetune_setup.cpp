@@ -66,6 +66,13 @@ std::vector<std::string> prepare_finetune(BitNetLM& model, const RunConfig& conf
                         " models have none); quant.lambda_warmup_steps=" + std::to_string(config.quant.lambda_warmup_steps) +
                         " ramps quantization in");
       }
+      if (r.unpacked > 0) {
+        lines.push_back("  " + std::to_string(r.unpacked) + " projections were packed ternary weights: the run starts from "
+                        "already-ternary weights (latent = codes x weight_scale). The training quantizer re-derives each "
+                        "scale as mean|W|, which for ternary weights is weight_scale x the fraction of non-zero codes, so "
+                        "the codes are kept but the first steps see rescaled projections; start from the full-precision "
+                        "master weights when you have them");
+      }
       for (const auto& name : r.ignored) lines.push_back("  init_from_ignore: " + name);
     }
   }
