@@ -1,5 +1,5 @@
 // `bitnet export CKPT_DIR --out MODEL.gguf [--type tq2_0|tq1_0] [--embd-type f16|q8_0]
-//  [--format gguf|safetensors] [--no-verify]` and `bitnet verify MODEL.gguf --checkpoint CKPT_DIR`.
+//  [--format gguf|hf] [--no-verify]` and `bitnet verify MODEL.gguf --checkpoint CKPT_DIR`.
 #include <cstdio>
 #include <memory>
 
@@ -34,7 +34,9 @@ struct ExportArgs {
 
 int run_export(const ExportArgs& a) {
   using namespace exporting;
-  if (a.format != "gguf" && a.format != "safetensors") throw ExportError("--format \"" + a.format + "\": expected gguf or safetensors");
+  if (a.format != "gguf" && a.format != "safetensors" && a.format != "hf") {
+    throw ExportError("--format \"" + a.format + "\": expected gguf or hf (safetensors is the same as hf)");
+  }
   const TernaryType type = parse_ternary_type(a.type);
   const EmbdType embd = parse_embd_type(a.embd_type);
   std::printf("quantizing %s\n", a.checkpoint.c_str());
@@ -75,7 +77,9 @@ void add_export_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", a->out, "output file (.gguf) or directory (safetensors)")->required();
   cmd->add_option("--type", a->type, "ternary packing: tq2_0 (2.06 bits/weight, default) or tq1_0 (1.69)");
   cmd->add_option("--embd-type", a->embd_type, "token embedding: f16 (default), q8_0 or f32");
-  cmd->add_option("--format", a->format, "gguf (default) or safetensors");
+  cmd->add_option("--format", a->format,
+                  "gguf (default), or hf: a Hugging Face BitNet directory (packed safetensors, config.json, "
+                  "tokenizer files) that transformers loads; safetensors is the same");
   cmd->add_flag("--no-verify", a->no_verify, "skip the verification against the training model");
   cmd->add_option("--threads", a->threads, "threads for the verification (default 1)")->check(CLI::PositiveNumber);
   cmd->callback([=] { *exit_code = run_export(*a); });

@@ -10,6 +10,10 @@
 #        same model written as "bitnet" with bitnet.hidden_activation = relu2 does not run right in
 #        the pinned llama.cpp (llama_cpp_check.py relu2-as-bitnet); the HF safetensors export verifies.
 # errors: untied SiLU and a width that is not a multiple of 256 are refused with clear messages.
+# hf   : `bitnet export --format hf` of a ReLU² model with the LLaMA 3 tokenizer: transformers'
+#        AutoTokenizer and AutoModelForCausalLM load the directory offline, tokenize held-out text
+#        into our ids, carry the chat template, and agree with bitnet-run on a GGUF export of the
+#        same checkpoint (tests/clients/hf_export_check.py; BF16 vs F32 embedding: close, not equal).
 # gguf_py: gguf-py (llama.cpp's own Python reader) reads every kind of file `bitnet export` writes
 #        (TQ2_0/TQ1_0; F16, Q8_0, F32 embeddings; byte and LLaMA 3 BPE tokenizers; SiLU, ReLU²
 #        tied and untied; chat templates generic and bitnet-2b4t) and finds the checkpoint's
@@ -112,6 +116,22 @@ gguf_py)
     pairs+=("$out" "$1")
   done
   "$python" "$src/tests/clients/gguf_py_check.py" "${pairs[@]}" || { echo "FAIL: gguf-py"; exit 1; }
+  ;;
+hf)
+  llama3=${BITNET_LLAMA3_TOKENIZER_DIR:-$src/../shared/data/llama3-tokenizer}
+  [[ -f $llama3/tokenizer.json ]] || { echo "FAIL: the LLaMA 3 tokenizer.json is missing from $llama3"; exit 1; }
+  ckpt=$(train hf model.hidden_act=relu2 tokenizer.type=bpe tokenizer.path="$llama3/tokenizer.json" train.steps=1 \
+         schedule.warmup_steps=0 train.micro_batch=2 data.seq_len=32 data.chat_template=bitnet-2b4t)
+  "$bitnet" export "$ckpt" --out "$tmp/hf" --format hf | tee "$tmp/export.log"
+  grep -q "verification passed" "$tmp/export.log"
+  for f in model.safetensors config.json tokenizer.json tokenizer_config.json; do
+    [[ -f $tmp/hf/$f ]] || { echo "FAIL: the hf export lacks $f"; exit 1; }
+  done
+  "$bitnet" export "$ckpt" --out "$tmp/hf.gguf" --embd-type f32 --no-verify > /dev/null 2>&1
+  held=$'Héllo wörld — they\'re 12345 tokens!  \n\n  emoji 🦙 and   spaces'
+  printf '%s' "$held" > "$tmp/held.txt"
+  "$run" "$tmp/hf.gguf" --prompt "$held" --logprobs-json "$tmp/lp.json" --threads 1
+  "$python" "$src/tests/clients/hf_export_check.py" "$tmp/hf" "$tmp/lp.json" "$tmp/held.txt" $MIN_TOP1 $MAX_MEAN_KL
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
