@@ -4,6 +4,9 @@
 // (weights packed by transformers' pack_weights). Our forward logits must equal transformers'
 // forward on the same ids within kTolerance (fp32 on both sides; the sums run in different
 // orders, and a sum landing on an int8 rounding midpoint may round to the neighbouring code).
+// LoRA adapters go both ways with PEFT on such a base (tests/clients/peft_check.py): PEFT's
+// PeftModel.from_pretrained runs our adapter/ and we run what PEFT's save_pretrained writes, with
+// equal logits (PEFT wraps transformers' AutoBitLinear, so its base is ternary like ours).
 // Fails (never skips) when .venv is missing.
 #include <gtest/gtest.h>
 
@@ -15,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../data/temp_dir.h"
+#include "layers/lora.h"
 #include "layers/tensor_io.h"
 #include "trainer/model_setup.h"
 #include "trainer/pretrained.h"
@@ -178,6 +182,87 @@ TEST_F(TransformersModels, LlamaInF32F16AndShardedBf16) {
     // Unquantized: the reference is LLaMA itself plus the sub-norms of ones init_from inserts.
     BitNetLM m = load_via_init_from(model(name), false);
     expect_logits_match(name, m, model(name) + "/reference.json");
+  }
+}
+
+int run_client(const std::string& args) {
+  return std::system(("'" + kPython + "' '" + kSource + "/tests/clients/peft_check.py' " + args).c_str());
+}
+
+void write_logits(const std::string& file, const torch::Tensor& ids, const torch::Tensor& logits) {
+  nlohmann::json j;
+  j["ids"] = nlohmann::json::array();
+  for (int64_t b = 0; b < ids.size(0); ++b) {
+    std::vector<int64_t> row(ids[b].data_ptr<int64_t>(), ids[b].data_ptr<int64_t>() + ids.size(1));
+    j["ids"].push_back(row);
+  }
+  const torch::Tensor l = logits.contiguous();
+  j["logits"] = nlohmann::json::array();
+  for (int64_t b = 0; b < l.size(0); ++b) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (int64_t t = 0; t < l.size(1); ++t) {
+      rows.push_back(std::vector<float>(l[b][t].data_ptr<float>(), l[b][t].data_ptr<float>() + l.size(2)));
+    }
+    j["logits"].push_back(rows);
+  }
+  std::ofstream(file) << j.dump();
+}
+
+TEST_F(TransformersModels, PeftAdapterRunsInOurModel) {
+  const std::string base = model("bitnet-online-f32"), adapter = dir_->path("peft-adapter");
+  ASSERT_EQ(run_client("make '" + base + "' '" + adapter + "' '" + base + "/reference.json'"), 0);
+  const PeftAdapter a = read_peft_adapter(adapter);
+  EXPECT_EQ(a.spec.rank, 4);
+  BitNetLM m = load_via_init_from(base, true);
+  apply_lora(m, a.spec, 1);
+  load_lora_parameters(m, a.tensors);
+  expect_logits_match("PEFT adapter in our model", m, adapter + "/reference.json");
+}
+
+TEST_F(TransformersModels, OurAdapterRunsInPeft) {
+  const std::string base = model("bitnet-online-f32"), adapter = dir_->path("our-adapter");
+  BitNetLM m = load_via_init_from(base, true);
+  LoraSpec spec;
+  spec.rank = 4;
+  spec.alpha = 16;
+  spec.target_modules = {"all-linear"};
+  apply_lora(m, spec, 5);
+  {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(6);
+    for (auto& [name, t] : lora_parameters(m)) t.copy_(torch::randn_like(t) * 0.05);  // B = 0 would test nothing
+  }
+  save_peft_adapter(adapter, m, spec, base);
+  const Reference ref = read_reference(base + "/reference.json");
+  torch::NoGradGuard no_grad;
+  write_logits(dir_->path("ours.json"), ref.ids, m(ref.ids));
+  EXPECT_EQ(run_client("load '" + base + "' '" + adapter + "' '" + dir_->path("ours.json") + "' " + std::to_string(kTolerance)), 0);
+}
+
+// PEFT options that change what an adapter computes are refused by name, not ignored.
+TEST(PeftOptions, UnsupportedOnesAreRefusedByName) {
+  TempDir tmp;
+  BitNetLM m(BitNetOptions{.vocab_size = 16, .hidden_size = 8, .num_layers = 1, .num_heads = 2, .num_kv_heads = 2,
+                           .intermediate_size = 8});
+  LoraSpec spec;
+  spec.rank = 2;
+  apply_lora(m, spec, 1);
+  save_peft_adapter(tmp.path("a"), m, spec, "base");
+  nlohmann::json good;
+  std::ifstream(tmp.path("a/adapter_config.json")) >> good;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"use_dora", true}, {"lora_bias", true}, {"fan_in_fan_out", true}, {"layers_to_transform", {0}},
+           {"exclude_modules", {"o_proj"}}, {"target_modules", ".*proj"}, {"bias", "all"},
+           {"rank_pattern", {{"q_proj", 8}}}, {"modules_to_save", {"lm_head"}}}) {
+    nlohmann::json j = good;
+    j[key] = value;
+    std::ofstream(tmp.path("a/adapter_config.json")) << j.dump();
+    try {
+      read_peft_adapter(tmp.path("a"));
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const LoraError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
   }
 }
 
