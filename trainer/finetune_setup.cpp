@@ -1,6 +1,7 @@
 // init_from and LoRA in a training run (see finetune_setup.h).
 #include "trainer/finetune_setup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -30,7 +31,14 @@ void check_adapter_matches(const LoraSpec& file, const LoraSpec& run, const std:
   };
   differ("rank", std::to_string(run.rank), std::to_string(file.rank));
   differ("alpha", fmt_g(run.alpha), fmt_g(file.alpha));
-  differ("target_modules", "[" + join(run.target_modules) + "]", "[" + join(file.target_modules) + "]");
+  // PEFT stores target_modules as a set (any order): compare them as sets.
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (sorted(run.target_modules) != sorted(file.target_modules)) {
+    differ("target_modules", "[" + join(run.target_modules) + "]", "[" + join(file.target_modules) + "]");
+  }
   differ("use_rslora", run.use_rslora ? "true" : "false", file.use_rslora ? "true" : "false");
   if (!problems.empty()) throw LoraError("lora.adapter_from " + dir + ": the adapter was made with other LoRA settings:" + problems);
 }

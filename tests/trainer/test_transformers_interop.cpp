@@ -20,6 +20,7 @@
 #include "../data/temp_dir.h"
 #include "layers/lora.h"
 #include "layers/tensor_io.h"
+#include "trainer/finetune_setup.h"
 #include "trainer/model_setup.h"
 #include "trainer/pretrained.h"
 
@@ -211,11 +212,20 @@ void write_logits(const std::string& file, const torch::Tensor& ids, const torch
 TEST_F(TransformersModels, PeftAdapterRunsInOurModel) {
   const std::string base = model("bitnet-online-f32"), adapter = dir_->path("peft-adapter");
   ASSERT_EQ(run_client("make '" + base + "' '" + adapter + "' '" + base + "/reference.json'"), 0);
-  const PeftAdapter a = read_peft_adapter(adapter);
-  EXPECT_EQ(a.spec.rank, 4);
-  BitNetLM m = load_via_init_from(base, true);
-  apply_lora(m, a.spec, 1);
-  load_lora_parameters(m, a.tensors);
+  // A run with lora.adapter_from: PEFT writes target_modules in set order, ours lists them as we like.
+  RunConfig c;
+  c.init_from = base;
+  c.data.paths = {"unused.txt"};
+  c.train.precision = "fp32";
+  c.data.seq_len = 16;
+  c.lora.rank = 4;
+  c.lora.alpha = 8;
+  c.lora.target_modules = {"q_proj", "v_proj", "down_proj"};
+  c.lora.adapter_from = adapter;
+  const RunConfig resolved = resolve_init_from(c);
+  BitNetLM m(model_options(resolved, resolved.model.vocab_size));
+  const std::vector<std::string> lines = prepare_finetune(m, resolved, false);
+  EXPECT_NE(lines.back().find("adapters loaded from"), std::string::npos) << lines.back();
   expect_logits_match("PEFT adapter in our model", m, adapter + "/reference.json");
 }
 
