@@ -196,8 +196,8 @@ void add_data_command(CLI::App& app, int* exit_code) {
   prepare->add_option("--tokenizer", po->tokenizer, "byte, or a tokenizer.json / model directory (bpe)");
   prepare->add_option("--format", po->format, "text | jsonl")->check(CLI::IsMember({"text", "jsonl"}));
   prepare->add_option("--separator", po->separator, "text: line that ends a document (\"\" = blank lines)");
-  prepare->add_option("--chat-template", po->chat_template, "jsonl messages: generic | bitnet-2b4t")
-      ->check(CLI::IsMember({"generic", "bitnet-2b4t"}));
+  prepare->add_option("--chat-template", po->chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
+      ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
   prepare->add_option("--bad-lines", po->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
   prepare->add_option("--shard-tokens", po->shard_tokens, "tokens per shard file (whole documents)");
   prepare->add_option("--max-line-bytes", po->max_line_bytes,

@@ -1,5 +1,5 @@
 // `bitnet export CKPT_DIR --out MODEL.gguf [--type tq2_0|tq1_0] [--embd-type f16|q8_0]
-//  [--format gguf|safetensors] [--no-verify]` and `bitnet verify MODEL.gguf --checkpoint CKPT_DIR`.
+//  [--format gguf|hf] [--no-verify]` and `bitnet verify MODEL.gguf --checkpoint CKPT_DIR`.
 #include <cstdio>
 #include <memory>
 
@@ -19,6 +19,13 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+// Which runtimes compute the file's model (docs/formats.md, "llama.cpp's bitnet architecture").
+const char* llama_cpp_support(const std::string& architecture) {
+  if (architecture == "bitnet") return "bitnet-run, and llama.cpp (checked: llama-cpp-python 0.3.36)";
+  return "bitnet-run and bitnet.cpp; llama.cpp has no such architecture (and its \"bitnet\" one computes SiLU "
+         "whatever bitnet.hidden_activation says, up to llama-cpp-python 0.3.36 at least)";
+}
+
 struct ExportArgs {
   std::string checkpoint, out, type = "tq2_0", embd_type = "f16", format = "gguf";
   bool no_verify = false;
@@ -27,13 +34,16 @@ struct ExportArgs {
 
 int run_export(const ExportArgs& a) {
   using namespace exporting;
-  if (a.format != "gguf" && a.format != "safetensors") throw ExportError("--format \"" + a.format + "\": expected gguf or safetensors");
+  if (a.format != "gguf" && a.format != "safetensors" && a.format != "hf") {
+    throw ExportError("--format \"" + a.format + "\": expected gguf or hf (safetensors is the same as hf)");
+  }
   const TernaryType type = parse_ternary_type(a.type);
   const EmbdType embd = parse_embd_type(a.embd_type);
   std::printf("quantizing %s\n", a.checkpoint.c_str());
   QuantizedModel m = quantize_checkpoint(a.checkpoint);
   ExportSummary s = a.format == "gguf" ? write_gguf(m, a.out, type, embd) : write_hf_packed(m, a.out);
   std::printf("wrote %s (%s, %s)\n", s.path.c_str(), a.format.c_str(), s.architecture.c_str());
+  if (a.format == "gguf") std::printf("  runs in          %s\n", llama_cpp_support(s.architecture));
   std::printf("  tensors           %lld\n", static_cast<long long>(s.tensors));
   std::printf("  ternary weights   %lld in %s: %.4f bits/weight (%s)\n", static_cast<long long>(s.ternary_weights),
               human_bytes(s.ternary_bytes).c_str(), s.ternary_bits_per_weight(),
@@ -67,7 +77,9 @@ void add_export_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", a->out, "output file (.gguf) or directory (safetensors)")->required();
   cmd->add_option("--type", a->type, "ternary packing: tq2_0 (2.06 bits/weight, default) or tq1_0 (1.69)");
   cmd->add_option("--embd-type", a->embd_type, "token embedding: f16 (default), q8_0 or f32");
-  cmd->add_option("--format", a->format, "gguf (default) or safetensors");
+  cmd->add_option("--format", a->format,
+                  "gguf (default), or hf: a Hugging Face BitNet directory (packed safetensors, config.json, "
+                  "tokenizer files) that transformers loads; safetensors is the same");
   cmd->add_flag("--no-verify", a->no_verify, "skip the verification against the training model");
   cmd->add_option("--threads", a->threads, "threads for the verification (default 1)")->check(CLI::PositiveNumber);
   cmd->callback([=] { *exit_code = run_export(*a); });

@@ -322,22 +322,26 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     return -1;
   };
   t->bos_id_ = find_special("bos_token", {"<|begin_of_text|>", "<s>", "<|endoftext|>"});
-  if (t->bos_id_ < 0 && root.contains("post_processor") && root["post_processor"].is_object()) {
-    // TemplateProcessing (possibly inside a Sequence): a leading SpecialToken is the BOS.
+  // TemplateProcessing (possibly inside a Sequence): a leading SpecialToken is prepended to every
+  // encoding, the BOS.
+  int32_t template_first = -1;
+  if (root.contains("post_processor") && root["post_processor"].is_object()) {
     std::vector<json> procs{root["post_processor"]};
-    if (root["post_processor"].contains("processors")) {
+    if (root["post_processor"].contains("processors") && root["post_processor"]["processors"].is_array()) {
       for (const json& p : root["post_processor"]["processors"]) procs.push_back(p);
     }
     for (const json& p : procs) {
-      if (p.value("type", "") == "TemplateProcessing" && p.contains("single") &&
-          p["single"].is_array() && !p["single"].empty() &&
-          p["single"][0].contains("SpecialToken")) {
+      if (p.is_object() && p.value("type", "") == "TemplateProcessing" && p.contains("single") &&
+          p["single"].is_array() && !p["single"].empty() && p["single"][0].is_object() &&
+          p["single"][0].contains("SpecialToken") && p["single"][0]["SpecialToken"].is_object()) {
         const auto name = p["single"][0]["SpecialToken"].value("id", std::string());
         const auto it = t->token_to_id_.find(name);
-        if (it != t->token_to_id_.end()) t->bos_id_ = it->second;
+        if (it != t->token_to_id_.end()) template_first = it->second;
       }
     }
   }
+  if (t->bos_id_ < 0) t->bos_id_ = template_first;
+  t->adds_bos_ = template_first >= 0 && template_first == t->bos_id_;
   t->eos_id_ = find_special("eos_token", {"<|end_of_text|>", "</s>", "<|endoftext|>"});
   if (t->bos_id_ < 0 || t->eos_id_ < 0) {
     throw DataError(origin + ": cannot tell the " + (t->bos_id_ < 0 ? "BOS" : "EOS") +

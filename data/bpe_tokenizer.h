@@ -75,6 +75,10 @@ class BpeTokenizer final : public Tokenizer {
   bool ignore_merges() const { return ignore_merges_; }
   bool is_added(int32_t id) const;
   bool is_special(int32_t id) const;
+  // Whether encoding for a model prepends BOS, as transformers does with this file: whether the
+  // post-processor (TemplateProcessing, possibly inside a Sequence) starts with the BOS token.
+  // (transformers 5 ignores tokenizer_config.json's add_bos_token for these fast tokenizers.)
+  bool adds_bos() const { return adds_bos_; }
 
   // The inverse: a tokenizer from a vocabulary given as parts (a GGUF "gpt2" vocabulary). Ids
   // listed in `added` are added tokens (`special` per entry); tokens "" are holes. DataError on
@@ -127,6 +131,7 @@ class BpeTokenizer final : public Tokenizer {
   bool ignore_merges_ = false;
   std::string split_pattern_;
   int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
+  bool adds_bos_ = false;
   std::string origin_;
 };
 

@@ -1,11 +1,16 @@
 // QuantizedModel -> GGUF (see export_files.h and docs/formats.md).
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 
 #include "data/bpe_tokenizer.h"
 #include "data/byte_level.h"
+#include "data/chat_template.h"
+#include "data/error.h"
 #include "export/errors.h"
 #include "export/export_files.h"
 #include "formats/dtype.h"
@@ -24,13 +29,51 @@ constexpr int32_t kTokenNormal = 1, kTokenControl = 3, kTokenUnused = 5;
 
 constexpr int32_t kTokenUserDefined = 4;
 
-// The special ids; no BOS/EOS added by llama.cpp (prompts carry their own specials).
-void set_special_ids(formats::GgufWriter& w, const data::Tokenizer& tok) {
+// The special ids. llama.cpp adds BOS to a prompt when the tokenizer does (a tokenizer.json whose
+// post-processor or tokenizer_config.json says so: LLaMA 3's official files); the byte tokenizer
+// adds nothing (our documents start after an EOS). EOS is never added.
+void set_special_ids(formats::GgufWriter& w, const data::Tokenizer& tok, bool add_bos) {
   w.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos_id()));
   w.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tok.eos_id()));
   w.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(tok.pad_id()));
-  w.set("tokenizer.ggml.add_bos_token", false);
+  w.set("tokenizer.ggml.add_bos_token", add_bos);
   w.set("tokenizer.ggml.add_eos_token", false);
+}
+
+// How a runtime chats with the model: the Jinja of the run's data.chat_template (the template its
+// chat rows were rendered with) and the token that ends a turn, where generation stops.
+void set_chat_keys(formats::GgufWriter& w, const RunConfig& config, const data::Tokenizer& tok) {
+  const data::ChatTemplate t = data::parse_chat_template(config.data.chat_template);
+  int32_t eot = 0;
+  try {
+    eot = data::end_of_turn_id(t, tok);
+  } catch (const data::DataError& e) {
+    throw ExportError(std::string("the run's data.chat_template cannot be written to the GGUF file: ") + e.what());
+  }
+  w.set("tokenizer.chat_template", data::chat_template_jinja(t));
+  w.set("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(eot));
+}
+
+// gguf-py's size label ("12M", "2.4B"): at least two significant digits, K/M/B/T.
+std::string size_label(int64_t parameters) {
+  const double n = static_cast<double>(parameters);
+  double scaled = n * 1e-3;
+  const char* suffix = "K";
+  if (n > 1e12) {
+    scaled = n * 1e-12;
+    suffix = "T";
+  } else if (n > 1e9) {
+    scaled = n * 1e-9;
+    suffix = "B";
+  } else if (n > 1e6) {
+    scaled = n * 1e-6;
+    suffix = "M";
+  }
+  const double whole = std::nearbyint(scaled);  // Python's round(): ties to even
+  const int digits = whole >= 1 ? static_cast<int>(std::to_string(static_cast<int64_t>(whole)).size()) : 0;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f%s", std::max(2 - digits, 0), scaled, suffix);
+  return buf;
 }
 
 // A BPE tokenizer.json as a "gpt2" vocabulary: every token's byte-level text, the merges in rank
@@ -65,7 +108,7 @@ void add_bpe_tokenizer(formats::GgufWriter& w, const data::BpeTokenizer& tok, in
   w.set("tokenizer.ggml.tokens", std::move(tokens));
   w.set("tokenizer.ggml.token_type", std::move(types));
   w.set("tokenizer.ggml.merges", tok.merges_in_rank_order());
-  set_special_ids(w, tok);
+  set_special_ids(w, tok, tok.adds_bos());
 }
 
 // A "gpt2" vocabulary without merges: token b (< 256) is byte b written in the GPT-2 byte-level
@@ -97,7 +140,7 @@ void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t v
   w.set("tokenizer.ggml.tokens", std::move(tokens));
   w.set("tokenizer.ggml.token_type", std::move(types));
   w.set("tokenizer.ggml.merges", std::vector<std::string>{});
-  set_special_ids(w, tok);
+  set_special_ids(w, tok, false);
 }
 
 }  // namespace
@@ -134,7 +177,9 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
   formats::GgufWriter w;
   const std::string p = arch + ".";
   w.set("general.architecture", arch);
+  w.set("general.type", "model");
   w.set("general.name", m.config.name);
+  w.set("general.basename", m.config.name);
   w.set("general.file_type", uint32_t{type == TernaryType::tq2_0 ? 37u : 36u});
   w.set("general.quantization_version", uint32_t{2});
   w.set(p + "vocab_size", static_cast<uint32_t>(o.vocab_size));
@@ -149,6 +194,7 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
   w.set(p + "rope.dimension_count", static_cast<uint32_t>(o.hidden_size / o.num_heads));
   w.set(kernels::kKeyHiddenAct, activation_name(o.activation));
   add_tokenizer(w, *m.tokenizer, o.vocab_size);
+  set_chat_keys(w, m.config, *m.tokenizer);
 
   // Everything below must stay alive until w.write().
   // (deques: growing them never moves the elements already handed to the writer)
@@ -217,6 +263,7 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
       sum.parameters += q.rows * q.cols;
     }
   }
+  w.set("general.size_label", size_label(sum.parameters));
   w.write(path);
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) sum.file_bytes = static_cast<uint64_t>(st.st_size);

@@ -2,15 +2,20 @@
 // Projections: "<name>.weight" uint8 [out/4, in] (formats/ternary_pack.h, pack_hf_bitnet) and
 // "<name>.weight_scale" F32 [1] holding 1 / s_w, which a reader MULTIPLIES (the 2B4T
 // "autobitlinear" / "offline" convention); config.json's quantization_config says so. Embedding
-// and untied head in BF16 (like the 2B4T checkpoint), norms in F32.
+// and untied head in BF16 (like the 2B4T checkpoint), norms in F32. A BPE checkpoint's
+// tokenizer.json and tokenizer_config.json go beside them (the latter with the run's chat
+// template), so AutoTokenizer reads the directory too.
 #include <sys/stat.h>
 
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "data/chat_template.h"
 #include "export/errors.h"
 #include "export/export_files.h"
 #include "formats/atomic_file.h"
@@ -19,6 +24,40 @@
 #include "formats/ternary_pack.h"
 
 namespace bitnet::exporting {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ExportError("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The checkpoint's tokenizer files for transformers' AutoTokenizer; tokenizer_config.json gains
+// the run's chat template and the special tokens by name. Returns the files written.
+std::vector<std::string> write_hf_tokenizer(const QuantizedModel& m, const std::string& dir) {
+  const std::string source = m.checkpoint_dir + "/tokenizer.json";
+  if (m.tokenizer->type() != "bpe" || !std::filesystem::exists(source)) return {};
+  formats::write_file_atomic(dir + "/tokenizer.json", read_text(source));
+  nlohmann::json config = nlohmann::json::object();
+  const std::string config_path = m.checkpoint_dir + "/tokenizer_config.json";
+  if (std::filesystem::exists(config_path)) {
+    try {
+      config = nlohmann::json::parse(read_text(config_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw ExportError(config_path + ": not valid JSON (" + e.what() + ")");
+    }
+  }
+  if (!config.contains("tokenizer_class")) config["tokenizer_class"] = "PreTrainedTokenizerFast";
+  config["bos_token"] = m.tokenizer->token_text(m.tokenizer->bos_id());
+  config["eos_token"] = m.tokenizer->token_text(m.tokenizer->eos_id());
+  config["chat_template"] = data::chat_template_jinja(data::parse_chat_template(m.config.data.chat_template));
+  formats::write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
+  return {"/tokenizer.json", "/tokenizer_config.json"};
+}
+
+}  // namespace
 
 ExportSummary write_hf_packed(const QuantizedModel& m, const std::string& dir) {
   const BitNetOptions& o = m.options;
@@ -99,7 +138,9 @@ ExportSummary write_hf_packed(const QuantizedModel& m, const std::string& dir) {
         {"activation_quantization", "per-token absmax int8: s_x = 127/max(max|x|, 1e-5), round half to even"},
         {"packing", "uint8 [out/4, in]; bits 2i..2i+1 of packed[r, c] hold code(W[i*out/4 + r, c]) + 1"}}}};
   formats::write_file_atomic(dir + "/config.json", cfg.dump(2) + "\n");
-  for (const char* f : {"/model.safetensors", "/config.json"}) {
+  std::vector<std::string> files = {"/model.safetensors", "/config.json"};
+  for (const std::string& f : write_hf_tokenizer(m, dir)) files.push_back(f);
+  for (const std::string& f : files) {
     struct stat st {};
     if (::stat((dir + f).c_str(), &st) == 0) sum.file_bytes += static_cast<uint64_t>(st.st_size);
   }

@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ByteTokenizer tok;
   bool have_example = false;
   MaskedTokens example;
-  for (ChatTemplate tpl : {ChatTemplate::kGeneric, ChatTemplate::kBitnet2b4t}) {
+  for (ChatTemplate tpl : {ChatTemplate::kGeneric, ChatTemplate::kBitnet2b4t, ChatTemplate::kLlama3}) {
     try {
       MaskedTokens m = jsonl_line_to_example(line, tok, tpl, "fuzz.jsonl", 1);
       check(m);

@@ -167,6 +167,27 @@ PeftAdapter read_peft_adapter(const std::string& dir) {
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty()) {
     fail("modules_to_save is not supported (only LoRA adapters)");
   }
+  // PEFT options that change what an adapter computes or which layers it sits on; ours has none
+  // of them, and ignoring one would load a different adapter silently. (Options that only choose
+  // the initialisation, such as init_lora_weights or loftq_config, do not matter once trained.)
+  static const std::vector<std::pair<const char*, const char*>> kUnsupported = {
+      {"use_dora", "weight-decomposed LoRA"}, {"lora_bias", "a bias on lora_B"},
+      {"fan_in_fan_out", "transposed (Conv1D) weights"}, {"layers_to_transform", "adapters on some layers only"},
+      {"layers_pattern", "adapters on some layers only"}, {"exclude_modules", "excluded modules"},
+      {"layer_replication", "replicated layers"}, {"trainable_token_indices", "trainable embedding rows"},
+      {"target_parameters", "adapters on parameters"}, {"use_qalora", "QALoRA pooling"},
+      {"alora_invocation_tokens", "activated LoRA"}, {"megatron_config", "Megatron layers"},
+      {"use_bdlora", "block-diagonal LoRA"}, {"arrow_config", "Arrow routing"}};
+  for (const auto& [key, what] : kUnsupported) {
+    if (!j.contains(key)) continue;
+    const json& v = j[key];
+    const bool set = !v.is_null() && !(v.is_boolean() && !v.get<bool>()) && !((v.is_object() || v.is_array()) && v.empty());
+    if (set) fail(std::string(key) + " (" + formats::describe_json(v) + ": " + what + ") is not supported by our LoRA");
+  }
+  if (j.contains("target_modules") && j["target_modules"].is_string() && j["target_modules"] != "all-linear") {
+    fail("target_modules " + formats::describe_json(j["target_modules"]) +
+         " is a regular expression to PEFT; list the module names (e.g. [\"q_proj\", \"v_proj\"]) or use \"all-linear\"");
+  }
   PeftAdapter a;
   try {
     a.spec.rank = j.at("r").get<int64_t>();

@@ -42,7 +42,7 @@ struct DataConfig {
   std::string separator_line = "%";         // a line equal to this ends a document; "" = blank lines
   int64_t seq_len = 128;
   double val_fraction = 0.02;               // [0, 0.5]
-  std::string chat_template = "generic";    // jsonl messages: generic | bitnet-2b4t
+  std::string chat_template = "generic";    // jsonl messages: generic | bitnet-2b4t | llama3
   std::string bad_lines = "fail";           // jsonl: fail | skip
   int64_t max_line_bytes = int64_t{16} << 20;  // jsonl: a longer line is a bad line (16 MiB)
   std::string sft_layout = "pack";          // fine-tuning rows: pack (per-document attention) | pad

@@ -145,7 +145,7 @@ void check_data(const RunConfig& c, const Checker& k) {
   k.require(c.tokenizer.type != "bpe" || !c.tokenizer.path.empty(), {"tokenizer.type", "tokenizer.path"},
             "'tokenizer.type' \"bpe\" needs 'tokenizer.path' (the tokenizer.json file)");
   k.one_of("data.format", d.format, {"text", "jsonl", "shards", "hdf5"});
-  k.one_of("data.chat_template", d.chat_template, {"generic", "bitnet-2b4t"});
+  k.one_of("data.chat_template", d.chat_template, {"generic", "bitnet-2b4t", "llama3"});
   k.one_of("data.bad_lines", d.bad_lines, {"fail", "skip"});
   k.int_range("data.max_line_bytes", d.max_line_bytes, 1, kMaxLineBytes);
   k.one_of("data.sft_layout", d.sft_layout, {"pack", "pad"});

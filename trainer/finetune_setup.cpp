@@ -1,6 +1,7 @@
 // init_from and LoRA in a training run (see finetune_setup.h).
 #include "trainer/finetune_setup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -30,7 +31,14 @@ void check_adapter_matches(const LoraSpec& file, const LoraSpec& run, const std:
   };
   differ("rank", std::to_string(run.rank), std::to_string(file.rank));
   differ("alpha", fmt_g(run.alpha), fmt_g(file.alpha));
-  differ("target_modules", "[" + join(run.target_modules) + "]", "[" + join(file.target_modules) + "]");
+  // PEFT stores target_modules as a set (any order): compare them as sets.
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (sorted(run.target_modules) != sorted(file.target_modules)) {
+    differ("target_modules", "[" + join(run.target_modules) + "]", "[" + join(file.target_modules) + "]");
+  }
   differ("use_rslora", run.use_rslora ? "true" : "false", file.use_rslora ? "true" : "false");
   if (!problems.empty()) throw LoraError("lora.adapter_from " + dir + ": the adapter was made with other LoRA settings:" + problems);
 }
@@ -65,6 +73,13 @@ std::vector<std::string> prepare_finetune(BitNetLM& model, const RunConfig& conf
         lines.push_back("  " + std::to_string(r.initialised.size()) + " sub-norm weights start at 1 (" + source.kind +
                         " models have none); quant.lambda_warmup_steps=" + std::to_string(config.quant.lambda_warmup_steps) +
                         " ramps quantization in");
+      }
+      if (r.unpacked > 0) {
+        lines.push_back("  " + std::to_string(r.unpacked) + " projections were packed ternary weights: the run starts from "
+                        "already-ternary weights (latent = codes x weight_scale). The training quantizer re-derives each "
+                        "scale as mean|W|, which for ternary weights is weight_scale x the fraction of non-zero codes, so "
+                        "the codes are kept but the first steps see rescaled projections; start from the full-precision "
+                        "master weights when you have them");
       }
       for (const auto& name : r.ignored) lines.push_back("  init_from_ignore: " + name);
     }

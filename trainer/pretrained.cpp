@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/error.h"
 #include "formats/json_read.h"
+#include "formats/ternary_pack.h"
 #include "layers/tensor_io.h"
 #include "trainer/checkpoint.h"
 
@@ -50,6 +52,19 @@ double positive_number(const json& j, const std::string& key, const fs::path& fi
   return j[key].get<double>();
 }
 
+// A string / boolean key, or `fallback` when it is absent or null; any other type is an error.
+std::string string_key(const json& j, const std::string& key, const std::string& where, const std::string& fallback) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_string()) throw PretrainedError(where + ": '" + key + "' must be a string, found " + formats::describe_json(j[key]));
+  return j[key].get<std::string>();
+}
+
+bool bool_key(const json& j, const std::string& key, const std::string& where, bool fallback) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_boolean()) throw PretrainedError(where + ": '" + key + "' must be true or false, found " + formats::describe_json(j[key]));
+  return j[key].get<bool>();
+}
+
 // Weight files of an HF directory: the shards of model.safetensors.index.json, or model.safetensors.
 std::vector<std::string> hf_weight_files(const fs::path& dir) {
   const fs::path index = dir / "model.safetensors.index.json";
@@ -79,6 +94,68 @@ std::vector<std::string> hf_weight_files(const fs::path& dir) {
   throw PretrainedError(dir.string() + ": no model.safetensors and no model.safetensors.index.json (sharded weights)");
 }
 
+// What transformers' config class of each model type assumes for a key config.json leaves out
+// (BitNetConfig, LlamaConfig, MistralConfig in transformers 5). kv_heads 0 = num_attention_heads.
+struct HfDefaults {
+  int64_t vocab, hidden, intermediate, layers, heads, kv_heads;
+  const char* act;
+  int64_t max_positions;
+  double rms_norm_eps;
+  bool tie;
+  double rope_theta;
+};
+
+HfDefaults hf_defaults(const std::string& model_type) {
+  if (model_type == "bitnet") return {128256, 2560, 6912, 30, 20, 5, "relu2", 2048, 1e-5, false, 500000.0};
+  if (model_type == "mistral") return {32000, 4096, 14336, 32, 32, 8, "silu", 131072, 1e-6, false, 10000.0};
+  return {32000, 4096, 11008, 32, 32, 0, "silu", 2048, 1e-6, false, 10000.0};  // llama
+}
+
+// RoPE base: transformers 5 writes rope_parameters {rope_type, rope_theta}; older files rope_theta
+// and perhaps rope_scaling. Only plain RoPE is supported.
+double rope_theta_of(const json& j, const fs::path& file, double fallback) {
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
+    throw PretrainedError(file.string() + ": rope_scaling (" + formats::describe_json(j["rope_scaling"]) + ")" +
+                          " is not supported (plain RoPE only)");
+  }
+  if (j.contains("rope_parameters") && !j["rope_parameters"].is_null()) {
+    const json& r = j["rope_parameters"];
+    if (!r.is_object()) throw PretrainedError(file.string() + ": rope_parameters must be an object, found " + formats::describe_json(r));
+    const std::string type = string_key(r, "rope_type", file.string() + ": rope_parameters", "default");
+    if (type != "default") {
+      throw PretrainedError(file.string() + ": rope_parameters.rope_type \"" + type + "\" is not supported (plain RoPE only: \"default\")");
+    }
+    return positive_number(r, "rope_theta", file, positive_number(j, "rope_theta", file, fallback));
+  }
+  return positive_number(j, "rope_theta", file, fallback);
+}
+
+// transformers' bitnet quantization_config: how the projections are stored.
+PretrainedSource::Packing packing_of(const json& j, const fs::path& file) {
+  if (!j.contains("quantization_config") || j["quantization_config"].is_null()) return PretrainedSource::Packing::none;
+  const json& q = j["quantization_config"];
+  const std::string where = file.string() + ": quantization_config";
+  if (!q.is_object() || string_key(q, "quant_method", where, "") != "bitnet") {
+    throw PretrainedError(where + " is not transformers' bitnet one (quant_method \"bitnet\"): other quantized "
+                          "weights cannot be read");
+  }
+  if (bool_key(q, "use_rms_norm", where, false)) {
+    throw PretrainedError(where + ".use_rms_norm is true: every projection would carry its own RMSNorm, which this model "
+                          "does not have");
+  }
+  const std::string linear = string_key(q, "linear_class", where, "bitlinear");
+  const std::string mode = string_key(q, "quantization_mode", where, "offline");
+  if (linear == "bitlinear") return PretrainedSource::Packing::scale_divides;  // always packed, y / scale
+  if (linear != "autobitlinear") {
+    throw PretrainedError(where + ".linear_class \"" + linear + "\" is not supported (bitlinear or autobitlinear)");
+  }
+  if (mode == "online") return PretrainedSource::Packing::none;  // master weights, quantized on the fly
+  if (mode != "offline") {
+    throw PretrainedError(where + ".quantization_mode \"" + mode + "\" is not supported (online or offline)");
+  }
+  return PretrainedSource::Packing::scale_multiplies;
+}
+
 PretrainedSource inspect_hf(const fs::path& dir) {
   const fs::path file = dir / "config.json";
   json j = read_json(file);
@@ -86,7 +163,7 @@ PretrainedSource inspect_hf(const fs::path& dir) {
   PretrainedSource s;
   s.dir = dir.string();
   s.config_file = file.string();
-  const std::string type = j.value("model_type", std::string());
+  const std::string type = string_key(j, "model_type", file.string(), "");
   if (type == "bitnet") {
     s.kind = "bitnet";
   } else if (type == "llama" || type == "mistral") {
@@ -95,32 +172,29 @@ PretrainedSource inspect_hf(const fs::path& dir) {
     throw PretrainedError(file.string() + ": model_type \"" + type +
                           "\" is not supported (bitnet, or a LLaMA-family model: llama, mistral)");
   }
-  if (j.contains("quantization_config") && !j["quantization_config"].is_null()) {
-    throw PretrainedError(file.string() + ": has a quantization_config: these are packed ternary weights, which cannot "
-                          "be trained. Start from the full-precision master weights (e.g. microsoft/bitnet-b1.58-2B-4T-bf16)");
+  s.packing = packing_of(j, file);
+  if (s.packing != PretrainedSource::Packing::none && s.kind != "bitnet") {
+    throw PretrainedError(file.string() + ": packed ternary weights (quantization_config) are read for model_type bitnet only");
   }
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    throw PretrainedError(file.string() + ": rope_scaling (" + formats::describe_json(j["rope_scaling"]) + ")" +
-                          " is not supported (plain RoPE only)");
-  }
+  const HfDefaults d = hf_defaults(type);
   for (const char* key : {"attention_bias", "mlp_bias"}) {
-    if (j.value(key, false)) throw PretrainedError(file.string() + ": '" + key + "' is true; BitNet projections have no biases");
+    if (bool_key(j, key, file.string(), false)) throw PretrainedError(file.string() + ": '" + key + "' is true; BitNet projections have no biases");
   }
-  const std::string act = j.value("hidden_act", s.kind == "bitnet" ? std::string("relu2") : std::string("silu"));
+  const std::string act = string_key(j, "hidden_act", file.string(), d.act);
   if (act != "relu2" && act != "silu") {
     throw PretrainedError(file.string() + ": hidden_act \"" + act + "\" is not supported (relu2 or silu)");
   }
   ModelConfig& m = s.model;
-  m.hidden_size = positive_int(j, "hidden_size", file);
-  m.intermediate_size = positive_int(j, "intermediate_size", file);
-  m.num_layers = positive_int(j, "num_hidden_layers", file);
-  m.num_heads = positive_int(j, "num_attention_heads", file);
-  m.num_kv_heads = positive_int(j, "num_key_value_heads", file, m.num_heads);
-  m.vocab_size = positive_int(j, "vocab_size", file);
-  m.max_seq_len = positive_int(j, "max_position_embeddings", file, int64_t{2048});
-  m.rope_theta = positive_number(j, "rope_theta", file, 10000.0);
-  m.rms_norm_eps = positive_number(j, "rms_norm_eps", file, 1e-6);
-  m.tie_embeddings = j.value("tie_word_embeddings", s.kind == "bitnet");
+  m.hidden_size = positive_int(j, "hidden_size", file, d.hidden);
+  m.intermediate_size = positive_int(j, "intermediate_size", file, d.intermediate);
+  m.num_layers = positive_int(j, "num_hidden_layers", file, d.layers);
+  m.num_heads = positive_int(j, "num_attention_heads", file, d.heads);
+  m.num_kv_heads = positive_int(j, "num_key_value_heads", file, d.kv_heads > 0 ? d.kv_heads : m.num_heads);
+  m.vocab_size = positive_int(j, "vocab_size", file, d.vocab);
+  m.max_seq_len = positive_int(j, "max_position_embeddings", file, d.max_positions);
+  m.rope_theta = rope_theta_of(j, file, d.rope_theta);
+  m.rms_norm_eps = positive_number(j, "rms_norm_eps", file, d.rms_norm_eps);
+  m.tie_embeddings = bool_key(j, "tie_word_embeddings", file.string(), d.tie);
   m.hidden_act = act;
   if (j.contains("head_dim") && !j["head_dim"].is_null() && j["head_dim"] != m.hidden_size / m.num_heads) {
     throw PretrainedError(file.string() + ": head_dim " + formats::describe_json(j["head_dim"]) + " differs from hidden_size / num_attention_heads = " +
@@ -156,6 +230,10 @@ PretrainedSource inspect_checkpoint(const fs::path& dir) {
     s.model.vocab_size = it->second.size(0);
   }
   return s;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool is_sub_norm(const std::string& name) {
@@ -252,6 +330,9 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
   PretrainedLoad r;
   std::set<std::string> done;
   std::vector<std::string> unexpected, mis_shaped, bad_dtype, duplicated;
+  // Packed projections and their scales, which may sit in different shards: joined at the end.
+  const bool packed_source = source.packing != PretrainedSource::Packing::none;
+  std::map<std::string, torch::Tensor> packed, scales;
   for (const std::string& file : source.weight_files) {
     std::map<std::string, torch::Tensor> tensors = load_tensors(file);
     for (auto& [name, t] : tensors) {
@@ -261,7 +342,15 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
       }
       const std::string buffer = ".rotary_emb.inv_freq";  // older LLaMA files carry this derived buffer
       if (name.size() > buffer.size() && name.compare(name.size() - buffer.size(), buffer.size(), buffer) == 0) continue;
+      if (packed_source && ends_with(name, ".weight_scale")) {
+        scales[name.substr(0, name.size() - 6)] = t;  // keyed by the weight's name
+        continue;
+      }
       auto it = params.find(name);
+      if (packed_source && it != params.end() && t.scalar_type() == torch::kByte) {
+        if (!packed.emplace(name, t).second) duplicated.push_back(name);
+        continue;
+      }
       if (it == params.end()) {
         unexpected.push_back(name);
       } else if (!done.insert(name).second) {
@@ -276,8 +365,43 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
       }
     }
   }
+  for (auto& [name, t] : packed) {
+    torch::Tensor& p = params.at(name);
+    auto scale = scales.find(name);
+    if (p.dim() != 2 || t.dim() != 2 || t.size(0) * 4 != p.size(0) || t.size(1) != p.size(1)) {
+      mis_shaped.push_back(name + " (packed U8 " + c10::str(t.sizes()) + ", expected [out/4, in] for the model's " +
+                           c10::str(p.sizes()) + ")");
+    } else if (scale == scales.end()) {
+      continue;  // listed as missing below, with the name of the absent scale
+    } else if (scale->second.numel() != 1 || !scale->second.is_floating_point()) {
+      bad_dtype.push_back(name + "_scale (" + c10::str(scale->second.sizes()) + " " +
+                          std::string(c10::toString(scale->second.scalar_type())) + "; expected one float)");
+    } else {
+      const torch::Tensor bytes = t.contiguous();
+      std::vector<int8_t> codes(static_cast<size_t>(p.numel()));
+      try {
+        formats::unpack_hf_bitnet(bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()), p.size(0), p.size(1), codes.data());
+      } catch (const formats::FormatError& e) {
+        throw PretrainedError(source.dir + ": " + name + ": " + e.what());
+      }
+      const float s = scale->second.to(torch::kFloat).item<float>();
+      const torch::Tensor trits = torch::from_blob(codes.data(), p.sizes(), torch::kInt8).to(torch::kFloat);
+      // transformers' autobitlinear multiplies the output by weight_scale, bitlinear divides by it.
+      p.copy_(source.packing == PretrainedSource::Packing::scale_multiplies ? trits * s : trits / s);
+      done.insert(name);
+      ++r.loaded;
+      ++r.unpacked;
+    }
+  }
+  for (const auto& [name, t] : scales) {
+    if (!packed.count(name)) unexpected.push_back(name + "_scale (no packed " + name + " beside it)");
+  }
   std::vector<std::string> missing;
   for (auto& [name, p] : params) {
+    if (packed.count(name) && !done.count(name)) {  // a bad shape or scale is listed already
+      if (!scales.count(name)) missing.push_back(name + "_scale (the scale of the packed " + name + ")");
+      continue;
+    }
     if (done.count(name)) continue;
     if (ignored(name)) {
       r.ignored.push_back(name + " (model, keeps its initialisation)");

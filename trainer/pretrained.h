@@ -6,6 +6,13 @@
 //   - one of our checkpoint directories (or a run directory: its ckpt/latest).
 // HF directories hold config.json and model.safetensors, or shards listed by
 // model.safetensors.index.json ({"weight_map": {tensor: file}}); tensors F32, F16 or BF16.
+// A key config.json leaves out takes the default of that model type's transformers config class
+// (BitNetConfig, LlamaConfig, MistralConfig), as transformers would.
+// A BitNet quantization_config (transformers' bitnet integration) is read too:
+//   quantization_mode "online": master weights, as without one;
+//   "offline" (or linear_class "bitlinear"): projections packed as U8 [out/4, in] plus
+//     weight_scale; each is unpacked to the latent codes × scale (× 1/scale for bitlinear,
+//     which divides). The run then starts from already-ternary weights.
 #pragma once
 
 #include <map>
@@ -29,11 +36,15 @@ struct PretrainedSource {
   std::string config_file;    // where the architecture was read (config.json or config.yaml)
   ModelConfig model;          // the architecture (vocab_size filled in)
   std::vector<std::string> weight_files;  // safetensors files to read, in order
+  // Packed projections (quantization_config offline / bitlinear): how weight_scale applies.
+  enum class Packing { none, scale_multiplies, scale_divides };
+  Packing packing = Packing::none;
 };
 
 // Reads the directory's config (no tensors) and finds its weight files. Throws PretrainedError:
-// no config, an unsupported model_type/hidden_act/rope_scaling/bias, packed (quantized) weights,
-// a LoRA checkpoint (merge it first), a bad or escaping shard index.
+// no config, an unsupported model_type/hidden_act/rope_scaling/rope type/bias/head_dim, a
+// quantization_config that is not transformers' bitnet one or asks for an RMSNorm inside every
+// projection (use_rms_norm), a LoRA checkpoint (merge it first), a bad or escaping shard index.
 PretrainedSource inspect_pretrained(const std::string& dir);
 
 // The config with model.* taken from init_from's architecture. A model key left at its default
@@ -45,6 +56,7 @@ struct PretrainedLoad {
   int64_t loaded = 0;                      // tensors copied
   std::vector<std::string> initialised;    // model tensors the source lacks by design (LLaMA sub-norms: ones)
   std::vector<std::string> ignored;        // names matched by init_from_ignore (either side)
+  int64_t unpacked = 0;                    // packed ternary projections turned into codes × scale
 };
 
 // Copies the source's weights (converted to fp32) into the model's non-adapter parameters.

@@ -147,5 +147,49 @@ TEST(BpeLlama3, InvalidUtf8RoundTrips) {
   }
 }
 
+// Whether a model's prompts start with BOS (GGUF tokenizer.ggml.add_bos_token) is what
+// transformers does with the files: the LLaMA 3 files here have a ByteLevel post-processor only
+// (no BOS); Meta's own add a TemplateProcessing with <|begin_of_text|>, which transformers follows
+// even when tokenizer_config.json says add_bos_token false.
+TEST(BpeLlama3, AddsBosAsTransformersDoes) {
+  ASSERT_TRUE(std::filesystem::exists(kPython)) << kPython << " is missing: run scripts/setup (it makes .venv)";
+  std::ifstream in(kLlama3 + "/tokenizer.json");
+  nlohmann::json tokenizer = nlohmann::json::parse(in);
+  std::ifstream config_in(kLlama3 + "/tokenizer_config.json");
+  nlohmann::json config = nlohmann::json::parse(config_in);
+  const nlohmann::json bos = {{"SpecialToken", {{"id", "<|begin_of_text|>"}, {"type_id", 0}}}};
+  const nlohmann::json with_bos = {
+      {"type", "Sequence"},
+      {"processors",
+       {tokenizer["post_processor"],
+        {{"type", "TemplateProcessing"},
+         {"single", {bos, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+         {"pair", {bos, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+         {"special_tokens", {{"<|begin_of_text|>", {{"id", "<|begin_of_text|>"}, {"ids", {128000}}, {"tokens", {"<|begin_of_text|>"}}}}}}}}}};
+  struct Variant {
+    const char* name;
+    bool template_bos;
+    nlohmann::json add_bos_token;  // null: key absent
+  };
+  for (const Variant& v : {Variant{"as shipped here", false, nullptr}, Variant{"Meta's post-processor", true, nullptr},
+                           Variant{"post-processor, config says false", true, false}}) {
+    SCOPED_TRACE(v.name);
+    testing::TempDir dir;
+    nlohmann::json t = tokenizer, c = config;
+    if (v.template_bos) t["post_processor"] = with_bos;
+    if (!v.add_bos_token.is_null()) c["add_bos_token"] = v.add_bos_token;
+    dir.write("tokenizer.json", t.dump());
+    dir.write("tokenizer_config.json", c.dump());
+    int status = 0;
+    const std::string out = run_command(
+        "'" + kPython + "' -c \"import sys; from transformers import AutoTokenizer as A; "
+        "t = A.from_pretrained(sys.argv[1], local_files_only=True); "
+        "print(int(t('hi').input_ids[:1] == [t.bos_token_id]))\" '" + dir.path() + "' 2>/dev/null",
+        status);
+    ASSERT_EQ(status, 0) << out;
+    EXPECT_EQ(BpeTokenizer::from_file(dir.path("tokenizer.json"))->adds_bos(), out == "1\n") << "transformers: " << out;
+  }
+}
+
 }  // namespace
 }  // namespace bitnet::data

@@ -183,22 +183,64 @@ TEST(InitFrom, ArchitectureComesFromConfigJsonAndConflictsNameBothValues) {
   }
 }
 
-TEST(InitFrom, PackedWeightsAndBadShardNamesAreRefused) {
+TEST(InitFrom, BadShardNamesAndUnsupportedConfigsAreRefusedByName) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/model";
   BitNetLM writer = writer_model(false, torch::kFloat, 3);
   write_hf_dir(writer, dir, HfWriteOptions{false, torch::kFloat, 2});
-  std::ofstream(dir + "/model.safetensors.index.json") << R"({"weight_map": {"model.norm.weight": "../escape.safetensors"}})";
+  nlohmann::json good;
+  std::ifstream(dir + "/config.json") >> good;
+  const std::string index = dir + "/model.safetensors.index.json";
+  std::string good_index;
+  std::getline(std::ifstream(index), good_index, '\0');
+  std::ofstream(index) << R"({"weight_map": {"model.norm.weight": "../escape.safetensors"}})";
   EXPECT_THROW(inspect_pretrained(dir), PretrainedError);
-  nlohmann::json cfg;
-  std::ifstream(dir + "/config.json") >> cfg;
-  cfg["quantization_config"] = {{"quant_method", "bitnet"}};
-  std::ofstream(dir + "/config.json") << cfg.dump();
-  try {
-    inspect_pretrained(dir);
-    FAIL();
-  } catch (const PretrainedError& e) {
-    EXPECT_NE(std::string(e.what()).find("master weights"), std::string::npos) << e.what();
+  std::ofstream(index) << good_index;
+  struct Bad {
+    nlohmann::json patch;
+    const char* message;
+  };
+  for (const Bad& b : {Bad{{{"quantization_config", {{"quant_method", "gptq"}}}}, "quant_method \"bitnet\""},
+                       Bad{{{"quantization_config", {{"quant_method", "bitnet"}, {"use_rms_norm", true}}}}, "use_rms_norm"},
+                       Bad{{{"quantization_config", {{"quant_method", "bitnet"}, {"linear_class", "autobitlinear"},
+                                                    {"quantization_mode", "later"}}}}, "quantization_mode \"later\""},
+                       Bad{{{"rope_parameters", {{"rope_type", "llama3"}, {"rope_theta", 5e5}}}}, "rope_type \"llama3\""},
+                       Bad{{{"rope_scaling", {{"type", "linear"}}}}, "rope_scaling"},
+                       Bad{{{"tie_word_embeddings", "yes"}}, "'tie_word_embeddings' must be true or false"}}) {
+    nlohmann::json cfg = good;
+    cfg.update(b.patch);
+    std::ofstream(dir + "/config.json") << cfg.dump();
+    try {
+      inspect_pretrained(dir);
+      ADD_FAILURE() << "accepted " << b.patch.dump();
+    } catch (const PretrainedError& e) {
+      EXPECT_NE(std::string(e.what()).find(b.message), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Keys config.json leaves out take the defaults of the model type's transformers config class.
+TEST(InitFrom, MissingKeysTakeTheTransformersDefaultsOfTheModelType) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/model";
+  for (const bool llama : {false, true}) {
+    BitNetLM writer = writer_model(llama, torch::kFloat, 3);
+    write_hf_dir(writer, dir, HfWriteOptions{llama, torch::kFloat, 1});
+    nlohmann::json cfg;
+    std::ifstream(dir + "/config.json") >> cfg;
+    for (const char* key : {"rope_theta", "rms_norm_eps", "tie_word_embeddings", "hidden_act", "max_position_embeddings"}) {
+      cfg.erase(key);
+    }
+    std::ofstream(dir + "/config.json") << cfg.dump();
+    const ModelConfig m = inspect_pretrained(dir).model;
+    EXPECT_EQ(m.rope_theta, llama ? 10000.0 : 500000.0);
+    EXPECT_EQ(m.rms_norm_eps, llama ? 1e-6 : 1e-5);
+    EXPECT_FALSE(m.tie_embeddings);
+    EXPECT_EQ(m.hidden_act, llama ? "silu" : "relu2");
+    EXPECT_EQ(m.max_seq_len, 2048);
+    cfg["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1234.0}};  // transformers 5's spelling
+    std::ofstream(dir + "/config.json") << cfg.dump();
+    EXPECT_EQ(inspect_pretrained(dir).model.rope_theta, 1234.0);
   }
 }
 
