@@ -246,8 +246,8 @@ void add_eval_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--format", o->format, "text | jsonl | shards (default text)")
       ->check(CLI::IsMember({"text", "jsonl", "shards"}));
   cmd->add_option("--separator", o->separator, "text: line that ends a document (\"\" = blank lines; default %)");
-  cmd->add_option("--chat-template", o->chat_template, "jsonl messages: generic | bitnet-2b4t")
-      ->check(CLI::IsMember({"generic", "bitnet-2b4t"}));
+  cmd->add_option("--chat-template", o->chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
+      ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
   cmd->add_option("--bad-lines", o->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--seq-len", o->seq_len,
                   "tokens fed (and predicted) per window (default: the checkpoint's data.seq_len, or the GGUF's context)")
