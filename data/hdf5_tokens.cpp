@@ -2,7 +2,12 @@
 #include "data/hdf5_tokens.h"
 
 #include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -101,12 +106,10 @@ void check_token(const std::string& path, const std::string& name, uint64_t inde
   }
 }
 
-}  // namespace
-
-std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
-                                                      const std::string& dataset,
-                                                      const std::string& offsets_dataset,
-                                                      int64_t vocab_size, int32_t eos_id) {
+std::vector<std::vector<int32_t>> read_documents_here(const std::string& path,
+                                                     const std::string& dataset,
+                                                     const std::string& offsets_dataset,
+                                                     int64_t vocab_size, int32_t eos_id) {
   silence_hdf5();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw DataError(path + ": not a readable HDF5 file");
@@ -169,6 +172,122 @@ std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
     }
     if (!doc.empty()) docs.push_back(std::move(doc));
   }
+  return docs;
+}
+
+// The child's answer on the pipe: status byte 0, document count, then (length, int32 tokens) per
+// document; or status 1 and a DataError's message.
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+[[noreturn]] void answer_from_child(int fd, const std::string& path, const std::string& dataset,
+                                    const std::string& offsets, int64_t vocab_size, int32_t eos_id) {
+  bool ok = true;
+  try {
+    const std::vector<std::vector<int32_t>> docs = read_documents_here(path, dataset, offsets, vocab_size, eos_id);
+    const uint8_t status = 0;
+    const uint64_t count = docs.size();
+    ok = write_all(fd, &status, 1) && write_all(fd, &count, sizeof count);
+    for (size_t i = 0; ok && i < docs.size(); ++i) {
+      const uint64_t length = docs[i].size();
+      ok = write_all(fd, &length, sizeof length) && write_all(fd, docs[i].data(), length * sizeof(int32_t));
+    }
+  } catch (const std::exception& e) {
+    const uint8_t status = 1;
+    const std::string message = e.what();
+    const uint64_t length = message.size();
+    ok = write_all(fd, &status, 1) && write_all(fd, &length, sizeof length) && write_all(fd, message.data(), length);
+  }
+  _exit(ok ? 0 : 1);  // no atexit handlers, no flushing of the parent's stdio buffers
+}
+
+std::vector<std::vector<int32_t>> receive_from_child(int fd, const std::string& path) {
+  uint8_t status = 0;
+  uint64_t count = 0;
+  if (!read_all(fd, &status, 1) || !read_all(fd, &count, sizeof count)) {
+    throw DataError(path + ": the HDF5 reader stopped without an answer");
+  }
+  if (status == 1) {
+    if (count > (uint64_t{1} << 20)) throw DataError(path + ": the HDF5 reader's message is garbled");
+    std::string message(count, '\0');
+    if (!read_all(fd, message.data(), count)) throw DataError(path + ": the HDF5 reader's message was cut");
+    throw DataError(message);
+  }
+  std::vector<std::vector<int32_t>> docs;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t length = 0;
+    if (!read_all(fd, &length, sizeof length) || length > kMaxHdf5Tokens) {
+      throw DataError(path + ": the HDF5 reader's answer was cut");
+    }
+    std::vector<int32_t> doc(length);
+    if (!read_all(fd, doc.data(), length * sizeof(int32_t))) throw DataError(path + ": the HDF5 reader's answer was cut");
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
+                                                      const std::string& dataset,
+                                                      const std::string& offsets_dataset,
+                                                      int64_t vocab_size, int32_t eos_id) {
+  // libhdf5 (1.10 in Debian 12) can crash on a corrupted file inside its own parsing, before any
+  // check of ours can run (fuzzing found a null read in H5Lexists). The file is therefore read in
+  // a forked child: a crash there becomes a DataError naming the file, never the end of a run.
+  int fds[2];
+  if (pipe(fds) != 0) throw DataError(path + ": cannot create a pipe for the HDF5 reader: " + std::strerror(errno));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    throw DataError(path + ": cannot start the HDF5 reader: " + std::strerror(errno));
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    answer_from_child(fds[1], path, dataset, offsets_dataset, vocab_size, eos_id);
+  }
+  close(fds[1]);
+  std::vector<std::vector<int32_t>> docs;
+  std::string failure;
+  try {
+    docs = receive_from_child(fds[0], path);
+  } catch (const DataError& e) {
+    failure = e.what();
+  }
+  close(fds[0]);
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  const bool died = WIFSIGNALED(wait_status) || (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0);
+  if (died && (failure.empty() || failure.find("without an answer") != std::string::npos)) {
+    const std::string how = WIFSIGNALED(wait_status) ? "signal " + std::to_string(WTERMSIG(wait_status))
+                                                     : "exit status " + std::to_string(WEXITSTATUS(wait_status));
+    throw DataError(path + ": libhdf5 crashed (" + how +
+                    ") reading the file: it is corrupt, or not an HDF5 layout this reader supports");
+  }
+  if (!failure.empty()) throw DataError(failure);
   return docs;
 }
 

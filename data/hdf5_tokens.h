@@ -8,7 +8,8 @@
 // kMaxHdf5Tokens elements and at most 64 times the bytes the file stores for it (so a forged
 // extent cannot make us allocate), and the offsets dataset is 1-D integer with at most N + 1 entries.
 // After reading: every token is in [0, vocab_size). Every failure is a DataError naming the file
-// and dataset.
+// and dataset. The file is read in a forked child process, because libhdf5 itself can crash on a
+// corrupted file: such a crash is a DataError too.
 #pragma once
 
 #include <cstdint>

@@ -118,6 +118,24 @@ TEST_F(Hdf5Dataset, AnExtentBeyondTheFileIsRefusedBeforeAllocating) {
   }
 }
 
+// Found by fuzzing: this file makes libhdf5 itself read through a null pointer inside H5Lexists.
+// The file is read in a child process, so the crash is a DataError naming the file.
+TEST_F(Hdf5Dataset, ACrashInsideLibhdf5IsAnErrorNotTheEndOfTheRun) {
+  DatasetOptions o;
+  o.format = "hdf5";
+  const std::string path = std::string(BITNET_SOURCE_DIR) + "/fuzz/corpus/hdf5_tokens/regression-libhdf5-segv";
+  o.paths = {path};
+  for (const char* dataset : {"tokens", "input_ids"}) {
+    o.hdf5_dataset = dataset;
+    try {
+      load_token_dataset(o, tok_);
+      FAIL() << "the file was accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": "), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(Hdf5Dataset, InvalidLayoutsNameTheFileAndDataset) {
   EXPECT_NE(error("missing").find("'missing' does not exist"), std::string::npos);
   EXPECT_NE(error("floats").find("must hold integers"), std::string::npos);
