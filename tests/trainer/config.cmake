@@ -1,12 +1,10 @@
 # Tests of bitnet_config (torch-free), built in every configuration. Included from tests/.
-find_path(BITNET_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
-find_library(BITNET_XXHASH_LIBRARY xxhash REQUIRED)
 add_executable(bitnet_config_tests
   ${CMAKE_CURRENT_LIST_DIR}/config_errors_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_override_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_parse_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_print_test.cpp)
-target_include_directories(bitnet_config_tests PRIVATE ${PROJECT_SOURCE_DIR} ${BITNET_XXHASH_INCLUDE_DIR})
+target_include_directories(bitnet_config_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(bitnet_config_tests PRIVATE BITNET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_link_libraries(bitnet_config_tests PRIVATE bitnet_config ${BITNET_XXHASH_LIBRARY} GTest::gtest_main)
+target_link_libraries(bitnet_config_tests PRIVATE bitnet_config bitnet::xxhash GTest::gtest_main)
 gtest_discover_tests(bitnet_config_tests)
