@@ -24,7 +24,7 @@
 #include "kernels/gguf_model.h"
 #include "kernels/model.h"
 #include "kernels/thread_pool.h"
-#include "trainer/checkpoint_model.h"
+#include "checkpoint/checkpoint_model.h"
 #include "trainer/console.h"
 #include "trainer/run_data.h"
 #include "trainer/train_step.h"

@@ -15,6 +15,7 @@
 #include "optim/grad_clip.h"
 #include "trainer/competing_load.h"
 #include "trainer/console.h"
+#include "checkpoint/model_options.h"
 #include "trainer/device.h"
 #include "trainer/model_setup.h"
 #include "trainer/run_data.h"
@@ -64,12 +65,12 @@ StepFigures measure_steps(const RunConfig& config, const BenchTrainOptions& opti
   torch::manual_seed(static_cast<uint64_t>(config.train.seed));
   RunData data = prepare_run_data(config, 0, 1);
   const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : data.tokenizer->vocab_size();
-  BitNetLM model(model_options(config, vocab, device));
+  BitNetLM model(model_options(config, vocab, compute_dtype_for(config.train.precision, device)));
   model->reset_parameters(static_cast<uint64_t>(config.train.seed));
   model->to(device);
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
-  AdamW optimizer(named, AdamWOptions{config.optim.betas[0], config.optim.betas[1], config.optim.eps});
+  AdamW optimizer(named, AdamWOptions{.beta1 = config.optim.betas[0], .beta2 = config.optim.betas[1], .eps = config.optim.eps});
   const std::vector<torch::Tensor> params = model->parameters();
 
   StepFigures f;

@@ -1,15 +1,15 @@
-// From a run config to a model and optimizer: the layer options (precision, quantization,
-// activation) and the parameter initialisation.
+// From a run config to what the training loop needs beside the model (whose options are
+// checkpoint/model_options.h): the LR schedule, the quantization phases and the resume identity.
 #pragma once
 
-#include "layers/bitnet_lm.h"
+#include <cstdint>
+#include <string>
+
 #include "optim/schedule.h"
 #include "trainer/config.h"
 
 namespace bitnet {
 
-// `device` decides what train.precision=auto means (compute_dtype_for in trainer/device.h).
-BitNetOptions model_options(const RunConfig& config, int64_t vocab_size, const torch::Device& device = torch::kCPU);
 ScheduleOptions schedule_options(const RunConfig& config);
 // The first 0-based step that quantizes: quant.start_fraction of train.steps (rounded down) train
 // in full precision before it.

@@ -13,8 +13,9 @@
 #include "layers/tensor_io.h"
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
-#include "trainer/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "trainer/console.h"
+#include "checkpoint/model_options.h"
 #include "trainer/device.h"
 #include "trainer/distributed_replicas.h"
 #include "trainer/finetune_setup.h"
@@ -321,7 +322,7 @@ int Training::run() {
                              data_.tokenizer->type() + " tokenizer's vocabulary (" +
                              std::to_string(data_.tokenizer->vocab_size()) + ")");
   }
-  model_ = BitNetLM(model_options(config_, vocab, device_));
+  model_ = BitNetLM(model_options(config_, vocab, compute_dtype_for(config_.train.precision, device_)));
   model_->reset_parameters(static_cast<uint64_t>(config_.train.seed));
   std::optional<CheckpointContents> ckpt = find_resume_checkpoint();
   // init_from and LoRA change which parameters exist and train: before the optimizer sees them.
@@ -329,7 +330,7 @@ int Training::run() {
   model_->to(device_);  // fp32 latent weights; the optimizer's moments are created beside them
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model_->named_parameters()) named.emplace_back(item.key(), item.value());
-  optimizer_ = std::make_unique<AdamW>(named, AdamWOptions{config_.optim.betas[0], config_.optim.betas[1], config_.optim.eps});
+  optimizer_ = std::make_unique<AdamW>(named, AdamWOptions{.beta1 = config_.optim.betas[0], .beta2 = config_.optim.betas[1], .eps = config_.optim.eps});
   state_.config_hash = config_hash(config_);
   if (ckpt) restore(*ckpt);
   first_step_ = state_.step;

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "trainer/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 namespace bitnet {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "../data/temp_dir.h"
 #include "hf_dir_writer.h"
-#include "trainer/model_setup.h"
+#include "checkpoint/model_options.h"
 #include "trainer/pretrained.h"
 
 namespace bitnet {
@@ -91,7 +91,7 @@ TEST(InitFrom, LoadedModelComputesTheWritersLogits) {
     TempDir tmp;
     const std::string dir = tmp.path() + "/model";
     BitNetLM writer = writer_model(k.llama, k.dtype, 17);
-    write_hf_dir(writer, dir, HfWriteOptions{k.llama, k.dtype, k.shards});
+    write_hf_dir(writer, dir, HfWriteOptions{.llama = k.llama, .dtype = k.dtype, .shards = k.shards});
     PretrainedLoad report;
     BitNetLM loaded = load_via_config(config_for(dir), &report);
     EXPECT_EQ(loaded->options().hidden_size, 32);
@@ -167,7 +167,7 @@ TEST(InitFrom, ArchitectureComesFromConfigJsonAndConflictsNameBothValues) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/model";
   BitNetLM writer = writer_model(true, torch::kFloat, 3);
-  write_hf_dir(writer, dir, HfWriteOptions{true});
+  write_hf_dir(writer, dir, HfWriteOptions{.llama = true});
   RunConfig c = config_for(dir);
   c.model.intermediate_size = 48;  // equal: fine
   EXPECT_EQ(resolve_init_from(c).model.intermediate_size, 48);
@@ -187,7 +187,7 @@ TEST(InitFrom, BadShardNamesAndUnsupportedConfigsAreRefusedByName) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/model";
   BitNetLM writer = writer_model(false, torch::kFloat, 3);
-  write_hf_dir(writer, dir, HfWriteOptions{false, torch::kFloat, 2});
+  write_hf_dir(writer, dir, HfWriteOptions{.llama = false, .shards = 2});
   nlohmann::json good;
   std::ifstream(dir + "/config.json") >> good;
   const std::string index = dir + "/model.safetensors.index.json";
@@ -225,7 +225,7 @@ TEST(InitFrom, MissingKeysTakeTheTransformersDefaultsOfTheModelType) {
   const std::string dir = tmp.path() + "/model";
   for (const bool llama : {false, true}) {
     BitNetLM writer = writer_model(llama, torch::kFloat, 3);
-    write_hf_dir(writer, dir, HfWriteOptions{llama, torch::kFloat, 1});
+    write_hf_dir(writer, dir, HfWriteOptions{.llama = llama});
     nlohmann::json cfg;
     std::ifstream(dir + "/config.json") >> cfg;
     for (const char* key : {"rope_theta", "rms_norm_eps", "tie_word_embeddings", "hidden_act", "max_position_embeddings"}) {

@@ -16,7 +16,7 @@
 #include "hf_dir_writer.h"
 #include "layers/lora.h"
 #include "optim/adamw.h"
-#include "trainer/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "trainer/lora_merge.h"
 #include "trainer/train_step.h"
 #include "trainer/trainer.h"
@@ -47,7 +47,7 @@ void randomize_adapters(BitNetLM& m, uint64_t seed) {
 }
 
 TEST(Lora, AdapterAddsScaledLowRankProductToTheOutput) {
-  BitLinear layer(BitLinearOptions{8, 6, /*quantize=*/false});
+  BitLinear layer(BitLinearOptions{.in_features = 8, .out_features = 6, .quantize = false});
   torch::NoGradGuard no_grad;
   torch::manual_seed(1);
   layer->weight.copy_(torch::randn({6, 8}));

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "trainer/config.h"
-#include "trainer/model_setup.h"
+#include "checkpoint/model_options.h"
 
 namespace bitnet {
 namespace {

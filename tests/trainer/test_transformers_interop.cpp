@@ -21,7 +21,7 @@
 #include "layers/lora.h"
 #include "layers/tensor_io.h"
 #include "trainer/finetune_setup.h"
-#include "trainer/model_setup.h"
+#include "checkpoint/model_options.h"
 #include "trainer/pretrained.h"
 
 namespace bitnet {

@@ -1,13 +1,13 @@
 // Loading a checkpoint as a runnable model (see checkpoint_model.h).
-#include "trainer/checkpoint_model.h"
+#include "checkpoint/checkpoint_model.h"
 
 #include <filesystem>
 #include <stdexcept>
 
 #include "data/byte_tokenizer.h"
 #include "layers/tensor_io.h"
-#include "trainer/checkpoint.h"
-#include "trainer/model_setup.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/model_options.h"
 
 namespace bitnet {
 
@@ -41,7 +41,6 @@ CheckpointModel load_checkpoint_model(const std::string& source) {
   out.tokenizer = checkpoint_tokenizer(out.dir, out.config);
   const int64_t vocab = out.config.model.vocab_size > 0 ? out.config.model.vocab_size : out.tokenizer->vocab_size();
   BitNetOptions options = model_options(out.config, vocab);
-  options.compute_dtype = torch::kFloat;
   out.model = BitNetLM(options);
   for (auto& [name, t] : ckpt.model) t = t.to(torch::kFloat).contiguous();
   try {

@@ -1,5 +1,5 @@
 // Checkpoint writing, verification and loading (see checkpoint.h).
-#include "trainer/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 #include <unistd.h>
 #include <xxhash.h>
