@@ -15,14 +15,16 @@
 #include "export/export_files.h"
 #include "formats/dtype.h"
 #include "formats/gguf.h"
+#include "formats/model_names.h"
 #include "formats/q8_0.h"
 #include "formats/ternary_pack.h"
-#include "kernels/gguf_model.h"
 
 namespace bitnet::exporting {
 namespace {
 
 using formats::GgmlType;
+using formats::gguf_block_name;
+namespace key = formats::gguf_key;
 
 // llama.cpp token types.
 constexpr int32_t kTokenNormal = 1, kTokenControl = 3, kTokenUnused = 5;
@@ -33,11 +35,11 @@ constexpr int32_t kTokenUserDefined = 4;
 // post-processor or tokenizer_config.json says so: LLaMA 3's official files); the byte tokenizer
 // adds nothing (our documents start after an EOS). EOS is never added.
 void set_special_ids(formats::GgufWriter& w, const data::Tokenizer& tok, bool add_bos) {
-  w.set("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos_id()));
-  w.set("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tok.eos_id()));
-  w.set("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(tok.pad_id()));
-  w.set("tokenizer.ggml.add_bos_token", add_bos);
-  w.set("tokenizer.ggml.add_eos_token", false);
+  w.set(key::kBosId, static_cast<uint32_t>(tok.bos_id()));
+  w.set(key::kEosId, static_cast<uint32_t>(tok.eos_id()));
+  w.set(key::kPadId, static_cast<uint32_t>(tok.pad_id()));
+  w.set(key::kAddBos, add_bos);
+  w.set(key::kAddEos, false);
 }
 
 // How a runtime chats with the model: the Jinja of the run's data.chat_template (the template its
@@ -50,8 +52,8 @@ void set_chat_keys(formats::GgufWriter& w, const RunConfig& config, const data::
   } catch (const data::DataError& e) {
     throw ExportError(std::string("the run's data.chat_template cannot be written to the GGUF file: ") + e.what());
   }
-  w.set("tokenizer.chat_template", data::chat_template_jinja(t));
-  w.set("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(eot));
+  w.set(key::kChatTemplate, data::chat_template_jinja(t));
+  w.set(key::kEotId, static_cast<uint32_t>(eot));
 }
 
 // gguf-py's size label ("12M", "2.4B"): at least two significant digits, K/M/B/T.
@@ -103,11 +105,11 @@ void add_bpe_tokenizer(formats::GgufWriter& w, const data::BpeTokenizer& tok, in
       types.push_back(!tok.is_added(id) ? kTokenNormal : tok.is_special(id) ? kTokenControl : kTokenUserDefined);
     }
   }
-  w.set("tokenizer.ggml.model", "gpt2");
-  w.set("tokenizer.ggml.pre", pre);
-  w.set("tokenizer.ggml.tokens", std::move(tokens));
-  w.set("tokenizer.ggml.token_type", std::move(types));
-  w.set("tokenizer.ggml.merges", tok.merges_in_rank_order());
+  w.set(key::kTokenizerModel, "gpt2");
+  w.set(key::kTokenizerPre, pre);
+  w.set(key::kTokens, std::move(tokens));
+  w.set(key::kTokenType, std::move(types));
+  w.set(key::kMerges, tok.merges_in_rank_order());
   set_special_ids(w, tok, tok.adds_bos());
 }
 
@@ -135,11 +137,11 @@ void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t v
       types.push_back(kTokenUnused);
     }
   }
-  w.set("tokenizer.ggml.model", "gpt2");
-  w.set("tokenizer.ggml.pre", "default");
-  w.set("tokenizer.ggml.tokens", std::move(tokens));
-  w.set("tokenizer.ggml.token_type", std::move(types));
-  w.set("tokenizer.ggml.merges", std::vector<std::string>{});
+  w.set(key::kTokenizerModel, "gpt2");
+  w.set(key::kTokenizerPre, "default");
+  w.set(key::kTokens, std::move(tokens));
+  w.set(key::kTokenType, std::move(types));
+  w.set(key::kMerges, std::vector<std::string>{});
   set_special_ids(w, tok, false);
 }
 
@@ -159,13 +161,13 @@ EmbdType parse_embd_type(const std::string& name) {
 }
 
 std::string gguf_architecture(const BitNetOptions& o) {
-  if (o.activation == Activation::relu2) return kernels::kArchRelu2;
+  if (o.activation == Activation::relu2) return formats::kGgufArchRelu2;
   if (!o.tie_embeddings) {
     throw ExportError("a SiLU model with an untied LM head has no GGUF architecture: llama.cpp's \"bitnet\" graph "
                       "always uses token_embd as the head and would silently compute another model "
                       "(train with model.tie_embeddings: true)");
   }
-  return kernels::kArchSilu;
+  return formats::kGgufArchSilu;
 }
 
 ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, TernaryType type, EmbdType embd) {
@@ -175,24 +177,24 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
   sum.path = path;
   sum.architecture = arch;
   formats::GgufWriter w;
-  const std::string p = arch + ".";
-  w.set("general.architecture", arch);
-  w.set("general.type", "model");
-  w.set("general.name", m.config.name);
-  w.set("general.basename", m.config.name);
-  w.set("general.file_type", uint32_t{type == TernaryType::tq2_0 ? 37u : 36u});
-  w.set("general.quantization_version", uint32_t{2});
-  w.set(p + "vocab_size", static_cast<uint32_t>(o.vocab_size));
-  w.set(p + "context_length", static_cast<uint32_t>(o.max_seq_len));
-  w.set(p + "embedding_length", static_cast<uint32_t>(o.hidden_size));
-  w.set(p + "block_count", static_cast<uint32_t>(o.num_layers));
-  w.set(p + "feed_forward_length", static_cast<uint32_t>(o.intermediate_size));
-  w.set(p + "attention.head_count", static_cast<uint32_t>(o.num_heads));
-  w.set(p + "attention.head_count_kv", static_cast<uint32_t>(o.num_kv_heads));
-  w.set(p + "attention.layer_norm_rms_epsilon", static_cast<float>(o.rms_norm_eps));
-  w.set(p + "rope.freq_base", static_cast<float>(o.rope_theta));
-  w.set(p + "rope.dimension_count", static_cast<uint32_t>(o.hidden_size / o.num_heads));
-  w.set(kernels::kKeyHiddenAct, activation_name(o.activation));
+  auto arch_key = [&](const char* suffix) { return formats::gguf_arch_key(arch, suffix); };
+  w.set(key::kArchitecture, arch);
+  w.set(key::kType, "model");
+  w.set(key::kName, m.config.name);
+  w.set(key::kBasename, m.config.name);
+  w.set(key::kFileType, uint32_t{type == TernaryType::tq2_0 ? 37u : 36u});
+  w.set(key::kQuantizationVersion, uint32_t{2});
+  w.set(arch_key(key::kVocabSize), static_cast<uint32_t>(o.vocab_size));
+  w.set(arch_key(key::kContextLength), static_cast<uint32_t>(o.max_seq_len));
+  w.set(arch_key(key::kEmbeddingLength), static_cast<uint32_t>(o.hidden_size));
+  w.set(arch_key(key::kBlockCount), static_cast<uint32_t>(o.num_layers));
+  w.set(arch_key(key::kFeedForwardLength), static_cast<uint32_t>(o.intermediate_size));
+  w.set(arch_key(key::kHeadCount), static_cast<uint32_t>(o.num_heads));
+  w.set(arch_key(key::kHeadCountKv), static_cast<uint32_t>(o.num_kv_heads));
+  w.set(arch_key(key::kRmsEpsilon), static_cast<float>(o.rms_norm_eps));
+  w.set(arch_key(key::kRopeFreqBase), static_cast<float>(o.rope_theta));
+  w.set(arch_key(key::kRopeDimensionCount), static_cast<uint32_t>(o.hidden_size / o.num_heads));
+  w.set(key::kHiddenAct, activation_name(o.activation));
   add_tokenizer(w, *m.tokenizer, o.vocab_size);
   set_chat_keys(w, m.config, *m.tokenizer);
 
@@ -240,30 +242,28 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
     sum.parameters += n;
   };
 
-  table("token_embd.weight", "model.embed_tokens.weight");
-  if (!o.tie_embeddings) table("output.weight", "lm_head.weight");
-  f32("output_norm.weight", "model.norm.weight");
+  table(formats::kEmbeddingTensor.gguf, formats::kEmbeddingTensor.hf);
+  if (!o.tie_embeddings) table(formats::kLmHeadTensor.gguf, formats::kLmHeadTensor.hf);
+  f32(formats::kFinalNormTensor.gguf, formats::kFinalNormTensor.hf);
   size_t next = 0;
   for (int64_t l = 0; l < o.num_layers; ++l) {
-    const std::string hf = "model.layers." + std::to_string(l) + ".";
-    f32(kernels::gguf_block_name(l, "attn_norm", "weight"), hf + "input_layernorm.weight");
-    f32(kernels::gguf_block_name(l, "attn_sub_norm", "weight"), hf + "self_attn.attn_sub_norm.weight");
-    f32(kernels::gguf_block_name(l, "ffn_norm", "weight"), hf + "post_attention_layernorm.weight");
-    f32(kernels::gguf_block_name(l, "ffn_sub_norm", "weight"), hf + "mlp.ffn_sub_norm.weight");
-    for (size_t k = 0; k < kernels::projection_names().size(); ++k, ++next) {
+    for (const formats::LayerNormName& n : formats::layer_norm_names()) {
+      f32(gguf_block_name(l, n.gguf), formats::hf_layer_name(l, n.hf));
+    }
+    for (size_t k = 0; k < formats::projection_names().size(); ++k, ++next) {
       const QuantizedProjection& q = m.projections.at(next);
       blobs.push_back(type == TernaryType::tq2_0 ? formats::pack_tq2_0(q.codes.data(), q.rows, q.cols)
                                                  : formats::pack_tq1_0(q.codes.data(), q.rows, q.cols));
-      add(kernels::gguf_block_name(l, q.gguf_stem, "weight"), type == TernaryType::tq2_0 ? GgmlType::TQ2_0 : GgmlType::TQ1_0,
+      add(gguf_block_name(l, q.gguf_stem, "weight"), type == TernaryType::tq2_0 ? GgmlType::TQ2_0 : GgmlType::TQ1_0,
           {q.cols, q.rows}, blobs.back().data(), blobs.back().size());
       floats.push_back({q.scale});
-      add(kernels::gguf_block_name(l, q.gguf_stem, "scale"), GgmlType::F32, {1}, floats.back().data(), 4);
+      add(gguf_block_name(l, q.gguf_stem, "scale"), GgmlType::F32, {1}, floats.back().data(), 4);
       sum.ternary_weights += q.rows * q.cols;
       sum.ternary_bytes += blobs.back().size();
       sum.parameters += q.rows * q.cols;
     }
   }
-  w.set("general.size_label", size_label(sum.parameters));
+  w.set(key::kSizeLabel, size_label(sum.parameters));
   w.write(path);
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) sum.file_bytes = static_cast<uint64_t>(st.st_size);

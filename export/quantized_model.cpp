@@ -3,12 +3,13 @@
 
 #include "data/byte_tokenizer.h"
 #include "export/errors.h"
+#include "formats/model_names.h"
 #include "kernels/gguf_model.h"
 #include "layers/quantize.h"
 #include "layers/tensor_io.h"
-#include "trainer/checkpoint.h"
-#include "trainer/checkpoint_model.h"
-#include "trainer/model_setup.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_model.h"
+#include "checkpoint/model_options.h"
 
 namespace bitnet::exporting {
 
@@ -37,16 +38,15 @@ QuantizedModel quantize_checkpoint(const std::string& dir) {
   out.tokenizer = checkpoint_tokenizer(dir, c);
   const int64_t vocab = c.model.vocab_size > 0 ? c.model.vocab_size : out.tokenizer->vocab_size();
   out.options = model_options(c, vocab);
-  out.options.compute_dtype = torch::kFloat;
   out.latent = std::move(ckpt.model);
   for (auto& [name, t] : out.latent) t = t.to(torch::kFloat).contiguous();
 
   for (int64_t l = 0; l < out.options.num_layers; ++l) {
-    for (const auto& pn : kernels::projection_names()) {
+    for (const auto& pn : formats::projection_names()) {
       QuantizedProjection p;
       p.layer = l;
       p.gguf_stem = pn.gguf;
-      p.hf_name = "model.layers." + std::to_string(l) + "." + pn.hf + ".weight";
+      p.hf_name = formats::hf_layer_name(l, pn.hf);
       auto it = out.latent.find(p.hf_name);
       if (it == out.latent.end()) throw ExportError(dir + ": checkpoint has no tensor " + p.hf_name);
       const torch::Tensor& w = it->second;

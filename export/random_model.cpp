@@ -2,6 +2,7 @@
 #include "export/random_model.h"
 
 #include "data/byte_tokenizer.h"
+#include "formats/model_names.h"
 #include "kernels/gguf_model.h"
 
 namespace bitnet::exporting {
@@ -40,24 +41,23 @@ QuantizedModel random_model(const BitNetOptions& o, uint64_t seed) {
   m.tokenizer = std::make_shared<data::ByteTokenizer>();
   uint64_t s = seed;
   torch::manual_seed(seed);
-  m.latent["model.embed_tokens.weight"] = torch::randn({o.vocab_size, o.hidden_size});
-  if (!o.tie_embeddings) m.latent["lm_head.weight"] = torch::randn({o.vocab_size, o.hidden_size});
-  m.latent["model.norm.weight"] = torch::ones({o.hidden_size});
+  m.latent[formats::kEmbeddingTensor.hf] = torch::randn({o.vocab_size, o.hidden_size});
+  if (!o.tie_embeddings) m.latent[formats::kLmHeadTensor.hf] = torch::randn({o.vocab_size, o.hidden_size});
+  m.latent[formats::kFinalNormTensor.hf] = torch::ones({o.hidden_size});
   const int64_t kv = o.num_kv_heads * (o.hidden_size / o.num_heads);
   for (int64_t l = 0; l < o.num_layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    m.latent[p + "input_layernorm.weight"] = torch::ones({o.hidden_size});
-    m.latent[p + "self_attn.attn_sub_norm.weight"] = torch::ones({o.hidden_size});
-    m.latent[p + "post_attention_layernorm.weight"] = torch::ones({o.hidden_size});
-    m.latent[p + "mlp.ffn_sub_norm.weight"] = torch::ones({o.intermediate_size});
+    for (const formats::LayerNormName& n : formats::layer_norm_names()) {
+      m.latent[formats::hf_layer_name(l, n.hf)] = torch::ones({n.intermediate_width ? o.intermediate_size : o.hidden_size});
+    }
     const int64_t rows[] = {o.hidden_size, kv, kv, o.hidden_size, o.intermediate_size, o.intermediate_size, o.hidden_size};
     const int64_t cols[] = {o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size,
                             o.intermediate_size};
-    for (size_t k = 0; k < kernels::projection_names().size(); ++k) {
+    const auto& names = formats::projection_names();
+    for (size_t k = 0; k < names.size(); ++k) {
       QuantizedProjection q;
       q.layer = l;
-      q.gguf_stem = kernels::projection_names()[k].gguf;
-      q.hf_name = p + kernels::projection_names()[k].hf + ".weight";
+      q.gguf_stem = names[k].gguf;
+      q.hf_name = formats::hf_layer_name(l, names[k].hf);
       q.rows = rows[k];
       q.cols = cols[k];
       q.codes.resize(static_cast<size_t>(q.rows * q.cols));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "formats/dtype.h"
+#include "formats/model_names.h"
 #include "formats/ternary_pack.h"
 #include "kernels/errors.h"
 
@@ -17,6 +18,8 @@ using formats::GgmlType;
 using formats::GgufReader;
 using formats::GgufTensorInfo;
 using formats::GgufValue;
+using formats::gguf_block_name;
+namespace key = formats::gguf_key;
 
 constexpr int64_t kMaxDim = int64_t{1} << 24;  // sanity bound on any hyper-parameter
 
@@ -112,8 +115,10 @@ TernaryMatrix load_projection(const GgufReader& r, TensorSet& ts, int64_t layer,
     fail(r, "tensor \"" + name + "\": input width " + std::to_string(cols) + " is not a multiple of 256");
   }
   const GgufTensorInfo& t = ts.need(name, {cols, rows}, {GgmlType::TQ2_0, GgmlType::TQ1_0});
-  if (layer == 0 && std::strcmp(stem, "attn_q") == 0) *type_out = t.type;
-  if (t.type != *type_out) fail(r, "tensor \"" + name + "\" is " + formats::ggml_type_name(t.type) + " but attn_q of layer 0 is " + formats::ggml_type_name(*type_out) + " (mixed ternary types are not supported)");
+  // The first projection of layer 0 decides the ternary type of the file.
+  const char* first = formats::projection_names().front().gguf;
+  if (layer == 0 && std::strcmp(stem, first) == 0) *type_out = t.type;
+  if (t.type != *type_out) fail(r, "tensor \"" + name + "\" is " + formats::ggml_type_name(t.type) + " but " + first + " of layer 0 is " + formats::ggml_type_name(*type_out) + " (mixed ternary types are not supported)");
   std::vector<int8_t> trits(static_cast<size_t>(rows * cols));
   std::vector<float> d;
   try {
@@ -163,43 +168,31 @@ std::vector<std::string> get_strings(const GgufReader& r, const std::string& key
 
 GgufVocab load_vocab(const GgufReader& r, int64_t vocab_size) {
   GgufVocab v;
-  const GgufValue* model = r.find_kv("tokenizer.ggml.model");
+  const GgufValue* model = r.find_kv(key::kTokenizerModel);
   if (model == nullptr || !std::holds_alternative<std::string>(*model)) fail(r, "missing string key \"tokenizer.ggml.model\"");
   v.model = std::get<std::string>(*model);
-  if (const GgufValue* pre = r.find_kv("tokenizer.ggml.pre"); pre && std::holds_alternative<std::string>(*pre))
+  if (const GgufValue* pre = r.find_kv(key::kTokenizerPre); pre && std::holds_alternative<std::string>(*pre))
     v.pre = std::get<std::string>(*pre);
-  v.tokens = get_strings(r, "tokenizer.ggml.tokens");
+  v.tokens = get_strings(r, key::kTokens);
   if (static_cast<int64_t>(v.tokens.size()) != vocab_size) {
     fail(r, "tokenizer has " + std::to_string(v.tokens.size()) + " tokens but token_embd has " + std::to_string(vocab_size) + " rows");
   }
-  if (const GgufValue* types = r.find_kv("tokenizer.ggml.token_type")) {
+  if (const GgufValue* types = r.find_kv(key::kTokenType)) {
     auto p = std::get_if<std::vector<int32_t>>(types);
     if (p == nullptr || p->size() != v.tokens.size()) fail(r, "tokenizer.ggml.token_type must be an INT32 array with one entry per token");
     v.token_types = *p;
   }
-  if (r.find_kv("tokenizer.ggml.merges") != nullptr) v.merges = get_strings(r, "tokenizer.ggml.merges");
+  if (r.find_kv(key::kMerges) != nullptr) v.merges = get_strings(r, key::kMerges);
   auto id = [&](const char* key) {
     return static_cast<int32_t>(get_int(r, key, 0, vocab_size - 1, false, -1));
   };
-  v.bos = id("tokenizer.ggml.bos_token_id");
-  v.eos = id("tokenizer.ggml.eos_token_id");
-  v.pad = id("tokenizer.ggml.padding_token_id");
+  v.bos = id(key::kBosId);
+  v.eos = id(key::kEosId);
+  v.pad = id(key::kPadId);
   return v;
 }
 
 }  // namespace
-
-const std::vector<ProjectionName>& projection_names() {
-  static const std::vector<ProjectionName> names = {
-      {"attn_q", "self_attn.q_proj"},   {"attn_k", "self_attn.k_proj"}, {"attn_v", "self_attn.v_proj"},
-      {"attn_output", "self_attn.o_proj"}, {"ffn_gate", "mlp.gate_proj"}, {"ffn_up", "mlp.up_proj"},
-      {"ffn_down", "mlp.down_proj"}};
-  return names;
-}
-
-std::string gguf_block_name(int64_t layer, const std::string& stem, const std::string& suffix) {
-  return "blk." + std::to_string(layer) + "." + stem + "." + suffix;
-}
 
 LoadedModel load_gguf_model(const std::string& file, KernelPath path) {
   try {
@@ -211,40 +204,40 @@ LoadedModel load_gguf_model(const std::string& file, KernelPath path) {
 
 LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   LoadedModel out;
-  const GgufValue* arch_v = r.find_kv("general.architecture");
+  const GgufValue* arch_v = r.find_kv(key::kArchitecture);
   if (arch_v == nullptr || !std::holds_alternative<std::string>(*arch_v)) fail(r, "missing string key \"general.architecture\"");
   const std::string arch = std::get<std::string>(*arch_v);
   ModelSpec& s = out.weights.spec;
-  if (arch == kArchSilu) {
+  if (arch == formats::kGgufArchSilu) {
     s.act = ModelSpec::Act::silu;
-  } else if (arch == kArchRelu2) {
+  } else if (arch == formats::kGgufArchRelu2) {
     s.act = ModelSpec::Act::relu2;
   } else {
     fail(r, "architecture \"" + arch + "\" is not a BitNet model (expected \"bitnet\" or \"bitnet-b1.58\")");
   }
-  if (const GgufValue* act = r.find_kv(kKeyHiddenAct)) {
+  if (const GgufValue* act = r.find_kv(key::kHiddenAct)) {
     const std::string* a = std::get_if<std::string>(act);
     const char* want = s.act == ModelSpec::Act::silu ? "silu" : "relu2";
     if (a == nullptr || *a != want) {
-      fail(r, std::string("key \"") + kKeyHiddenAct + "\" says \"" + (a ? *a : "?") + "\" but architecture \"" + arch +
+      fail(r, std::string("key \"") + key::kHiddenAct + "\" says \"" + (a ? *a : "?") + "\" but architecture \"" + arch +
                   "\" computes " + want);
     }
   }
   out.architecture = arch;
-  const std::string p = arch + ".";
-  s.hidden_size = get_int(r, p + "embedding_length", 1, kMaxDim, true, 0);
-  s.num_layers = get_int(r, p + "block_count", 1, 4096, true, 0);
-  s.intermediate_size = get_int(r, p + "feed_forward_length", 1, kMaxDim, true, 0);
-  s.num_heads = get_int(r, p + "attention.head_count", 1, s.hidden_size, true, 0);
-  s.num_kv_heads = get_int(r, p + "attention.head_count_kv", 1, s.num_heads, false, s.num_heads);
-  s.max_seq_len = get_int(r, p + "context_length", 1, kMaxDim, true, 0);
-  s.rms_norm_eps = get_float(r, p + "attention.layer_norm_rms_epsilon", true, 0.0f);
-  s.rope_theta = get_float(r, p + "rope.freq_base", false, 10000.0f);
+  auto arch_key = [&](const char* suffix) { return formats::gguf_arch_key(arch, suffix); };
+  s.hidden_size = get_int(r, arch_key(key::kEmbeddingLength), 1, kMaxDim, true, 0);
+  s.num_layers = get_int(r, arch_key(key::kBlockCount), 1, 4096, true, 0);
+  s.intermediate_size = get_int(r, arch_key(key::kFeedForwardLength), 1, kMaxDim, true, 0);
+  s.num_heads = get_int(r, arch_key(key::kHeadCount), 1, s.hidden_size, true, 0);
+  s.num_kv_heads = get_int(r, arch_key(key::kHeadCountKv), 1, s.num_heads, false, s.num_heads);
+  s.max_seq_len = get_int(r, arch_key(key::kContextLength), 1, kMaxDim, true, 0);
+  s.rms_norm_eps = get_float(r, arch_key(key::kRmsEpsilon), true, 0.0f);
+  s.rope_theta = get_float(r, arch_key(key::kRopeFreqBase), false, 10000.0f);
   if (s.hidden_size % s.num_heads != 0 || s.num_heads % s.num_kv_heads != 0) {
     fail(r, "hidden size " + std::to_string(s.hidden_size) + ", heads " + std::to_string(s.num_heads) + " and kv heads " +
                 std::to_string(s.num_kv_heads) + " are inconsistent");
   }
-  get_int(r, p + "rope.dimension_count", s.head_dim(), s.head_dim(), false, 0);  // partial RoPE unsupported
+  get_int(r, arch_key(key::kRopeDimensionCount), s.head_dim(), s.head_dim(), false, 0);  // partial RoPE unsupported
 
   TensorSet ts(r);
   const GgufTensorInfo* embd = r.find("token_embd.weight");
@@ -253,7 +246,7 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
     fail(r, "tensor \"token_embd.weight\" has shape " + describe_ne(embd->ne) + ", expected {" + std::to_string(s.hidden_size) + ", vocab}");
   }
   s.vocab_size = embd->ne[1];
-  get_int(r, p + "vocab_size", s.vocab_size, s.vocab_size, false, 0);
+  get_int(r, arch_key(key::kVocabSize), s.vocab_size, s.vocab_size, false, 0);
   const std::vector<int64_t> table_ne = {s.hidden_size, s.vocab_size};
   const std::vector<GgmlType> table_types = {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0};
   auto load_table = [&](const std::string& name, std::vector<float>* f32, TokenTable* table) {
@@ -267,29 +260,29 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
     }
     return t.type;
   };
-  out.embd_type = load_table("token_embd.weight", &out.weights.embedding, &out.weights.token_table);
-  s.tie_embeddings = !ts.has("output.weight");
+  out.embd_type = load_table(formats::kEmbeddingTensor.gguf, &out.weights.embedding, &out.weights.token_table);
+  s.tie_embeddings = !ts.has(formats::kLmHeadTensor.gguf);
   if (!s.tie_embeddings) {
-    if (arch == kArchSilu) fail(r, "architecture \"bitnet\" has no output.weight (llama.cpp ties the head); an untied model must be \"bitnet-b1.58\"");
-    load_table("output.weight", &out.weights.lm_head, &out.weights.output_table);
+    if (arch == formats::kGgufArchSilu) fail(r, "architecture \"bitnet\" has no output.weight (llama.cpp ties the head); an untied model must be \"bitnet-b1.58\"");
+    load_table(formats::kLmHeadTensor.gguf, &out.weights.lm_head, &out.weights.output_table);
   }
-  out.weights.final_norm = ts.f32("output_norm.weight", {s.hidden_size});
+  out.weights.final_norm = ts.f32(formats::kFinalNormTensor.gguf, {s.hidden_size});
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim();
   out.weights.layers.resize(static_cast<size_t>(s.num_layers));
   for (int64_t l = 0; l < s.num_layers; ++l) {
     ModelWeights::Layer& L = out.weights.layers[static_cast<size_t>(l)];
-    L.input_norm = ts.f32(gguf_block_name(l, "attn_norm", "weight"), {H});
-    L.attn_sub_norm = ts.f32(gguf_block_name(l, "attn_sub_norm", "weight"), {H});
-    L.post_attn_norm = ts.f32(gguf_block_name(l, "ffn_norm", "weight"), {H});
-    L.ffn_sub_norm = ts.f32(gguf_block_name(l, "ffn_sub_norm", "weight"), {I});
-    GgmlType* ty = &out.weight_type;
-    L.q = load_projection(r, ts, l, "attn_q", H, H, path, ty);
-    L.k = load_projection(r, ts, l, "attn_k", KV, H, path, ty);
-    L.v = load_projection(r, ts, l, "attn_v", KV, H, path, ty);
-    L.o = load_projection(r, ts, l, "attn_output", H, H, path, ty);
-    L.gate = load_projection(r, ts, l, "ffn_gate", I, H, path, ty);
-    L.up = load_projection(r, ts, l, "ffn_up", I, H, path, ty);
-    L.down = load_projection(r, ts, l, "ffn_down", H, I, path, ty);
+    const auto& norm_names = formats::layer_norm_names();
+    const auto norms = L.norms();
+    for (size_t n = 0; n < norms.size(); ++n) {
+      *norms[n] = ts.f32(gguf_block_name(l, norm_names[n].gguf), {norm_names[n].intermediate_width ? I : H});
+    }
+    // Output rows x input columns of each projection, in the name table's order.
+    const int64_t shapes[7][2] = {{H, H}, {KV, H}, {KV, H}, {H, H}, {I, H}, {I, H}, {H, I}};
+    const auto& proj_names = formats::projection_names();
+    const auto projections = L.projections();
+    for (size_t k = 0; k < projections.size(); ++k) {
+      *projections[k] = load_projection(r, ts, l, proj_names[k].gguf, shapes[k][0], shapes[k][1], path, &out.weight_type);
+    }
   }
   ts.check_all_used();
   out.vocab = load_vocab(r, s.vocab_size);

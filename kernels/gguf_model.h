@@ -22,18 +22,6 @@
 
 namespace bitnet::kernels {
 
-inline constexpr const char* kArchSilu = "bitnet";          // SiLU GLU, tied head
-inline constexpr const char* kArchRelu2 = "bitnet-b1.58";   // ReLU² GLU
-inline constexpr const char* kKeyHiddenAct = "bitnet_train.hidden_act";  // "silu" | "relu2"
-
-// The seven projections: GGUF tensor stem and HF module suffix, in layer order.
-struct ProjectionName {
-  const char* gguf;  // "attn_q"
-  const char* hf;    // "self_attn.q_proj"
-};
-const std::vector<ProjectionName>& projection_names();
-std::string gguf_block_name(int64_t layer, const std::string& stem, const std::string& suffix);  // blk.N.stem.suffix
-
 // The tokenizer stored in the file (llama.cpp's tokenizer.ggml.* keys).
 struct GgufVocab {
   std::string model;  // tokenizer.ggml.model, e.g. "gpt2"

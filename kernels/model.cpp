@@ -101,16 +101,6 @@ void set_kernel_path(ModelWeights& w, KernelPath path) {
     for (TernaryMatrix* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) m->set_path(path);
 }
 
-const char* projection_input_name(ProjectionInput which) {
-  switch (which) {
-    case ProjectionInput::attn_qkv: return "attn_qkv";
-    case ProjectionInput::attn_out: return "attn_out";
-    case ProjectionInput::ffn_gate_up: return "ffn_gate_up";
-    case ProjectionInput::ffn_down: return "ffn_down";
-  }
-  return "unknown";
-}
-
 namespace ops {
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {

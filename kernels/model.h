@@ -12,10 +12,12 @@
 // Final norm, then the LM head (the embedding when tied): fp32, or an F16 / Q8_0 TokenTable.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "formats/model_names.h"
 #include "kernels/cpu_features.h"
 #include "kernels/ternary_matrix.h"
 #include "kernels/thread_pool.h"
@@ -52,6 +54,14 @@ struct ModelWeights {
     TernaryMatrix q, k, v, o;  // [hidden, hidden], [kv_dim, hidden] x2, [hidden, hidden]
     TernaryMatrix gate, up;    // [intermediate, hidden]
     TernaryMatrix down;        // [hidden, intermediate]
+    // The projections in formats::projection_names() order and the norms in
+    // formats::layer_norm_names() order, so loaders and checks can walk the name tables.
+    std::array<TernaryMatrix*, 7> projections() { return {&q, &k, &v, &o, &gate, &up, &down}; }
+    std::array<const TernaryMatrix*, 7> projections() const { return {&q, &k, &v, &o, &gate, &up, &down}; }
+    std::array<std::vector<float>*, 4> norms() { return {&input_norm, &attn_sub_norm, &post_attn_norm, &ffn_sub_norm}; }
+    std::array<const std::vector<float>*, 4> norms() const {
+      return {&input_norm, &attn_sub_norm, &post_attn_norm, &ffn_sub_norm};
+    }
   };
   std::vector<Layer> layers;
 };
@@ -63,9 +73,9 @@ void validate_weights(const ModelWeights& weights);
 // Switches every projection to `path` (tests compare paths on the same model).
 void set_kernel_path(ModelWeights& weights, KernelPath path);
 
-// Which int8 activation vector is entering which projection(s).
-enum class ProjectionInput { attn_qkv, attn_out, ffn_gate_up, ffn_down };
-const char* projection_input_name(ProjectionInput which);
+// Which int8 activation vector is entering which projection(s) (the name table's enum).
+using formats::ProjectionInput;
+using formats::projection_input_name;
 
 struct ActivationRecord {
   int64_t layer;

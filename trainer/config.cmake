@@ -1,8 +1,6 @@
 # bitnet_config: the torch-free part of trainer/ (YAML run config -> validated structs), built in
 # every configuration so config tools and tests need no LibTorch. Included from the top level.
 find_package(yaml-cpp REQUIRED)
-find_path(BITNET_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
-find_library(BITNET_XXHASH_LIBRARY xxhash REQUIRED)
 
 add_library(bitnet_config STATIC
   ${CMAKE_CURRENT_LIST_DIR}/config_fields.cpp
@@ -11,10 +9,9 @@ add_library(bitnet_config STATIC
   ${CMAKE_CURRENT_LIST_DIR}/config_validate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_values.cpp)
 target_include_directories(bitnet_config PUBLIC ${CMAKE_CURRENT_LIST_DIR}/..)
-target_include_directories(bitnet_config PRIVATE ${BITNET_XXHASH_INCLUDE_DIR})
 if(TARGET yaml-cpp::yaml-cpp)
   target_link_libraries(bitnet_config PRIVATE yaml-cpp::yaml-cpp)
 else()
   target_link_libraries(bitnet_config PRIVATE yaml-cpp)
 endif()
-target_link_libraries(bitnet_config PRIVATE ${BITNET_XXHASH_LIBRARY})
+target_link_libraries(bitnet_config PRIVATE bitnet_formats bitnet::xxhash)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <initializer_list>
 
+#include "formats/model_names.h"
 #include "trainer/config_detail.h"
 
 namespace bitnet::config_detail {
@@ -80,8 +81,7 @@ class Checker {
     fail(key, format_double(value) + " is out of range (" + range + ")");
   }
 
-  void one_of(const std::string& key, const std::string& value,
-              std::initializer_list<const char*> allowed) const {
+  void one_of(const std::string& key, const std::string& value, const std::vector<const char*>& allowed) const {
     std::string list;
     for (const char* option : allowed) {
       if (value == option) return;
@@ -243,6 +243,14 @@ void check_outputs(const RunConfig& c, const Checker& k) {
   k.at_least("distributed.timeout_s", c.distributed.timeout_s, 1);
 }
 
+// LoRA targets: the projections' module names of the name table, or all-linear.
+std::vector<const char*> lora_target_choices() {
+  std::vector<const char*> out;
+  for (const formats::ProjectionName& p : formats::projection_names()) out.push_back(p.module);
+  out.push_back("all-linear");
+  return out;
+}
+
 void check_finetune(const RunConfig& c, const Checker& k) {
   for (size_t i = 0; i < c.init_from_ignore.size(); ++i) {
     if (c.init_from_ignore[i].empty()) k.fail("init_from_ignore", "item " + std::to_string(i + 1) + " is an empty pattern");
@@ -253,8 +261,7 @@ void check_finetune(const RunConfig& c, const Checker& k) {
   k.real_range("lora.dropout", l.dropout, 0, false, 1, true);
   if (l.target_modules.empty()) k.fail("lora.target_modules", "must list at least one projection (or all-linear)");
   for (const std::string& m : l.target_modules) {
-    k.one_of("lora.target_modules", m,
-             {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "all-linear"});
+    k.one_of("lora.target_modules", m, lora_target_choices());
     if (m == "all-linear" && l.target_modules.size() > 1) {
       k.fail("lora.target_modules", "all-linear already names every projection; list it alone");
     }

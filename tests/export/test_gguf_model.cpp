@@ -65,7 +65,7 @@ struct TinyFile {
       codes.push_back(c);
       blobs.push_back(ternary == GgmlType::TQ2_0 ? formats::pack_tq2_0(c.data(), rows[k], cols[k])
                                                  : formats::pack_tq1_0(c.data(), rows[k], cols[k]));
-      const std::string stem = kernels::projection_names()[k].gguf;
+      const std::string stem = formats::projection_names()[k].gguf;
       w.add_tensor({"blk.0." + stem + ".weight", ternary, {cols[k], rows[k]}, blobs.back().data(), blobs.back().size()});
       if (scales) f32("blk.0." + stem + ".scale", 1, 0.25f + 0.125f * float(k));
     }
@@ -144,7 +144,7 @@ TEST(GgufModel, BadFilesGiveCleanErrors) {
     EXPECT_NE(e.find(needle), std::string::npos) << "expected \"" << needle << "\" in: " << e;
   };
   expect_error([](TinyFile& f) { f.w.set("general.architecture", "llama"); }, "not a BitNet model");
-  expect_error([](TinyFile& f) { f.w.set(kernels::kKeyHiddenAct, "relu2"); }, "computes silu");
+  expect_error([](TinyFile& f) { f.w.set(formats::gguf_key::kHiddenAct, "relu2"); }, "computes silu");
   expect_error([](TinyFile& f) { f.w.set("bitnet.embedding_length", uint32_t{512}); }, "token_embd.weight");
   expect_error([](TinyFile& f) { f.w.set("bitnet.block_count", uint32_t{100000}); }, "outside");
   expect_error([](TinyFile& f) { f.w.set("bitnet.block_count", std::string("two")); }, "must be an integer");
