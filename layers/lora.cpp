@@ -11,6 +11,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/json_read.h"
+#include "formats/model_names.h"
 
 namespace bitnet {
 namespace {
@@ -20,10 +21,6 @@ using nlohmann::json;
 
 const std::string kPeftPrefix = "base_model.model.";
 
-bool is_adapter_name(const std::string& name) {
-  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
-}
-
 std::string last_component(const std::string& name) {
   const size_t dot = name.rfind('.');
   return dot == std::string::npos ? name : name.substr(dot + 1);
@@ -31,14 +28,12 @@ std::string last_component(const std::string& name) {
 
 }  // namespace
 
-double lora_scale(const LoraSpec& spec) {
-  return spec.use_rslora ? spec.alpha / std::sqrt(double(spec.rank)) : spec.alpha / double(spec.rank);
+bool is_lora_tensor_name(const std::string& name) {
+  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
 }
 
-const std::vector<std::string>& lora_projection_names() {
-  static const std::vector<std::string> names = {"q_proj", "k_proj", "v_proj", "o_proj",
-                                                 "gate_proj", "up_proj", "down_proj"};
-  return names;
+double lora_scale(const LoraSpec& spec) {
+  return spec.use_rslora ? spec.alpha / std::sqrt(double(spec.rank)) : spec.alpha / double(spec.rank);
 }
 
 bool lora_targets(const LoraSpec& spec, const std::string& linear_name) {
@@ -52,10 +47,9 @@ bool lora_targets(const LoraSpec& spec, const std::string& linear_name) {
 int64_t apply_lora(BitNetLM& model, const LoraSpec& spec, uint64_t seed) {
   if (spec.rank <= 0) throw LoraError("LoRA rank must be positive, got " + std::to_string(spec.rank));
   for (const std::string& t : spec.target_modules) {
-    const auto& names = lora_projection_names();
-    if (t != "all-linear" && std::find(names.begin(), names.end(), t) == names.end()) {
-      throw LoraError("unknown LoRA target module '" + t + "' (choose from q_proj, k_proj, v_proj, o_proj, gate_proj, "
-                      "up_proj, down_proj, or all-linear)");
+    if (t != "all-linear" && formats::find_projection(t) == nullptr) {
+      throw LoraError("unknown LoRA target module '" + t + "' (choose from " + formats::projection_module_list() +
+                      ", or all-linear)");
     }
   }
   for (auto& p : model->parameters()) p.set_requires_grad(false);
@@ -73,7 +67,7 @@ int64_t apply_lora(BitNetLM& model, const LoraSpec& spec, uint64_t seed) {
 NamedTensors lora_parameters(BitNetLM& model) {
   NamedTensors out;
   for (const auto& item : model->named_parameters()) {
-    if (is_adapter_name(item.key())) out.emplace_back(item.key(), item.value());
+    if (is_lora_tensor_name(item.key())) out.emplace_back(item.key(), item.value());
   }
   return out;
 }
@@ -81,39 +75,18 @@ NamedTensors lora_parameters(BitNetLM& model) {
 NamedTensors base_parameters(BitNetLM& model) {
   NamedTensors out;
   for (const auto& item : model->named_parameters()) {
-    if (!is_adapter_name(item.key())) out.emplace_back(item.key(), item.value());
+    if (!is_lora_tensor_name(item.key())) out.emplace_back(item.key(), item.value());
   }
   return out;
 }
 
 void load_lora_parameters(BitNetLM& model, const std::map<std::string, torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
-  std::vector<std::string> missing, unexpected, mis_shaped;
   NamedTensors params = lora_parameters(model);
-  std::map<std::string, torch::Tensor> by_name(params.begin(), params.end());
-  for (const auto& [name, p] : params) {
-    auto it = tensors.find(name);
-    if (it == tensors.end()) {
-      missing.push_back(name);
-    } else if (it->second.sizes() != p.sizes()) {
-      mis_shaped.push_back(name + " (file " + c10::str(it->second.sizes()) + ", model " + c10::str(p.sizes()) + ")");
-    }
-  }
-  for (const auto& [name, t] : tensors) {
-    if (!by_name.count(name)) unexpected.push_back(name);
-  }
-  if (!missing.empty() || !unexpected.empty() || !mis_shaped.empty()) {
-    std::ostringstream msg;
-    msg << "adapter tensors do not match the model's LoRA layers (check lora.rank and lora.target_modules):";
-    auto list = [&](const char* what, const std::vector<std::string>& names) {
-      if (names.empty()) return;
-      msg << "\n  " << what << " (" << names.size() << "):";
-      for (const auto& n : names) msg << "\n    " << n;
-    };
-    list("missing", missing);
-    list("unexpected", unexpected);
-    list("wrong shape", mis_shaped);
-    throw LoraError(msg.str());
+  const TensorMismatch mismatch = compare_tensors(params, tensors);
+  if (!mismatch.empty()) {
+    throw LoraError(mismatch.message(
+        "adapter tensors do not match the model's LoRA layers (check lora.rank and lora.target_modules):"));
   }
   for (auto& [name, p] : params) p.copy_(tensors.at(name).to(p.scalar_type()));
 }

@@ -32,10 +32,11 @@ struct LoraSpec {
   bool use_rslora = false;
 };
 
+// Whether a tensor name is a LoRA adapter's ("...q_proj.lora_A.weight"), not a base weight.
+bool is_lora_tensor_name(const std::string& name);
+
 // alpha / rank, or alpha / sqrt(rank) with use_rslora.
 double lora_scale(const LoraSpec& spec);
-// The seven BitLinear projection names, in layer order.
-const std::vector<std::string>& lora_projection_names();
 // Whether `linear_name` ("model.layers.0.self_attn.q_proj") is one of the spec's targets.
 bool lora_targets(const LoraSpec& spec, const std::string& linear_name);
 

@@ -2,6 +2,7 @@
 #include "layers/tensor_io.h"
 
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -69,40 +70,69 @@ std::map<std::string, torch::Tensor> load_tensors(const std::string& path) {
   return out;
 }
 
+bool TensorMismatch::empty() const {
+  if (!missing.empty() || !unexpected.empty() || !wrong_shape.empty()) return false;
+  for (const auto& [kind, names] : other) {
+    if (!names.empty()) return false;
+  }
+  return true;
+}
+
+std::string TensorMismatch::message(const std::string& headline) const {
+  std::ostringstream msg;
+  msg << headline;
+  auto list = [&](const std::string& what, const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    msg << "\n  " << what << " (" << names.size() << "):";
+    for (const auto& n : names) msg << "\n    " << n;
+  };
+  list("missing", missing);
+  list("unexpected", unexpected);
+  list("wrong shape", wrong_shape);
+  for (const auto& [kind, names] : other) list(kind, names);
+  return msg.str();
+}
+
+std::string shape_mismatch(const std::string& name, const torch::Tensor& file, const torch::Tensor& model) {
+  return name + " (file " + c10::str(file.sizes()) + ", model " + c10::str(model.sizes()) + ")";
+}
+
+TensorMismatch compare_tensors(const NamedTensors& expected, const std::map<std::string, torch::Tensor>& found) {
+  TensorMismatch m;
+  std::set<std::string> names;
+  for (const auto& [name, t] : expected) {
+    names.insert(name);
+    auto it = found.find(name);
+    if (it == found.end()) {
+      m.missing.push_back(name);
+    } else if (it->second.sizes() != t.sizes()) {
+      m.wrong_shape.push_back(shape_mismatch(name, it->second, t));
+    }
+  }
+  for (const auto& [name, t] : found) {
+    if (!names.count(name)) m.unexpected.push_back(name);
+  }
+  return m;
+}
+
 std::vector<std::string> load_parameters(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& source,
                                          bool strict) {
   torch::NoGradGuard no_grad;
-  std::vector<std::string> missing, mis_shaped, copied;
-  auto params = module.named_parameters();
-  for (auto& item : params) {
-    auto it = source.find(item.key());
-    if (it == source.end()) {
-      missing.push_back(item.key());
-    } else if (it->second.sizes() != item.value().sizes()) {
-      mis_shaped.push_back(item.key() + " (file " + c10::str(it->second.sizes()) + ", model " +
-                           c10::str(item.value().sizes()) + ")");
-    } else {
-      copied.push_back(item.key());
-    }
+  NamedTensors params;
+  for (auto& item : module.named_parameters()) params.emplace_back(item.key(), item.value());
+  TensorMismatch mismatch = compare_tensors(params, source);
+  if (!strict) {  // only shapes must agree
+    mismatch.missing.clear();
+    mismatch.unexpected.clear();
   }
-  std::vector<std::string> unexpected;
-  for (const auto& [name, tensor] : source) {
-    if (!params.contains(name)) unexpected.push_back(name);
+  if (!mismatch.empty()) throw std::runtime_error(mismatch.message("weights do not match the model:"));
+  std::vector<std::string> copied;
+  for (auto& [name, p] : params) {
+    auto it = source.find(name);
+    if (it == source.end()) continue;  // not strict: keeps its value
+    p.copy_(it->second.to(p.scalar_type()));
+    copied.push_back(name);
   }
-  if (!mis_shaped.empty() || (strict && (!missing.empty() || !unexpected.empty()))) {
-    std::ostringstream msg;
-    auto list = [&](const char* what, const std::vector<std::string>& names) {
-      if (names.empty()) return;
-      msg << "\n  " << what << " (" << names.size() << "):";
-      for (const auto& n : names) msg << "\n    " << n;
-    };
-    msg << "weights do not match the model:";
-    list("missing", missing);
-    list("unexpected", unexpected);
-    list("wrong shape", mis_shaped);
-    throw std::runtime_error(msg.str());
-  }
-  for (const auto& name : copied) params[name].copy_(source.at(name).to(params[name].scalar_type()));
   return copied;
 }
 

@@ -9,11 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/checkpoint.h"
 #include "formats/error.h"
 #include "formats/json_read.h"
+#include "formats/model_names.h"
 #include "formats/ternary_pack.h"
+#include "layers/lora.h"
 #include "layers/tensor_io.h"
-#include "trainer/checkpoint.h"
 
 namespace bitnet {
 namespace {
@@ -225,8 +227,8 @@ PretrainedSource inspect_checkpoint(const fs::path& dir) {
   s.weight_files = {(dir / "model.safetensors").string()};
   if (s.model.vocab_size == 0) {  // it was taken from the tokenizer: read it off the embedding
     auto tensors = load_tensors(s.weight_files[0]);
-    auto it = tensors.find("model.embed_tokens.weight");
-    if (it == tensors.end() || it->second.dim() != 2) throw PretrainedError(s.weight_files[0] + ": no 2-D model.embed_tokens.weight");
+    auto it = tensors.find(formats::kEmbeddingTensor.hf);
+    if (it == tensors.end() || it->second.dim() != 2) throw PretrainedError(s.weight_files[0] + ": no 2-D " + formats::kEmbeddingTensor.hf);
     s.model.vocab_size = it->second.size(0);
   }
   return s;
@@ -236,12 +238,12 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A BitNet sub-norm weight (model.layers.N.<sub-norm>.weight), which LLaMA-family checkpoints lack.
 bool is_sub_norm(const std::string& name) {
-  return name.find(".attn_sub_norm.") != std::string::npos || name.find(".ffn_sub_norm.") != std::string::npos;
-}
-
-bool is_adapter(const std::string& name) {
-  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
+  for (const formats::LayerNormName& n : formats::layer_norm_names()) {
+    if (n.sub_norm && name.find(std::string(".") + n.hf + ".") != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -325,11 +327,12 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
   };
   std::map<std::string, torch::Tensor> params;
   for (const auto& item : model->named_parameters()) {
-    if (!is_adapter(item.key())) params.emplace(item.key(), item.value());
+    if (!is_lora_tensor_name(item.key())) params.emplace(item.key(), item.value());
   }
   PretrainedLoad r;
   std::set<std::string> done;
-  std::vector<std::string> unexpected, mis_shaped, bad_dtype, duplicated;
+  TensorMismatch mismatch;
+  std::vector<std::string> bad_dtype, duplicated;
   // Packed projections and their scales, which may sit in different shards: joined at the end.
   const bool packed_source = source.packing != PretrainedSource::Packing::none;
   std::map<std::string, torch::Tensor> packed, scales;
@@ -352,13 +355,13 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
         continue;
       }
       if (it == params.end()) {
-        unexpected.push_back(name);
+        mismatch.unexpected.push_back(name);
       } else if (!done.insert(name).second) {
         duplicated.push_back(name);
       } else if (t.scalar_type() != torch::kFloat && t.scalar_type() != torch::kHalf && t.scalar_type() != torch::kBFloat16) {
         bad_dtype.push_back(name + " (" + std::string(c10::toString(t.scalar_type())) + "; expected F32, F16 or BF16)");
       } else if (t.sizes() != it->second.sizes()) {
-        mis_shaped.push_back(name + " (file " + c10::str(t.sizes()) + ", model " + c10::str(it->second.sizes()) + ")");
+        mismatch.wrong_shape.push_back(shape_mismatch(name, t, it->second));
       } else {
         it->second.copy_(t.to(torch::kFloat));
         ++r.loaded;
@@ -369,7 +372,7 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
     torch::Tensor& p = params.at(name);
     auto scale = scales.find(name);
     if (p.dim() != 2 || t.dim() != 2 || t.size(0) * 4 != p.size(0) || t.size(1) != p.size(1)) {
-      mis_shaped.push_back(name + " (packed U8 " + c10::str(t.sizes()) + ", expected [out/4, in] for the model's " +
+      mismatch.wrong_shape.push_back(name + " (packed U8 " + c10::str(t.sizes()) + ", expected [out/4, in] for the model's " +
                            c10::str(p.sizes()) + ")");
     } else if (scale == scales.end()) {
       continue;  // listed as missing below, with the name of the absent scale
@@ -394,12 +397,11 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
     }
   }
   for (const auto& [name, t] : scales) {
-    if (!packed.count(name)) unexpected.push_back(name + "_scale (no packed " + name + " beside it)");
+    if (!packed.count(name)) mismatch.unexpected.push_back(name + "_scale (no packed " + name + " beside it)");
   }
-  std::vector<std::string> missing;
   for (auto& [name, p] : params) {
     if (packed.count(name) && !done.count(name)) {  // a bad shape or scale is listed already
-      if (!scales.count(name)) missing.push_back(name + "_scale (the scale of the packed " + name + ")");
+      if (!scales.count(name)) mismatch.missing.push_back(name + "_scale (the scale of the packed " + name + ")");
       continue;
     }
     if (done.count(name)) continue;
@@ -409,24 +411,15 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
       p.fill_(1.0);  // LLaMA has no sub-norms: identity scale, then QAT learns them
       r.initialised.push_back(name);
     } else {
-      missing.push_back(name);
+      mismatch.missing.push_back(name);
     }
   }
-  if (!missing.empty() || !unexpected.empty() || !mis_shaped.empty() || !bad_dtype.empty() || !duplicated.empty()) {
-    std::ostringstream msg;
-    msg << "init_from " << source.dir << ": the weights do not match the model built from " << source.config_file << ":";
-    auto list = [&](const char* what, const std::vector<std::string>& names) {
-      if (names.empty()) return;
-      msg << "\n  " << what << " (" << names.size() << "):";
-      for (const auto& n : names) msg << "\n    " << n;
-    };
-    list("missing", missing);
-    list("unexpected", unexpected);
-    list("wrong shape", mis_shaped);
-    list("wrong dtype", bad_dtype);
-    list("in more than one shard", duplicated);
-    msg << "\n  (to accept differences on purpose, list name patterns under init_from_ignore, e.g. [\"lm_head.weight\"])";
-    throw PretrainedError(msg.str());
+  mismatch.other = {{"wrong dtype", bad_dtype}, {"in more than one shard", duplicated}};
+  if (!mismatch.empty()) {
+    throw PretrainedError(
+        mismatch.message("init_from " + source.dir + ": the weights do not match the model built from " +
+                         source.config_file + ":") +
+        "\n  (to accept differences on purpose, list name patterns under init_from_ignore, e.g. [\"lm_head.weight\"])");
   }
   return r;
 }
