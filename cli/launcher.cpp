@@ -161,6 +161,136 @@ int free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
+namespace {
+
+// Starts rank r as a copy of this program with the rank's environment. Rank 0 keeps our stdout;
+// every other stdout and every stderr comes back through a pipe (added to `streams`), so lines
+// are prefixed with their rank and never interleave.
+Rank start_rank(int r, int nproc, int port, std::vector<char*>& argv, std::vector<Stream>* streams) {
+  std::vector<std::string> env_strings = rank_environment(r, nproc, port);
+  std::vector<char*> envp = c_strings(env_strings);
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if ((r > 0 && ::pipe(out_pipe) != 0) || ::pipe(err_pipe) != 0) {
+    throw std::runtime_error(std::string("cannot create a pipe for rank output: ") + std::strerror(errno));
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
+  if (pid == 0) {
+    ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the launcher only, which forwards it once
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    if (r > 0) ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    ::execve("/proc/self/exe", argv.data(), envp.data());
+    const std::string msg = "cannot execute /proc/self/exe: " + std::string(std::strerror(errno)) + "\n";
+    write_all(STDERR_FILENO, msg);
+    ::_exit(127);
+  }
+  if (r > 0) {
+    ::close(out_pipe[1]);
+    streams->push_back(Stream{out_pipe[0], r, false, {}});
+  }
+  ::close(err_pipe[1]);
+  streams->push_back(Stream{err_pipe[0], r, true, {}});
+  return Rank{pid, true, 0};
+}
+
+// Forwards every signal the launcher got since the last call to the running ranks.
+void forward_signals(const std::vector<Rank>& ranks, int* forwarded) {
+  while (*forwarded < g_signal_count) {
+    ++*forwarded;
+    for (const Rank& k : ranks) {
+      if (k.running) ::kill(k.pid, g_last_signal);
+    }
+  }
+}
+
+// Copies what the ranks wrote (waiting up to 100 ms for it). False when every pipe is closed.
+bool pump_streams(std::vector<Stream>& streams) {
+  std::vector<pollfd> fds;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].fd >= 0) {
+      fds.push_back(pollfd{streams[i].fd, POLLIN, 0});
+      which.push_back(i);
+    }
+  }
+  if (fds.empty()) {
+    ::usleep(100 * 1000);
+    return false;
+  }
+  const int n = ::poll(fds.data(), fds.size(), 100);
+  for (size_t i = 0; n > 0 && i < fds.size(); ++i) {
+    if (fds[i].revents != 0) pump(streams[which[i]]);
+  }
+  return true;
+}
+
+// Collects ranks that ended; the first failure (not a clean stop) sets `failed_at`. True while
+// any rank still runs.
+bool reap_ranks(std::vector<Rank>& ranks, std::optional<Clock::time_point>* failed_at) {
+  bool any_running = false;
+  for (Rank& k : ranks) {
+    if (!k.running) continue;
+    int status = 0;
+    if (::waitpid(k.pid, &status, WNOHANG) == k.pid) {
+      k.running = false;
+      k.exit_code = decode_status(status);
+      if (k.exit_code != 0 && !is_clean_stop(k.exit_code) && !*failed_at) *failed_at = Clock::now();
+    } else {
+      any_running = true;
+    }
+  }
+  return any_running;
+}
+
+// After a rank failed, the others notice within distributed.timeout_s; past that (and a margin)
+// they are stopped rather than waited on forever: SIGTERM first, SIGKILL 10 s later.
+class Straggler {
+ public:
+  explicit Straggler(std::chrono::seconds grace) : grace_(grace) {}
+  void stop_if_overdue(const std::vector<Rank>& ranks, std::optional<Clock::time_point>* failed_at) {
+    if (!*failed_at || Clock::now() - **failed_at <= grace_) return;
+    const int sig = terminated_ ? SIGKILL : SIGTERM;
+    if (!killed_) {
+      write_all(STDERR_FILENO, std::string("[launcher] ranks still running ") + std::to_string(grace_.count()) +
+                                   " s after a rank failed; sending " + (sig == SIGKILL ? "SIGKILL" : "SIGTERM") +
+                                   "\n");
+      for (const Rank& k : ranks) {
+        if (k.running) ::kill(k.pid, sig);
+      }
+    }
+    killed_ = terminated_;
+    terminated_ = true;
+    *failed_at = Clock::now() - grace_ + std::chrono::seconds(10);
+  }
+
+ private:
+  std::chrono::seconds grace_;
+  bool terminated_ = false, killed_ = false;
+};
+
+// The launcher's exit code (worst_exit_code), with a line naming each rank's end when not 0.
+int report_exit(const std::vector<Rank>& ranks) {
+  std::vector<int> codes;
+  std::string summary;
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    codes.push_back(ranks[r].exit_code);
+    summary += (summary.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " " +
+               describe_exit(ranks[r].exit_code);
+  }
+  const int worst = worst_exit_code(codes);
+  if (worst != 0) write_all(STDERR_FILENO, "[launcher] " + summary + "\n");
+  return worst;
+}
+
+}  // namespace
+
 int launch_local_ranks(const LaunchOptions& options) {
   if (options.nproc < 1) throw std::runtime_error("--nproc must be at least 1");
   const int port = free_loopback_port();
@@ -175,114 +305,23 @@ int launch_local_ranks(const LaunchOptions& options) {
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
 
-  std::vector<Rank> ranks(size_t(options.nproc));
+  std::vector<Rank> ranks;
   std::vector<Stream> streams;
-  for (int r = 0; r < options.nproc; ++r) {
-    std::vector<std::string> env_strings = rank_environment(r, options.nproc, port);
-    std::vector<char*> envp = c_strings(env_strings);
-    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    if ((r > 0 && ::pipe(out_pipe) != 0) || ::pipe(err_pipe) != 0) {
-      throw std::runtime_error(std::string("cannot create a pipe for rank output: ") + std::strerror(errno));
-    }
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
-    if (pid == 0) {
-      ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the launcher only, which forwards it once
-      ::signal(SIGINT, SIG_DFL);
-      ::signal(SIGTERM, SIG_DFL);
-      if (r > 0) ::dup2(out_pipe[1], STDOUT_FILENO);
-      ::dup2(err_pipe[1], STDERR_FILENO);
-      for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-        if (fd >= 0) ::close(fd);
-      }
-      ::execve("/proc/self/exe", argv.data(), envp.data());
-      const std::string msg = "cannot execute /proc/self/exe: " + std::string(std::strerror(errno)) + "\n";
-      write_all(STDERR_FILENO, msg);
-      ::_exit(127);
-    }
-    ranks[size_t(r)] = Rank{pid, true, 0};
-    if (r > 0) {
-      ::close(out_pipe[1]);
-      streams.push_back(Stream{out_pipe[0], r, false, {}});
-    }
-    ::close(err_pipe[1]);
-    streams.push_back(Stream{err_pipe[0], r, true, {}});
-  }
+  for (int r = 0; r < options.nproc; ++r) ranks.push_back(start_rank(r, options.nproc, port, argv, &streams));
 
   int forwarded = 0;
   std::optional<Clock::time_point> failed_at;
-  bool terminated = false, killed = false;
-  const auto grace = std::chrono::seconds(options.timeout_s + 30);
+  Straggler stragglers(std::chrono::seconds(options.timeout_s + 30));
   while (true) {
-    // Forward every signal the launcher got since the last pass.
-    while (forwarded < g_signal_count) {
-      ++forwarded;
-      for (const Rank& k : ranks) {
-        if (k.running) ::kill(k.pid, g_last_signal);
-      }
-    }
-    std::vector<pollfd> fds;
-    std::vector<size_t> which;
-    for (size_t i = 0; i < streams.size(); ++i) {
-      if (streams[i].fd >= 0) {
-        fds.push_back(pollfd{streams[i].fd, POLLIN, 0});
-        which.push_back(i);
-      }
-    }
-    if (!fds.empty()) {
-      const int n = ::poll(fds.data(), fds.size(), 100);
-      for (size_t i = 0; n > 0 && i < fds.size(); ++i) {
-        if (fds[i].revents != 0) pump(streams[which[i]]);
-      }
-    } else {
-      ::usleep(100 * 1000);
-    }
-    bool any_running = false;
-    for (Rank& k : ranks) {
-      if (!k.running) continue;
-      int status = 0;
-      const pid_t done = ::waitpid(k.pid, &status, WNOHANG);
-      if (done == k.pid) {
-        k.running = false;
-        k.exit_code = decode_status(status);
-        if (k.exit_code != 0 && !is_clean_stop(k.exit_code) && !failed_at) failed_at = Clock::now();
-      } else {
-        any_running = true;
-      }
-    }
-    if (!any_running && fds.empty()) break;
-    // A rank failed: the others notice within distributed.timeout_s; past that (and a margin)
-    // they are stopped rather than waited on forever.
-    if (any_running && failed_at && Clock::now() - *failed_at > grace) {
-      const int sig = terminated ? SIGKILL : SIGTERM;
-      if (!killed) {
-        write_all(STDERR_FILENO, std::string("[launcher] ranks still running ") +
-                                     std::to_string(grace.count()) + " s after a rank failed; sending " +
-                                     (sig == SIGKILL ? "SIGKILL" : "SIGTERM") + "\n");
-        for (const Rank& k : ranks) {
-          if (k.running) ::kill(k.pid, sig);
-        }
-      }
-      killed = terminated;
-      terminated = true;
-      failed_at = Clock::now() - grace + std::chrono::seconds(10);
-    }
+    forward_signals(ranks, &forwarded);
+    const bool output_open = pump_streams(streams);
+    const bool any_running = reap_ranks(ranks, &failed_at);
+    if (!any_running && !output_open) break;
+    if (any_running) stragglers.stop_if_overdue(ranks, &failed_at);
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-
-  std::vector<int> codes;
-  std::string summary;
-  for (size_t r = 0; r < ranks.size(); ++r) {
-    codes.push_back(ranks[r].exit_code);
-    summary += (summary.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " " +
-               describe_exit(ranks[r].exit_code);
-  }
-  const int worst = worst_exit_code(codes);
-  if (worst != 0) write_all(STDERR_FILENO, "[launcher] " + summary + "\n");
-  return worst;
+  return report_exit(ranks);
 }
 
 }  // namespace bitnet::cli

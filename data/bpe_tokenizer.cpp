@@ -93,15 +93,29 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_te
   }
 }
 
-std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
-                                                 const std::string& config_json,
-                                                 const std::string& origin) {
-  std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
-  t->origin_ = origin;
-  const json root = parse_json(json_text, origin);
-  if (!root.is_object() || !root.contains("model") || !root["model"].is_object()) {
-    throw DataError(origin + ": no \"model\" object (is this a Hugging Face tokenizer.json?)");
-  }
+// The steps of BpeTokenizer::load, one per part of tokenizer.json, in the order load runs them;
+// each validates what it reads before the tokenizer keeps it.
+struct BpeLoader {
+  using AddedToken = BpeTokenizer::AddedToken;
+  using Merge = BpeTokenizer::Merge;
+  using MergeKey = BpeTokenizer::MergeKey;
+
+  BpeTokenizer* t;
+  const std::string& origin;
+
+  // model.type BPE and the options we do not implement refused by name.
+  void check_model(const json& root) const;
+  // model.vocab, then added_tokens (which may extend it); ids and tokens one to one.
+  void read_vocabulary(const json& root) const;
+  void read_merges(const json& model) const;
+  // The token of each byte (byte-level BPE), -1 where the vocabulary lacks it.
+  void map_bytes() const;
+  void read_pre_tokenizer(const json& root) const;
+  // BOS / EOS / PAD from tokenizer_config.json, the post-processor, or well-known names.
+  void read_special_ids(const json& root, const std::string& config_json) const;
+};
+
+void BpeLoader::check_model(const json& root) const {
   const json& model = root["model"];
   const std::string model_type = model.value("type", std::string("(missing)"));
   if (model_type != "BPE") {
@@ -123,7 +137,10 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     unsupported(origin, "normalizer",
                 formats::quote_excerpt(root["normalizer"].value("type", std::string("?"))), "null");
   }
+}
 
+void BpeLoader::read_vocabulary(const json& root) const {
+  const json& model = root["model"];
   // Vocabulary, then added tokens (which may extend it).
   if (!model.contains("vocab") || !model["vocab"].is_object()) {
     throw DataError(origin + ": model.vocab is missing or not an object");
@@ -203,7 +220,9 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     t->is_added_[a.id] = 1;
     t->is_special_[a.id] = a.special ? 1 : 0;
   }
+}
 
+void BpeLoader::read_merges(const json& model) const {
   // Merges: "left right" strings (older files) or ["left", "right"] pairs; rank = position.
   if (!model.contains("merges") || !model["merges"].is_array()) {
     throw DataError(origin + ": model.merges is missing or not an array");
@@ -247,13 +266,17 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
     }
     ++rank;
   }
+}
 
+void BpeLoader::map_bytes() const {
   const auto& table = byte_to_code_point();
   for (int b = 0; b < 256; ++b) {
     const auto it = t->token_to_id_.find(utf8_encode(table[b]));
     t->byte_ids_[b] = it == t->token_to_id_.end() ? -1 : it->second;
   }
+}
 
+void BpeLoader::read_pre_tokenizer(const json& root) const {
   // Pre-tokenizer: Sequence[Split(Isolated), ByteLevel(use_regex false)] or ByteLevel alone.
   const json pre = root.value("pre_tokenizer", json());
   std::vector<json> steps;
@@ -302,8 +325,9 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
   }
   if (!pattern.empty()) t->splitter_ = std::make_unique<RegexSplitter>(pattern);
   t->split_pattern_ = pattern;
+}
 
-  // Specials.
+void BpeLoader::read_special_ids(const json& root, const std::string& config_json) const {
   json config;
   if (!config_json.empty()) config = parse_json(config_json, origin + " (tokenizer_config.json)");
   auto find_special = [&](const char* key, std::vector<std::string> names) -> int32_t {
@@ -349,6 +373,24 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
   }
   t->pad_id_ = find_special("pad_token", {});
   if (t->pad_id_ < 0) t->pad_id_ = t->eos_id_;
+}
+
+std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
+                                                 const std::string& config_json,
+                                                 const std::string& origin) {
+  std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
+  t->origin_ = origin;
+  const json root = parse_json(json_text, origin);
+  if (!root.is_object() || !root.contains("model") || !root["model"].is_object()) {
+    throw DataError(origin + ": no \"model\" object (is this a Hugging Face tokenizer.json?)");
+  }
+  BpeLoader loader{t.get(), origin};
+  loader.check_model(root);
+  loader.read_vocabulary(root);
+  loader.read_merges(root["model"]);
+  loader.map_bytes();
+  loader.read_pre_tokenizer(root);
+  loader.read_special_ids(root, config_json);
   return t;
 }
 

@@ -94,6 +94,7 @@ class BpeTokenizer final : public Tokenizer {
   static std::unique_ptr<BpeTokenizer> from_parts(const Parts& parts, const std::string& origin);
 
  private:
+  friend struct BpeLoader;  // the steps of load() (bpe_tokenizer.cpp)
   BpeTokenizer() = default;
   static std::unique_ptr<BpeTokenizer> load(const std::string& json_text,
                                             const std::string& config_json,

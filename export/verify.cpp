@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 
 #include "export/errors.h"
+#include "formats/model_names.h"
 #include "formats/safetensors.h"
 #include "formats/ternary_pack.h"
 #include "kernels/gguf_model.h"
@@ -23,14 +25,14 @@ namespace {
 
 using kernels::ProjectionInput;
 
+// The kernel matrix of the projection whose GGUF stem is `stem`.
 const kernels::TernaryMatrix& matrix_of(const kernels::ModelWeights::Layer& L, const std::string& stem) {
-  if (stem == "attn_q") return L.q;
-  if (stem == "attn_k") return L.k;
-  if (stem == "attn_v") return L.v;
-  if (stem == "attn_output") return L.o;
-  if (stem == "ffn_gate") return L.gate;
-  if (stem == "ffn_up") return L.up;
-  return L.down;
+  const auto& names = formats::projection_names();
+  const auto projections = L.projections();
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (stem == names[k].gguf) return *projections[k];
+  }
+  throw ExportError("no projection has the GGUF stem \"" + stem + "\"");
 }
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
@@ -65,14 +67,12 @@ void check_codes(const kernels::LoadedModel& lm, const QuantizedModel& m, Verify
     const torch::Tensor& t = m.latent.at(hf);
     if (static_cast<int64_t>(v.size()) != t.numel() || std::memcmp(v.data(), t.data_ptr<float>(), v.size() * 4) != 0) ++bad_norm;
   };
-  cmp(lm.weights.final_norm, "model.norm.weight");
+  cmp(lm.weights.final_norm, formats::kFinalNormTensor.hf);
   for (size_t l = 0; l < lm.weights.layers.size(); ++l) {
-    const auto& L = lm.weights.layers[l];
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    cmp(L.input_norm, p + "input_layernorm.weight");
-    cmp(L.attn_sub_norm, p + "self_attn.attn_sub_norm.weight");
-    cmp(L.post_attn_norm, p + "post_attention_layernorm.weight");
-    cmp(L.ffn_sub_norm, p + "mlp.ffn_sub_norm.weight");
+    const auto norms = lm.weights.layers[l].norms();
+    for (size_t n = 0; n < norms.size(); ++n) {
+      cmp(*norms[n], formats::hf_layer_name(static_cast<int64_t>(l), formats::layer_norm_names()[n].hf));
+    }
   }
   rep->checks.push_back({"norm weights", bad_norm == 0, std::to_string(bad_norm) + " norm tensors differ"});
 }
@@ -87,13 +87,151 @@ torch::Tensor table_tensor(const kernels::TokenTable& table, const std::vector<f
   return t;
 }
 
-// Which kernel input a BitLinear reads (-1: same vector as another one we already watch).
-int input_of(const std::string& name) {
-  if (name.find("q_proj") != std::string::npos) return static_cast<int>(ProjectionInput::attn_qkv);
-  if (name.find("o_proj") != std::string::npos) return static_cast<int>(ProjectionInput::attn_out);
-  if (name.find("gate_proj") != std::string::npos) return static_cast<int>(ProjectionInput::ffn_gate_up);
-  if (name.find("down_proj") != std::string::npos) return static_cast<int>(ProjectionInput::ffn_down);
-  return -1;
+// Watches the input of one BitLinear per kernel input vector and layer (the first projection of
+// each group: q for q/k/v, gate for gate/up; the others read the same vector), keyed by
+// (layer, ProjectionInput).
+void observe_projection_inputs(BitNetLM& model, int64_t num_layers,
+                               std::map<std::pair<int64_t, int>, torch::Tensor>* captured) {
+  std::map<std::string, BitLinear> by_name;
+  for (auto& [name, bl] : model->bit_linears()) by_name.emplace(name, bl);
+  for (int64_t layer = 0; layer < num_layers; ++layer) {
+    std::set<ProjectionInput> watched;
+    for (const formats::ProjectionName& pn : formats::projection_names()) {
+      if (!watched.insert(pn.input).second) continue;
+      const std::string name = formats::hf_layer_prefix(layer) + pn.hf;
+      auto it = by_name.find(name);
+      if (it == by_name.end()) throw ExportError("the reference model has no projection " + name);
+      const int which = static_cast<int>(pn.input);
+      it->second->input_observer = [captured, layer, which](const torch::Tensor& x) {
+        (*captured)[{layer, which}] = x.detach().to(torch::kFloat).contiguous();
+      };
+    }
+  }
+}
+
+// Counts that the per-prompt comparisons add up and the final checks judge.
+struct VerifyTally {
+  int64_t activations_far = 0;  // codes off by more than 1, or positions the kernels never saw
+  int64_t greedy_bad = 0, positions = 0, min_greedy = INT64_MAX;
+  double kl_sum = 0;
+  std::string first_greedy;
+};
+
+// What the kernels computed for one prompt: the logits before each greedy step, the greedy
+// tokens, and every quantized projection input by (layer, input) and position.
+struct KernelRun {
+  std::vector<std::vector<float>> logits;
+  std::vector<int32_t> continuation;
+  std::map<std::pair<int64_t, int>, std::map<int64_t, std::pair<std::vector<int8_t>, float>>> activations;
+};
+
+KernelRun run_kernels(const kernels::LoadedModel& lm, kernels::ThreadPool* pool, const std::vector<int32_t>& tokens,
+                      int64_t steps) {
+  KernelRun run;
+  kernels::Session session(lm.weights, pool);
+  session.set_activation_observer({lm.weights.spec.max_seq_len, [&](const kernels::ActivationRecord& r) {
+                                     run.activations[{r.layer, static_cast<int>(r.input)}][r.position] = {
+                                         std::vector<int8_t>(r.q, r.q + r.n), r.scale};
+                                   }});
+  std::vector<float> logits = session.prefill(tokens);
+  for (int64_t j = 0; j < steps; ++j) {
+    run.logits.push_back(logits);
+    run.continuation.push_back(kernels::sample_greedy(logits));
+    if (j + 1 < steps) logits = session.decode(run.continuation.back());
+  }
+  return run;
+}
+
+// int8 activations entering every projection at the first `fed` positions: (1) the kernels'
+// quantizer on LibTorch's own fp32 input gives LibTorch's codes and scale bit for bit; (2) end to
+// end, the codes the kernels computed from their own forward equal LibTorch's but for rare +-1
+// flips.
+void compare_activations(const std::map<std::pair<int64_t, int>, torch::Tensor>& captured, const KernelRun& run,
+                         int64_t fed, VerifyReport* rep, VerifyTally* tally) {
+  for (const auto& [key, x] : captured) {
+    torch::Tensor codes = int8_activation_codes(x)[0];   // (T, in)
+    torch::Tensor scales = int8_activation_scale(x)[0];  // (T, 1)
+    torch::Tensor xin = x[0].contiguous();
+    const auto found = run.activations.find(key);
+    const int64_t n = codes.size(1);
+    std::vector<int8_t> mine(static_cast<size_t>(n));
+    for (int64_t t = 0; t < fed; ++t) {
+      const int8_t* tc = codes[t].data_ptr<int8_t>();
+      const float ts = scales[t][0].item<float>();
+      const float ks = kernels::quantize_row(xin[t].data_ptr<float>(), n, mine.data());
+      rep->quantizer_rows += 1;
+      if (!same_bits(ks, ts) || std::memcmp(mine.data(), tc, size_t(n)) != 0) ++rep->quantizer_mismatch;
+      if (found == run.activations.end() || !found->second.count(t)) {
+        ++tally->activations_far;
+        continue;
+      }
+      const auto& [kernel_codes, kernel_scale] = found->second.at(t);
+      rep->activations_compared += n;
+      rep->max_scale_rel = std::max(rep->max_scale_rel, double(std::fabs(ts - kernel_scale)) / ts);
+      for (int64_t i = 0; i < n; ++i) {
+        const int d = int(tc[i]) - int(kernel_codes[size_t(i)]);
+        if (d == 0) continue;
+        if (std::abs(d) == 1) {
+          ++rep->activation_flips;
+        } else {
+          ++tally->activations_far;
+        }
+      }
+    }
+  }
+}
+
+// LibTorch's logits (T, V) against the kernels' before each greedy step, position by position.
+void compare_logits(const torch::Tensor& torch_logits, const KernelRun& run, int64_t prompt_tokens,
+                    const std::string& prompt, VerifyReport* rep, VerifyTally* tally) {
+  for (size_t j = 0; j < run.logits.size(); ++j) {
+    torch::Tensor t = torch_logits[prompt_tokens - 1 + static_cast<int64_t>(j)];
+    torch::Tensor k = torch::from_blob(const_cast<float*>(run.logits[j].data()), {t.size(0)}, torch::kFloat);
+    const double max_abs = (t - k).abs().max().item<double>();
+    rep->logits_max_abs = std::max(rep->logits_max_abs, max_abs);
+    rep->logits_max_rel = std::max(rep->logits_max_rel, max_abs / std::max(1e-30, t.abs().max().item<double>()));
+    torch::Tensor lp = torch::log_softmax(t.to(torch::kDouble), 0), lq = torch::log_softmax(k.to(torch::kDouble), 0);
+    const double kl = (lp.exp() * (lp - lq)).sum().item<double>();
+    rep->max_kl = std::max(rep->max_kl, kl);
+    tally->kl_sum += kl;
+    ++tally->positions;
+    if (t.argmax().item<int64_t>() != run.continuation[j]) {
+      ++tally->greedy_bad;
+      if (tally->first_greedy.empty()) tally->first_greedy = "prompt \"" + prompt + "\" step " + std::to_string(j);
+    }
+  }
+}
+
+// The pass/fail lines of the report, each against its tolerance in `opt`.
+void add_checks(const VerifyTally& tally, const VerifyOptions& opt, VerifyReport* rep) {
+  rep->mean_kl = tally.positions ? tally.kl_sum / double(tally.positions) : 0;
+  rep->checks.push_back({"int8 quantizer", rep->quantizer_mismatch == 0 && rep->quantizer_rows > 0,
+                         std::to_string(rep->quantizer_rows) + " projection inputs quantized by both, " +
+                             std::to_string(rep->quantizer_mismatch) + " differ in any code or scale bit"});
+  const double compared = double(rep->activations_compared);
+  const double flip_rate = rep->activations_compared ? double(rep->activation_flips) / compared : 1.0;
+  const double far_rate = rep->activations_compared ? double(tally.activations_far) / compared : 1.0;
+  rep->checks.push_back({"int8 activations",
+                         flip_rate <= opt.max_flip_rate && far_rate <= opt.max_far_rate &&
+                             rep->max_scale_rel <= opt.max_scale_rel,
+                         std::to_string(rep->activations_compared) + " codes, " +
+                             std::to_string(rep->activation_flips) + " off by 1 (" + fmt(flip_rate) +
+                             ", tolerance " + fmt(opt.max_flip_rate) + "), " + std::to_string(tally.activations_far) +
+                             " off by more (" + fmt(far_rate) + ", tolerance " + fmt(opt.max_far_rate) +
+                             "); scales max rel diff " + fmt(rep->max_scale_rel) + " (tolerance " +
+                             fmt(opt.max_scale_rel) + ")"});
+  rep->checks.push_back({"logits max-abs", rep->logits_max_abs <= opt.max_abs_tol,
+                         fmt(rep->logits_max_abs) + " (tolerance " + fmt(opt.max_abs_tol) + ")"});
+  rep->checks.push_back({"logits max-rel", rep->logits_max_rel <= opt.max_rel_tol,
+                         fmt(rep->logits_max_rel) + " (tolerance " + fmt(opt.max_rel_tol) + ")"});
+  rep->checks.push_back({"KL(torch||kernels)", rep->max_kl <= opt.max_kl_tol,
+                         "max " + fmt(rep->max_kl) + ", mean " + fmt(rep->mean_kl) + " nats (tolerance " +
+                             fmt(opt.max_kl_tol) + ")"});
+  rep->checks.push_back({"greedy continuation",
+                         tally.greedy_bad == 0 && tally.min_greedy >= std::min<int64_t>(32, opt.greedy_tokens),
+                         std::to_string(opt.prompts.size()) + " prompts x " + std::to_string(tally.min_greedy) +
+                             " tokens, " + std::to_string(tally.greedy_bad) + " steps differ" +
+                             (tally.first_greedy.empty() ? "" : " (first: " + tally.first_greedy + ")")});
 }
 
 }  // namespace
@@ -109,125 +247,31 @@ VerifyReport verify_gguf(const std::string& path, const QuantizedModel& m, const
   }
   check_codes(lm, m, &rep);
 
+  // The reference: the checkpoint's model with the embedding as the file stores it (F16 / Q8_0).
   BitNetLM ref = build_torch_model(m);
   ref->model->embed_tokens->weight.copy_(table_tensor(lm.weights.token_table, lm.weights.embedding, spec.vocab_size, spec.hidden_size));
   if (!spec.tie_embeddings)
     ref->lm_head->weight.copy_(table_tensor(lm.weights.output_table, lm.weights.lm_head, spec.vocab_size, spec.hidden_size));
   std::map<std::pair<int64_t, int>, torch::Tensor> captured;
-  for (auto& [name, bl] : ref->bit_linears()) {
-    const int which = input_of(name);
-    if (which < 0) continue;
-    const int64_t layer = std::stoll(name.substr(std::strlen("model.layers.")));
-    bl->input_observer = [&captured, layer, which](const torch::Tensor& x) {
-      captured[{layer, which}] = x.detach().to(torch::kFloat).contiguous();
-    };
-  }
+  observe_projection_inputs(ref, spec.num_layers, &captured);
 
   kernels::ThreadPool pool(opt.threads);
-  int64_t act_far = 0, greedy_bad = 0, positions = 0, min_greedy = INT64_MAX;
-  double kl_sum = 0;
-  std::string first_greedy;
+  VerifyTally tally;
   for (const std::string& prompt : opt.prompts) {
     std::vector<int32_t> tokens = {m.tokenizer->eos_id()};
     for (int32_t id : m.tokenizer->encode(prompt)) tokens.push_back(id);
     const int64_t P = static_cast<int64_t>(tokens.size());
     const int64_t N = std::min<int64_t>(opt.greedy_tokens, spec.max_seq_len - P);
-    min_greedy = std::min(min_greedy, N);
-    kernels::Session session(lm.weights, &pool);
-    std::map<std::pair<int64_t, int>, std::map<int64_t, std::pair<std::vector<int8_t>, float>>> kact;
-    session.set_activation_observer({spec.max_seq_len, [&](const kernels::ActivationRecord& r) {
-                                       kact[{r.layer, static_cast<int>(r.input)}][r.position] = {
-                                           std::vector<int8_t>(r.q, r.q + r.n), r.scale};
-                                     }});
-    std::vector<std::vector<float>> klogits;
-    std::vector<int32_t> cont;
-    std::vector<float> logits = session.prefill(tokens);
-    for (int64_t j = 0; j < N; ++j) {
-      klogits.push_back(logits);
-      cont.push_back(kernels::sample_greedy(logits));
-      if (j + 1 < N) logits = session.decode(cont.back());
-    }
+    tally.min_greedy = std::min(tally.min_greedy, N);
+    const KernelRun run = run_kernels(lm, &pool, tokens, N);
     std::vector<int64_t> all(tokens.begin(), tokens.end());
-    for (int32_t c : cont) all.push_back(c);
+    for (int32_t c : run.continuation) all.push_back(c);
     captured.clear();
-    torch::Tensor tlogits = ref(torch::tensor(all, torch::kLong).view({1, -1}))[0];  // (T, V)
-    const int64_t fed = P + N - 1;  // positions the kernels ran
-    // int8 activations entering every projection: (1) the kernels' quantizer on LibTorch's own
-    // fp32 input gives LibTorch's codes and scale bit for bit; (2) end to end, the codes the
-    // kernels computed from their own forward equal LibTorch's but for rare +-1 flips.
-    for (auto& [key, x] : captured) {
-      torch::Tensor codes = int8_activation_codes(x)[0];   // (T, in)
-      torch::Tensor scales = int8_activation_scale(x)[0];  // (T, 1)
-      torch::Tensor xin = x[0].contiguous();
-      const auto& kpos = kact[key];
-      const int64_t n = codes.size(1);
-      std::vector<int8_t> mine(static_cast<size_t>(n));
-      for (int64_t t = 0; t < fed; ++t) {
-        const int8_t* tc = codes[t].data_ptr<int8_t>();
-        const float ts = scales[t][0].item<float>();
-        const float ks = kernels::quantize_row(xin[t].data_ptr<float>(), n, mine.data());
-        rep.quantizer_rows += 1;
-        if (!same_bits(ks, ts) || std::memcmp(mine.data(), tc, size_t(n)) != 0) ++rep.quantizer_mismatch;
-        auto it = kpos.find(t);
-        if (it == kpos.end()) {
-          ++act_far;
-          continue;
-        }
-        rep.activations_compared += n;
-        rep.max_scale_rel = std::max(rep.max_scale_rel, double(std::fabs(ts - it->second.second)) / ts);
-        for (int64_t i = 0; i < n; ++i) {
-          const int d = int(tc[i]) - int(it->second.first[size_t(i)]);
-          if (d == 0) continue;
-          if (std::abs(d) == 1) {
-            ++rep.activation_flips;
-          } else {
-            ++act_far;
-          }
-        }
-      }
-    }
-    // Logits and greedy continuation, position by position.
-    for (int64_t j = 0; j < N; ++j) {
-      torch::Tensor t = tlogits[P - 1 + j];
-      torch::Tensor k = torch::from_blob(klogits[size_t(j)].data(), {spec.vocab_size}, torch::kFloat);
-      const double max_abs = (t - k).abs().max().item<double>();
-      rep.logits_max_abs = std::max(rep.logits_max_abs, max_abs);
-      rep.logits_max_rel = std::max(rep.logits_max_rel, max_abs / std::max(1e-30, t.abs().max().item<double>()));
-      torch::Tensor lp = torch::log_softmax(t.to(torch::kDouble), 0), lq = torch::log_softmax(k.to(torch::kDouble), 0);
-      const double kl = (lp.exp() * (lp - lq)).sum().item<double>();
-      rep.max_kl = std::max(rep.max_kl, kl);
-      kl_sum += kl;
-      ++positions;
-      if (t.argmax().item<int64_t>() != cont[size_t(j)]) {
-        ++greedy_bad;
-        if (first_greedy.empty()) first_greedy = "prompt \"" + prompt + "\" step " + std::to_string(j);
-      }
-    }
+    const torch::Tensor torch_logits = ref(torch::tensor(all, torch::kLong).view({1, -1}))[0];  // (T, V)
+    compare_activations(captured, run, P + N - 1, &rep, &tally);  // P + N - 1: the positions the kernels ran
+    compare_logits(torch_logits, run, P, prompt, &rep, &tally);
   }
-  rep.mean_kl = positions ? kl_sum / double(positions) : 0;
-  rep.checks.push_back({"int8 quantizer", rep.quantizer_mismatch == 0 && rep.quantizer_rows > 0,
-                        std::to_string(rep.quantizer_rows) + " projection inputs quantized by both, " +
-                            std::to_string(rep.quantizer_mismatch) + " differ in any code or scale bit"});
-  const double flip_rate = rep.activations_compared ? double(rep.activation_flips) / double(rep.activations_compared) : 1.0;
-  const double far_rate = rep.activations_compared ? double(act_far) / double(rep.activations_compared) : 1.0;
-  rep.checks.push_back({"int8 activations",
-                        flip_rate <= opt.max_flip_rate && far_rate <= opt.max_far_rate &&
-                            rep.max_scale_rel <= opt.max_scale_rel,
-                        std::to_string(rep.activations_compared) + " codes, " + std::to_string(rep.activation_flips) +
-                            " off by 1 (" + fmt(flip_rate) + ", tolerance " + fmt(opt.max_flip_rate) + "), " +
-                            std::to_string(act_far) + " off by more (" + fmt(far_rate) + ", tolerance " +
-                            fmt(opt.max_far_rate) + "); scales max rel diff " + fmt(rep.max_scale_rel) +
-                            " (tolerance " + fmt(opt.max_scale_rel) + ")"});
-  rep.checks.push_back({"logits max-abs", rep.logits_max_abs <= opt.max_abs_tol,
-                        fmt(rep.logits_max_abs) + " (tolerance " + fmt(opt.max_abs_tol) + ")"});
-  rep.checks.push_back({"logits max-rel", rep.logits_max_rel <= opt.max_rel_tol,
-                        fmt(rep.logits_max_rel) + " (tolerance " + fmt(opt.max_rel_tol) + ")"});
-  rep.checks.push_back({"KL(torch||kernels)", rep.max_kl <= opt.max_kl_tol,
-                        "max " + fmt(rep.max_kl) + ", mean " + fmt(rep.mean_kl) + " nats (tolerance " + fmt(opt.max_kl_tol) + ")"});
-  rep.checks.push_back({"greedy continuation", greedy_bad == 0 && min_greedy >= std::min<int64_t>(32, opt.greedy_tokens),
-                        std::to_string(opt.prompts.size()) + " prompts x " + std::to_string(min_greedy) + " tokens, " +
-                            std::to_string(greedy_bad) + " steps differ" +
-                            (first_greedy.empty() ? "" : " (first: " + first_greedy + ")")});
+  add_checks(tally, opt, &rep);
   return rep;
 }
 
