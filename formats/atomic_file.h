@@ -19,28 +19,28 @@ std::string parent_directory(const std::string& path);
 // Streaming form for large files: write() pieces, then commit(). Destroying an uncommitted
 // writer (e.g. while an exception unwinds) removes the temporary file and leaves <path> as it was.
 class AtomicFileWriter {
-public:
-    explicit AtomicFileWriter(const std::string& path);
-    ~AtomicFileWriter();
-    AtomicFileWriter(const AtomicFileWriter&) = delete;
-    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+ public:
+  explicit AtomicFileWriter(const std::string& path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
-    void write(const void* data, size_t nbytes);
-    void write_zeros(size_t nbytes);
-    uint64_t bytes_written() const { return written_; }
-    void commit();  // fsync, close, rename over path, fsync the directory
+  void write(const void* data, size_t nbytes);
+  void write_zeros(size_t nbytes);
+  uint64_t bytes_written() const { return written_; }
+  void commit();  // fsync, close, rename over path, fsync the directory
 
-    const std::string& path() const { return path_; }
-    const std::string& temp_path() const { return temp_path_; }
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_path_; }
 
-private:
-    void abort() noexcept;
+ private:
+  void abort() noexcept;
 
-    std::string path_;
-    std::string temp_path_;
-    int fd_ = -1;
-    uint64_t written_ = 0;
-    bool committed_ = false;
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  uint64_t written_ = 0;
+  bool committed_ = false;
 };
 
 }  // namespace bitnet::formats

@@ -10,8 +10,8 @@ namespace bitnet::formats {
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
 
-size_t dtype_size(DType dtype);             // bytes per element
-const char* dtype_name(DType dtype);        // safetensors spelling: "F32", "BF16", "BOOL", ...
+size_t dtype_size(DType dtype);                  // bytes per element
+const char* dtype_name(DType dtype);             // safetensors spelling: "F32", "BF16", "BOOL", ...
 DType dtype_from_name(const std::string& name);  // inverse of dtype_name; throws FormatError
 
 // IEEE binary16. Narrowing rounds to nearest, ties to even; overflow gives +-inf; NaN stays NaN

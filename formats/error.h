@@ -10,20 +10,18 @@
 namespace bitnet::formats {
 
 class FormatError : public std::runtime_error {
-public:
-    explicit FormatError(const std::string& message) : std::runtime_error(message) {}
+ public:
+  explicit FormatError(const std::string& message) : std::runtime_error(message) {}
 };
 
 // Builds "<path>: <problem> (at byte <offset>): expected <expected>, found <found>".
 // Empty expected/found and offset == kNoOffset leave those parts out.
 inline constexpr uint64_t kNoOffset = UINT64_MAX;
-std::string format_message(const std::string& path, const std::string& problem,
-                           uint64_t offset = kNoOffset, const std::string& expected = {},
-                           const std::string& found = {});
+std::string format_message(const std::string& path, const std::string& problem, uint64_t offset = kNoOffset,
+                           const std::string& expected = {}, const std::string& found = {});
 
-[[noreturn]] void throw_format_error(const std::string& path, const std::string& problem,
-                                     uint64_t offset = kNoOffset, const std::string& expected = {},
-                                     const std::string& found = {});
+[[noreturn]] void throw_format_error(const std::string& path, const std::string& problem, uint64_t offset = kNoOffset,
+                                     const std::string& expected = {}, const std::string& found = {});
 
 // Untrusted text (a key, token or line from the input) quoted in a message is cut to this size.
 inline constexpr size_t kMaxQuotedBytes = 120;

@@ -13,51 +13,50 @@
 namespace bitnet::formats {
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw FormatError(path + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        throw FormatError(path + ": not a regular file");
-    }
-    std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int err = errno;
-            ::close(fd);
-            throw FormatError(path + ": read failed after " + std::to_string(done) + " of " +
-                              std::to_string(bytes.size()) + " bytes" +
-                              (n < 0 ? std::string(": ") + std::strerror(err)
-                                     : std::string(" (file shrank while reading)")));
-        }
-        done += static_cast<size_t>(n);
-    }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw FormatError(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return bytes;
+    throw FormatError(path + ": not a regular file");
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      throw FormatError(path + ": read failed after " + std::to_string(done) + " of " + std::to_string(bytes.size()) +
+                        " bytes" +
+                        (n < 0 ? std::string(": ") + std::strerror(err) : std::string(" (file shrank while reading)")));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return bytes;
 }
 
 uint16_t load_u16_le(const uint8_t* p) {
-    return static_cast<uint16_t>(p[0] | (p[1] << 8));
+  return static_cast<uint16_t>(p[0] | (p[1] << 8));
 }
 
 uint32_t load_u32_le(const uint8_t* p) {
-    return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-           (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
 }
 
 uint64_t load_u64_le(const uint8_t* p) {
-    return static_cast<uint64_t>(load_u32_le(p)) | (static_cast<uint64_t>(load_u32_le(p + 4)) << 32);
+  return static_cast<uint64_t>(load_u32_le(p)) | (static_cast<uint64_t>(load_u32_le(p + 4)) << 32);
 }
 
 bool checked_mul(uint64_t a, uint64_t b, uint64_t* out) {
-    return !__builtin_mul_overflow(a, b, out);
+  return !__builtin_mul_overflow(a, b, out);
 }
 
 bool checked_add(uint64_t a, uint64_t b, uint64_t* out) {
-    return !__builtin_add_overflow(a, b, out);
+  return !__builtin_add_overflow(a, b, out);
 }
 
 }  // namespace bitnet::formats

@@ -25,8 +25,7 @@ class StrictnessCheck {
         // `depth` counts the containers around this one, so this one is level depth + 1.
         if (depth >= max_depth_)
           throw_format_error(origin_, "JSON arrays/objects nest too deeply", kNoOffset,
-                                       "at most " + std::to_string(max_depth_) + " levels",
-                                       "level " + std::to_string(depth + 1));
+                             "at most " + std::to_string(max_depth_) + " levels", "level " + std::to_string(depth + 1));
         if (event == json::parse_event_t::object_start) open_objects_.emplace_back();
         break;
       case json::parse_event_t::object_end:
@@ -60,7 +59,7 @@ json parse_json_strict(std::string_view text, const std::string& origin, uint64_
     // e.byte is 1-based. nlohmann's message quotes the last token read, which can be the
     // whole rest of a huge input (an unterminated string), so only an excerpt is kept.
     throw_format_error(origin, "not valid JSON: " + quote_excerpt(e.what()),
-                           offset_base + (e.byte > 0 ? e.byte - 1 : 0));
+                       offset_base + (e.byte > 0 ? e.byte - 1 : 0));
   } catch (const json::exception& e) {
     // A number out of range (1e400) and the like.
     throw_format_error(origin, "not valid JSON: " + quote_excerpt(e.what()));

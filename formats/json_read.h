@@ -22,8 +22,8 @@ inline constexpr int kMaxJsonDepth = 64;
 // counted from `offset_base`) when the text is not valid JSON (including numbers out of range,
 // such as 1e400), nests arrays/objects deeper than `max_depth`, or repeats a key in one object
 // (nlohmann would silently keep the last one). Never lets an nlohmann exception escape.
-nlohmann::json parse_json_strict(std::string_view text, const std::string& origin,
-                                 uint64_t offset_base = 0, int max_depth = kMaxJsonDepth);
+nlohmann::json parse_json_strict(std::string_view text, const std::string& origin, uint64_t offset_base = 0,
+                                 int max_depth = kMaxJsonDepth);
 
 // A JSON value for a message, of bounded size whatever the value: `number 3`, `string "abc"`
 // (excerpt), `array of 5 elements`, `object of 1 key`, `boolean true`, `null`.
