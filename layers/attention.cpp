@@ -10,7 +10,8 @@ namespace bitnet {
 AttentionImpl::AttentionImpl(const AttentionOptions& o)
     : options_(o), head_dim_(o.hidden_size / o.num_heads) {
   auto linear = [&](int64_t in, int64_t out) {
-    return BitLinear(BitLinearOptions{in, out, o.quantize, o.compute_dtype});
+    return BitLinear(BitLinearOptions{
+        .in_features = in, .out_features = out, .quantize = o.quantize, .compute_dtype = o.compute_dtype});
   };
   q_proj = register_module("q_proj", linear(o.hidden_size, o.num_heads * head_dim_));
   k_proj = register_module("k_proj", linear(o.hidden_size, o.num_kv_heads * head_dim_));

@@ -6,12 +6,21 @@ namespace bitnet {
 DecoderLayerImpl::DecoderLayerImpl(const BitNetOptions& o) {
   input_layernorm = register_module("input_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
   self_attn = register_module(
-      "self_attn", Attention(AttentionOptions{o.hidden_size, o.num_heads, o.num_kv_heads, o.rope_theta,
-                                              o.rms_norm_eps, o.quantize, o.compute_dtype}));
+      "self_attn", Attention(AttentionOptions{.hidden_size = o.hidden_size,
+                                              .num_heads = o.num_heads,
+                                              .num_kv_heads = o.num_kv_heads,
+                                              .rope_theta = o.rope_theta,
+                                              .rms_norm_eps = o.rms_norm_eps,
+                                              .quantize = o.quantize,
+                                              .compute_dtype = o.compute_dtype}));
   post_attention_layernorm =
       register_module("post_attention_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
-  mlp = register_module("mlp", FeedForward(FeedForwardOptions{o.hidden_size, o.intermediate_size, o.activation,
-                                                              o.rms_norm_eps, o.quantize, o.compute_dtype}));
+  mlp = register_module("mlp", FeedForward(FeedForwardOptions{.hidden_size = o.hidden_size,
+                                                              .intermediate_size = o.intermediate_size,
+                                                              .activation = o.activation,
+                                                              .rms_norm_eps = o.rms_norm_eps,
+                                                              .quantize = o.quantize,
+                                                              .compute_dtype = o.compute_dtype}));
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& doc_ids) {

@@ -21,7 +21,8 @@ torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& u
 
 FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& o) : options_(o) {
   auto linear = [&](int64_t in, int64_t out) {
-    return BitLinear(BitLinearOptions{in, out, o.quantize, o.compute_dtype});
+    return BitLinear(BitLinearOptions{
+        .in_features = in, .out_features = out, .quantize = o.quantize, .compute_dtype = o.compute_dtype});
   };
   gate_proj = register_module("gate_proj", linear(o.hidden_size, o.intermediate_size));
   up_proj = register_module("up_proj", linear(o.hidden_size, o.intermediate_size));

@@ -12,7 +12,7 @@ TEST(AdamW, MatchesLibTorchAdamWStepForStep) {
   torch::manual_seed(0);
   torch::Tensor ours = torch::randn({5, 7}).requires_grad_();
   torch::Tensor theirs = ours.detach().clone().requires_grad_();
-  AdamW opt({{"layer.q_proj.weight", ours}}, AdamWOptions{0.9, 0.95, 1e-8});
+  AdamW opt({{"layer.q_proj.weight", ours}}, AdamWOptions{.beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8});
   torch::optim::AdamW ref({theirs}, torch::optim::AdamWOptions(3e-3).betas({0.9, 0.95}).eps(1e-8).weight_decay(0.1));
   for (int step = 0; step < 5; ++step) {
     torch::Tensor g = torch::randn({5, 7});
