@@ -220,7 +220,7 @@ void Training::print_start_table() {
     for (const std::string& line : mixture_table(data_.mixture)) s << "    " << line << "\n";
   }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
-    s << "  finetune  " << c.data.format << " examples, " << c.data.sft_layout << " rows, loss on "
+    s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout << " rows, loss on "
       << "completion/assistant tokens";
     if (data_.jsonl.skipped > 0) s << ", " << data_.jsonl.skipped << " bad line(s) skipped";
     s << "\n";
