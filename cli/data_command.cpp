@@ -21,6 +21,7 @@
 #include "trainer/config.h"
 #include "trainer/console.h"
 #include "trainer/run_data.h"
+#include "trainer/run_mixture.h"
 
 namespace bitnet::cli {
 namespace {
@@ -145,17 +146,10 @@ int run_prepare(const PrepareOptions& o) {
   return 0;
 }
 
-int run_check(const std::string& config_path, const std::vector<std::string>& overrides) {
-  const RunConfig c = load_config(config_path, overrides);
-  const auto tokenizer = data::make_tokenizer(c.tokenizer.type, c.tokenizer.path);
-  const auto start = Clock::now();
-  const data::TokenDataset ds = data::load_token_dataset(dataset_options(c), *tokenizer);
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+// The statistics lines of `data check` for one set of documents or examples.
+void print_stats(const data::TokenDataset& ds, const RunConfig& c) {
   const data::DatasetStats s = data::dataset_stats(ds, c.data.seq_len);
   const int64_t T = c.data.seq_len;
-  std::printf("dataset   %s (%s tokenizer, vocab %s), loaded and tokenized in %.2f s\n",
-              c.data.format.c_str(), tokenizer->type().c_str(),
-              format_count(tokenizer->vocab_size()).c_str(), secs);
   std::printf("%s %s, %s tokens, longest %s, mean %.1f\n", ds.masked ? "examples " : "documents",
               format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
               format_count(s.longest).c_str(), s.documents > 0 ? double(s.tokens) / double(s.documents) : 0.0);
@@ -180,6 +174,41 @@ int run_check(const std::string& config_path, const std::vector<std::string>& ov
                 "%s documents longer than one window\n", format_count(T).c_str(),
                 format_count(packed > T ? (packed - 1) / T : 0).c_str(), format_count(s.truncated).c_str());
   }
+}
+
+// data.sources: load and mix the sources as a run would, print the proportions, then the
+// statistics of the mixed training set.
+int check_mixture(const RunConfig& c, const data::Tokenizer& tokenizer) {
+  const auto start = Clock::now();
+  data::Mixture mix = load_mixture(c, tokenizer);
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("dataset   mixture of %zu sources (%s tokenizer, vocab %s), loaded, tokenized and mixed in %.2f s\n",
+              mix.sources.size(), tokenizer.type().c_str(), format_count(tokenizer.vocab_size()).c_str(), secs);
+  std::printf("mixture   weight = share of the training tokens, epochs = passes over a source's own training "
+              "documents (train.seed %lld, data.val_fraction %g)\n",
+              static_cast<long long>(c.train.seed), c.data.val_fraction);
+  for (const std::string& line : mixture_table(mix.sources)) std::printf("  %s\n", line.c_str());
+  std::printf("training set of the mixture (repeats counted):\n");
+  data::TokenDataset train;
+  train.masked = mix.masked;
+  train.items = std::move(mix.train);
+  train.jsonl = std::move(mix.jsonl);
+  print_stats(train, c);
+  std::printf("ok\n");
+  return 0;
+}
+
+int run_check(const std::string& config_path, const std::vector<std::string>& overrides) {
+  const RunConfig c = load_config(config_path, overrides);
+  const auto tokenizer = data::make_tokenizer(c.tokenizer.type, c.tokenizer.path);
+  if (!c.data.sources.empty()) return check_mixture(c, *tokenizer);
+  const auto start = Clock::now();
+  const data::TokenDataset ds = data::load_token_dataset(dataset_options(c), *tokenizer);
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("dataset   %s (%s tokenizer, vocab %s), loaded and tokenized in %.2f s\n",
+              c.data.format.c_str(), tokenizer->type().c_str(),
+              format_count(tokenizer->vocab_size()).c_str(), secs);
+  print_stats(ds, c);
   std::printf("ok\n");
   return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,9 +37,28 @@ struct TokenizerConfig {
   std::string path;                  // tokenizer.json for bpe
 };
 
+// One dataset of a mixture (data.sources, docs/data.md "Mixtures"). An unset optional key takes
+// the data.<key> value.
+struct DataSourceConfig {
+  std::vector<std::string> paths;           // files or globs; required, non-empty
+  std::optional<std::string> format;        // text | jsonl | shards | hdf5
+  double weight = 0;                        // required, > 0: share of the training tokens (normalized)
+  std::optional<std::string> separator_line;  // text
+  std::optional<std::string> chat_template;   // jsonl
+  std::optional<std::string> hdf5_dataset;    // hdf5
+  std::optional<std::string> hdf5_offsets;    // hdf5
+
+  friend bool operator==(const DataSourceConfig& a, const DataSourceConfig& b) {
+    return a.paths == b.paths && a.format == b.format && a.weight == b.weight &&
+           a.separator_line == b.separator_line && a.chat_template == b.chat_template &&
+           a.hdf5_dataset == b.hdf5_dataset && a.hdf5_offsets == b.hdf5_offsets;
+  }
+};
+
 struct DataConfig {
   std::string format = "text";              // text | jsonl | shards | hdf5
-  std::vector<std::string> paths;           // files or globs; required, non-empty
+  std::vector<std::string> paths;           // files or globs; required unless `sources` is set
+  std::vector<DataSourceConfig> sources;    // a weighted mixture instead of `paths`
   std::string separator_line = "%";         // a line equal to this ends a document; "" = blank lines
   int64_t seq_len = 128;
   double val_fraction = 0.02;               // [0, 0.5]

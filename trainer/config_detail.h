@@ -15,7 +15,7 @@ namespace bitnet::config_detail {
 
 // A pointer to one leaf field of a RunConfig; the alternative says the field's type.
 using FieldRef = std::variant<int64_t*, double*, bool*, std::string*, std::vector<std::string>*,
-                              std::vector<double>*>;
+                              std::vector<double>*, std::vector<DataSourceConfig>*>;
 
 struct Field {
   std::string key;      // dotted, e.g. "optim.lr"
@@ -32,6 +32,27 @@ std::vector<Field> bind_fields(RunConfig& config);
 std::optional<FieldRef> find_field(RunConfig& config, const std::string& key);
 
 bool is_section(const std::string& name);
+
+// The keys of one data.sources item, in print order. An optional one left unset takes the
+// data.<name> value.
+using SourceFieldRef = std::variant<std::vector<std::string>*, double*, std::optional<std::string>*>;
+
+struct SourceField {
+  std::string name;     // "weight"
+  SourceFieldRef ref;
+};
+
+std::vector<SourceField> bind_source_fields(DataSourceConfig& source);
+
+// "data.sources[1].weight" (0-based index); an empty name gives "data.sources[1]".
+std::string source_key(size_t index, const std::string& name);
+
+// The per-format keys a source may set, each with the one format it applies to.
+struct FormatKey {
+  const char* name;
+  const char* format;
+};
+const std::vector<FormatKey>& source_format_keys();
 
 // The nearest valid key (or section) to an unknown one, or "" when none is reasonably close.
 std::string suggest_key(const std::string& unknown);

@@ -40,6 +40,7 @@ std::vector<Field> bind_fields(RunConfig& c) {
       {"tokenizer.path", &c.tokenizer.path},
       {"data.format", &c.data.format},
       {"data.paths", &c.data.paths},
+      {"data.sources", &c.data.sources},
       {"data.separator_line", &c.data.separator_line},
       {"data.seq_len", &c.data.seq_len},
       {"data.val_fraction", &c.data.val_fraction},
@@ -97,6 +98,33 @@ std::optional<FieldRef> find_field(RunConfig& config, const std::string& key) {
     if (f.key == key) return f.ref;
   }
   return std::nullopt;
+}
+
+std::vector<SourceField> bind_source_fields(DataSourceConfig& s) {
+  return {
+      {"paths", &s.paths},
+      {"format", &s.format},
+      {"weight", &s.weight},
+      {"separator_line", &s.separator_line},
+      {"chat_template", &s.chat_template},
+      {"hdf5_dataset", &s.hdf5_dataset},
+      {"hdf5_offsets", &s.hdf5_offsets},
+  };
+}
+
+std::string source_key(size_t index, const std::string& name) {
+  const std::string item = "data.sources[" + std::to_string(index) + "]";
+  return name.empty() ? item : item + "." + name;
+}
+
+const std::vector<FormatKey>& source_format_keys() {
+  static const std::vector<FormatKey> keys = {
+      {"separator_line", "text"},
+      {"chat_template", "jsonl"},
+      {"hdf5_dataset", "hdf5"},
+      {"hdf5_offsets", "hdf5"},
+  };
+  return keys;
 }
 
 bool is_section(const std::string& name) {

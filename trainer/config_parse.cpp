@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <yaml-cpp/eventhandler.h>
@@ -100,10 +101,37 @@ std::string to_string(const YAML::Node& node, const std::string& key, const std:
   fail(where, key, "expected a string, found " + describe(node));
 }
 
+std::string join_key(const std::string& section, const std::string& name) {
+  return section.empty() ? name : section + "." + name;
+}
+
+// The name of one key of a map (`prefix` is the dotted path of the map, "" at the top level);
+// ConfigError when it is not a plain name or the map already has it. yaml-cpp keeps both entries
+// of a repeated key and lookups see only the first, so repeats are caught here.
+std::string note_key(const YAML::Node& key_node, const std::string& prefix, const Locator& locator,
+                     std::map<std::string, YAML::Mark>& seen) {
+  if (!key_node.IsScalar()) {
+    throw ConfigError(locator.at(key_node.Mark()) + ": keys must be plain names, found " +
+                      describe(key_node) + " used as a key");
+  }
+  const std::string name = key_node.Scalar();
+  if (auto first = seen.find(name); first != seen.end()) {
+    std::string message = locator.at(key_node.Mark()) + ": duplicate key '" + printable(join_key(prefix, name)) + "'";
+    if (locator.override_text.empty()) message += " (first defined at " + locator.at(first->second) + ")";
+    throw ConfigError(message);
+  }
+  seen.emplace(name, key_node.Mark());
+  return name;
+}
+
+std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark,
+                                         const Locator& locator, Origins& origins);
+
 // Stores `value` (the YAML node of one leaf) into the field. `scalar_as_list` lets an override say
-// data.paths=a.txt for the one-element list.
+// data.paths=a.txt for the one-element list. Keys inside the value (data.sources) get their
+// origins recorded.
 void set_leaf(const FieldRef& field, const std::string& key, const YAML::Node& value,
-              const YAML::Mark& mark, const Locator& locator, bool scalar_as_list) {
+              const YAML::Mark& mark, const Locator& locator, bool scalar_as_list, Origins& origins) {
   const std::string where = locator.at(mark);
   if (auto* p = std::get_if<int64_t*>(&field)) {
     **p = to_int64(value, key, where);
@@ -143,11 +171,85 @@ void set_leaf(const FieldRef& field, const std::string& key, const YAML::Node& v
       items.push_back(*config_detail::parse_double(item.Scalar()));
     }
     **p = std::move(items);
+  } else if (auto* p = std::get_if<std::vector<DataSourceConfig>*>(&field)) {
+    **p = to_sources(value, mark, locator, origins);
   }
 }
 
-std::string join_key(const std::string& section, const std::string& name) {
-  return section.empty() ? name : section + "." + name;
+// The sentence that lists what a source may hold, for unknown-key messages.
+std::string source_keys_hint(const std::string& name) {
+  const std::string data_key = "data." + name;
+  const std::vector<std::string> keys = config_keys();
+  if (std::find(keys.begin(), keys.end(), data_key) != keys.end()) {
+    return " ('" + data_key + "' applies to the whole mixture: set it under 'data:')";
+  }
+  DataSourceConfig probe;
+  std::string list, nearest;
+  for (const auto& field : config_detail::bind_source_fields(probe)) {
+    list += (list.empty() ? "" : ", ") + field.name;
+    if (config_detail::levenshtein(name, field.name) <= 2) nearest = field.name;
+  }
+  if (!nearest.empty()) return " (did you mean '" + nearest + "'?)";
+  return " (a source takes: " + list + ")";
+}
+
+// Stores a value into one key of a source, given by its table entry. An optional string is
+// engaged first, since the key is being set.
+void set_source_field(const config_detail::SourceFieldRef& ref, const std::string& key, const YAML::Node& value,
+                      const YAML::Mark& mark, const Locator& locator, Origins& origins) {
+  FieldRef field;
+  if (auto* p = std::get_if<std::optional<std::string>*>(&ref)) {
+    field = &(*p)->emplace();
+  } else if (auto* p = std::get_if<std::vector<std::string>*>(&ref)) {
+    field = *p;
+  } else {
+    field = std::get<double*>(ref);
+  }
+  set_leaf(field, key, value, mark, locator, false, origins);
+}
+
+// data.sources: a list of maps whose keys are checked against the source key table; paths and
+// weight are required. Records where each source key was set ("data.sources[1].weight").
+std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark,
+                                         const Locator& locator, Origins& origins) {
+  for (auto it = origins.begin(); it != origins.end();) {  // a new list replaces the old one's keys
+    it = it->first.rfind("data.sources[", 0) == 0 ? origins.erase(it) : std::next(it);
+  }
+  if (value.IsNull()) return {};
+  if (!value.IsSequence()) {
+    fail(locator.at(mark), "data.sources", "expected a list of sources ({paths: [...], weight: N} maps), found " +
+                                               describe(value));
+  }
+  std::vector<DataSourceConfig> sources(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const YAML::Node item = value[i];
+    const std::string item_key = config_detail::source_key(i, "");
+    const YAML::Mark item_mark = item.IsNull() ? mark : item.Mark();
+    if (!item.IsMap()) {
+      fail(locator.at(item_mark), item_key, "expected a map with 'paths' and 'weight', found " + describe(item));
+    }
+    std::map<std::string, YAML::Mark> seen;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const std::string name = note_key(it->first, item_key, locator, seen);
+      const std::string key = printable(config_detail::source_key(i, name));
+      const std::vector<config_detail::SourceField> fields = config_detail::bind_source_fields(sources[i]);
+      const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.name == name; });
+      if (field == fields.end()) {
+        throw ConfigError(locator.at(it->first.Mark()) + ": unknown key '" + key + "'" + source_keys_hint(name));
+      }
+      const YAML::Mark field_mark = value_mark(it->first, it->second);
+      set_source_field(field->ref, key, it->second, field_mark, locator, origins);
+      origins[key] = locator.at(field_mark);
+    }
+    for (const char* required : {"paths", "weight"}) {
+      if (seen.count(required) == 0) {
+        fail(locator.at(item_mark), item_key,
+             std::string("missing '") + required + "' (a source needs its files and its weight, e.g. "
+                                                   "{paths: [corpus.txt], weight: 0.5})");
+      }
+    }
+  }
+  return sources;
 }
 
 // Applies one YAML map: the top level (section == "") or the body of one section.
@@ -157,19 +259,8 @@ void apply_map(const YAML::Node& map, const std::string& section, const Locator&
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key_node = it->first;
     const YAML::Node value = it->second;
-    if (!key_node.IsScalar()) {
-      throw ConfigError(locator.at(key_node.Mark()) + ": keys must be plain names, found " +
-                        describe(key_node) + " used as a key");
-    }
-    const std::string name = key_node.Scalar();
+    const std::string name = note_key(key_node, section, locator, seen);
     const std::string key = printable(join_key(section, name));
-    // yaml-cpp keeps both entries of a repeated key and lookups see only the first; catch it here.
-    if (auto first = seen.find(name); first != seen.end()) {
-      std::string message = locator.at(key_node.Mark()) + ": duplicate key '" + key + "'";
-      if (locator.override_text.empty()) message += " (first defined at " + locator.at(first->second) + ")";
-      throw ConfigError(message);
-    }
-    seen.emplace(name, key_node.Mark());
 
     if (section.empty() && config_detail::is_section(name)) {
       if (value.IsNull()) continue;  // "model:" with nothing under it keeps the defaults
@@ -184,7 +275,7 @@ void apply_map(const YAML::Node& map, const std::string& section, const Locator&
                                                      : std::nullopt;
     if (field) {
       const YAML::Mark mark = value_mark(key_node, value);
-      set_leaf(*field, key, value, mark, locator, false);
+      set_leaf(*field, key, value, mark, locator, false, origins);
       origins[key] = locator.at(mark);
       continue;
     }
@@ -243,7 +334,7 @@ void apply_override(const std::string& text, RunConfig& config, Origins& origins
   } else {
     value = load_override_value(value_text, locator);
   }
-  set_leaf(*field, key, value, YAML::Mark::null_mark(), locator, true);
+  set_leaf(*field, key, value, YAML::Mark::null_mark(), locator, true, origins);
   origins[key] = where;
 }
 
@@ -317,10 +408,10 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& source_n
   apply_map(root, "", locator, config, origins);
   for (const std::string& text : overrides) apply_override(text, config, origins);
 
-  if (origins.count("data.paths") == 0) {
+  if (origins.count("data.paths") == 0 && origins.count("data.sources") == 0) {
     throw ConfigError(source_name +
                       ": missing required key 'data.paths' (the training files or globs, e.g. "
-                      "'data: {paths: [corpus.txt]}')");
+                      "'data: {paths: [corpus.txt]}'), or 'data.sources' for a mixture of datasets");
   }
   config_detail::validate(config, origins, source_name);
   return config;

@@ -11,6 +11,28 @@ namespace bitnet {
 
 namespace config_detail {
 
+namespace {
+
+// One data.sources item as a YAML flow map of the keys it sets, in table order.
+std::string format_source(DataSourceConfig source) {
+  std::string out;
+  for (const SourceField& field : bind_source_fields(source)) {
+    std::string value;
+    if (auto* p = std::get_if<std::optional<std::string>*>(&field.ref)) {
+      if (!**p) continue;  // unset: the data.* value applies
+      value = quote_string(***p);
+    } else if (auto* p = std::get_if<std::vector<std::string>*>(&field.ref)) {
+      value = format_value(*p);
+    } else {
+      value = format_double(*std::get<double*>(field.ref));
+    }
+    out += (out.empty() ? "{" : ", ") + field.name + ": " + value;
+  }
+  return out + "}";
+}
+
+}  // namespace
+
 std::string format_value(const FieldRef& field) {
   if (auto* p = std::get_if<int64_t*>(&field)) return std::to_string(**p);
   if (auto* p = std::get_if<double*>(&field)) return format_double(**p);
@@ -21,6 +43,8 @@ std::string format_value(const FieldRef& field) {
     for (size_t i = 0; i < (*p)->size(); ++i) out += (i ? ", " : "") + quote_string((**p)[i]);
   } else if (auto* p = std::get_if<std::vector<double>*>(&field)) {
     for (size_t i = 0; i < (*p)->size(); ++i) out += (i ? ", " : "") + format_double((**p)[i]);
+  } else if (auto* p = std::get_if<std::vector<DataSourceConfig>*>(&field)) {
+    for (size_t i = 0; i < (*p)->size(); ++i) out += (i ? ", " : "") + format_source((**p)[i]);
   }
   return out + "]";
 }

@@ -134,6 +134,61 @@ void check_model(const RunConfig& c, const Checker& k) {
             k.show("model.num_heads") + " must be a multiple of " + k.show("model.num_kv_heads"));
 }
 
+void check_paths(const Checker& k, const std::string& key, const std::vector<std::string>& paths) {
+  if (paths.empty()) k.fail(key, "must list at least one file or glob");
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i].empty()) k.fail(key, "item " + std::to_string(i + 1) + " is an empty path");
+  }
+}
+
+void check_separator(const Checker& k, const std::string& key, const std::string& separator) {
+  if (separator.find_first_of("\r\n") != std::string::npos) k.fail(key, "must be a single line (no line breaks)");
+}
+
+void check_format(const Checker& k, const std::string& key, const std::string& format) {
+  k.one_of(key, format, {"text", "jsonl", "shards", "hdf5"});
+}
+
+void check_chat_template(const Checker& k, const std::string& key, const std::string& chat_template) {
+  k.one_of(key, chat_template, {"generic", "bitnet-2b4t", "llama3"});
+}
+
+// Whether an optional key of a source is set.
+bool is_set(DataSourceConfig& source, const std::string& name) {
+  for (const SourceField& field : bind_source_fields(source)) {
+    const auto* value = std::get_if<std::optional<std::string>*>(&field.ref);
+    if (field.name == name && value) return (*value)->has_value();
+  }
+  return false;
+}
+
+// data.sources: each source's own keys, and the per-format keys only where its format reads them.
+void check_sources(const RunConfig& c, const Checker& k) {
+  const DataConfig& d = c.data;
+  k.require(d.paths.empty(), {"data.sources", "data.paths"},
+            "'data.sources' and 'data.paths' are mutually exclusive: list each dataset's files under its "
+            "source's 'paths' (to replace 'data.paths' by an override, also give data.paths=[])");
+  for (size_t i = 0; i < d.sources.size(); ++i) {
+    DataSourceConfig s = d.sources[i];
+    const auto key = [i](const char* name) { return source_key(i, name); };
+    check_paths(k, key("paths"), s.paths);
+    k.real_range(key("weight"), s.weight, 0, true, kInf, false);
+    if (s.format) check_format(k, key("format"), *s.format);
+    if (s.chat_template) check_chat_template(k, key("chat_template"), *s.chat_template);
+    if (s.separator_line) check_separator(k, key("separator_line"), *s.separator_line);
+    const std::string format = s.format.value_or(d.format);
+    for (const FormatKey& format_key : source_format_keys()) {
+      if (format != format_key.format && is_set(s, format_key.name)) {
+        k.fail(key(format_key.name), std::string("applies to format ") + format_key.format +
+                                         " only; this source's format is " + format);
+      }
+    }
+    if (format == "hdf5" && s.hdf5_dataset.value_or(d.hdf5_dataset).empty()) {
+      k.fail(key("hdf5_dataset"), "must not be empty for an hdf5 source (the token dataset's name)");
+    }
+  }
+}
+
 void check_data(const RunConfig& c, const Checker& k) {
   const DataConfig& d = c.data;
   k.one_of("quant.mode", c.quant.mode, {"ternary", "none"});
@@ -144,20 +199,19 @@ void check_data(const RunConfig& c, const Checker& k) {
   k.one_of("tokenizer.type", c.tokenizer.type, {"byte", "bpe"});
   k.require(c.tokenizer.type != "bpe" || !c.tokenizer.path.empty(), {"tokenizer.type", "tokenizer.path"},
             "'tokenizer.type' \"bpe\" needs 'tokenizer.path' (the tokenizer.json file)");
-  k.one_of("data.format", d.format, {"text", "jsonl", "shards", "hdf5"});
-  k.one_of("data.chat_template", d.chat_template, {"generic", "bitnet-2b4t", "llama3"});
+  check_format(k, "data.format", d.format);
+  check_chat_template(k, "data.chat_template", d.chat_template);
   k.one_of("data.bad_lines", d.bad_lines, {"fail", "skip"});
   k.int_range("data.max_line_bytes", d.max_line_bytes, 1, kMaxLineBytes);
   k.one_of("data.sft_layout", d.sft_layout, {"pack", "pad"});
   k.require(d.format != "hdf5" || !d.hdf5_dataset.empty(), {"data.format", "data.hdf5_dataset"},
             "'data.format' \"hdf5\" needs 'data.hdf5_dataset' (the token dataset's name)");
-  if (d.paths.empty()) k.fail("data.paths", "must list at least one file or glob");
-  for (size_t i = 0; i < d.paths.size(); ++i) {
-    if (d.paths[i].empty()) k.fail("data.paths", "item " + std::to_string(i + 1) + " is an empty path");
+  if (d.sources.empty()) {
+    check_paths(k, "data.paths", d.paths);
+  } else {
+    check_sources(c, k);
   }
-  if (d.separator_line.find_first_of("\r\n") != std::string::npos) {
-    k.fail("data.separator_line", "must be a single line (no line breaks)");
-  }
+  check_separator(k, "data.separator_line", d.separator_line);
   k.int_range("data.seq_len", d.seq_len, 2, kMaxSize);
   k.require(d.seq_len <= c.model.max_seq_len, {"data.seq_len", "model.max_seq_len"},
             k.show("data.seq_len") + " must be <= " + k.show("model.max_seq_len"));

@@ -11,6 +11,7 @@
 #include "data/sft_batches.h"
 #include "data/sft_packing.h"
 #include "data/split.h"
+#include "trainer/run_mixture.h"
 
 namespace bitnet {
 namespace {
@@ -92,6 +93,10 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
   RunData d;
   d.tokenizer = data::make_tokenizer(config.tokenizer.type, config.tokenizer.path);
   d.tokenizer_files = tokenizer_files(config.tokenizer);
+  if (!dc.sources.empty()) {  // a weighted mixture of datasets (run_mixture.h)
+    prepare_mixture_data(d, config, rank, world_size);
+    return d;
+  }
   data::TokenDataset dataset = data::load_token_dataset(dataset_options(config), *d.tokenizer);
   d.jsonl = dataset.jsonl;
   d.fine_tuning = dataset.masked;
@@ -99,10 +104,16 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
       data::split_documents(static_cast<int64_t>(dataset.items.size()), dc.val_fraction, seed);
   d.train_documents = static_cast<int64_t>(split.train.size());
   d.val_documents = static_cast<int64_t>(split.val.size());
-  std::vector<data::MaskedTokens> train = pick(dataset.items, split.train);
-  std::vector<data::MaskedTokens> val = pick(dataset.items, split.val);
-  for (const auto& m : train) d.train_tokens += static_cast<int64_t>(m.tokens.size()) + (d.fine_tuning ? 0 : 1);
-  for (const auto& m : val) d.val_tokens += static_cast<int64_t>(m.tokens.size()) + (d.fine_tuning ? 0 : 1);
+  set_streams(d, pick(dataset.items, split.train), pick(dataset.items, split.val), config, rank, world_size);
+  return d;
+}
+
+void set_streams(RunData& d, std::vector<data::MaskedTokens> train, std::vector<data::MaskedTokens> val,
+                 const RunConfig& config, int64_t rank, int64_t world_size) {
+  const DataConfig& dc = config.data;
+  const auto seed = static_cast<uint64_t>(config.train.seed);
+  for (const auto& m : train) d.train_tokens += data::item_tokens(m, d.fine_tuning);
+  for (const auto& m : val) d.val_tokens += data::item_tokens(m, d.fine_tuning);
   if (!val.empty()) d.val_bytes_per_token = bytes_per_target(val, *d.tokenizer, d.fine_tuning);
 
   const int32_t eos = d.tokenizer->eos_id(), pad = d.tokenizer->pad_id();
@@ -117,7 +128,6 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
     d.train = std::make_unique<data::TrainBatches>(pack(train, eos), dc.seq_len, seed, rank, world_size);
     if (!val.empty()) d.val = eval_stream(std::move(val), false, *d.tokenizer, dc.seq_len);
   }
-  return d;
 }
 
 }  // namespace bitnet

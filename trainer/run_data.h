@@ -10,6 +10,7 @@
 
 #include "data/batches.h"
 #include "data/jsonl.h"
+#include "data/mixture.h"
 #include "data/token_dataset.h"
 #include "data/tokenizer.h"
 #include "trainer/config.h"
@@ -25,6 +26,7 @@ struct RunData {
   int64_t train_tokens = 0, val_tokens = 0;
   double val_bytes_per_token = 1.0;  // UTF-8 bytes per validation target token, for bits per byte
   data::JsonlReport jsonl;           // jsonl only: lines, examples, skipped lines
+  std::vector<data::SourceProportion> mixture;  // data.sources only: what each source gives
   // Files that make a checkpoint self-contained: (name, contents) of the BPE tokenizer.json and,
   // when present beside it, tokenizer_config.json (BOS/EOS/PAD). Empty for the byte tokenizer.
   std::vector<std::pair<std::string, std::string>> tokenizer_files;
@@ -46,6 +48,11 @@ double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data
 // there is not one window (or no trained target within seq_len + 1 tokens).
 std::unique_ptr<data::EvalStream> eval_stream(std::vector<data::MaskedTokens> items, bool masked,
                                               const data::Tokenizer& tokenizer, int64_t seq_len);
+
+// Sets the token counts, bytes per token and batch streams of `d` (its tokenizer and fine_tuning
+// already set) from in-memory training and validation items.
+void set_streams(RunData& d, std::vector<data::MaskedTokens> train, std::vector<data::MaskedTokens> val,
+                 const RunConfig& config, int64_t rank, int64_t world_size);
 
 // Throws data::DataError (missing files, bad lines, empty corpus, too little data for one window).
 RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_size);

@@ -22,6 +22,7 @@
 #include "trainer/pretrained.h"
 #include "trainer/model_setup.h"
 #include "trainer/run_data.h"
+#include "trainer/run_mixture.h"
 #include "trainer/run_log.h"
 #include "trainer/sample_text.h"
 #include "trainer/stop_signal.h"
@@ -214,8 +215,13 @@ void Training::print_start_table() {
     << "  data      " << format_count(data_.train_documents) << " train / " << format_count(data_.val_documents)
     << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens (" << data_.tokenizer->type()
     << " tokenizer), seq_len " << c.data.seq_len << "\n";
+  if (!data_.mixture.empty()) {  // data.sources: what each source gives the training tokens
+    s << "  mixture   " << data_.mixture.size() << " sources; weight = share of the training tokens, "
+      << "epochs = passes over a source's own training documents\n";
+    for (const std::string& line : mixture_table(data_.mixture)) s << "    " << line << "\n";
+  }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
-    s << "  finetune  " << c.data.format << " examples, " << c.data.sft_layout << " rows, loss on "
+    s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout << " rows, loss on "
       << "completion/assistant tokens";
     if (data_.jsonl.skipped > 0) s << ", " << data_.jsonl.skipped << " bad line(s) skipped";
     s << "\n";

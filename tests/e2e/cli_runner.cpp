@@ -2,6 +2,7 @@
 #include "tests/e2e/cli_runner.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +88,14 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
 std::string weights_checksum(const fs::path& run_dir) {
   auto manifest = nlohmann::json::parse(read_file(run_dir / "ckpt" / "latest" / "manifest.json"));
   return manifest["files"]["model.safetensors"]["xxh64"].get<std::string>();
+}
+
+void expect_same_training(const fs::path& run_a, const fs::path& run_b, size_t steps) {
+  const std::vector<double> a = train_losses(run_a), b = train_losses(run_b);
+  ASSERT_EQ(a.size(), steps);
+  ASSERT_EQ(b.size(), steps);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
+  EXPECT_EQ(weights_checksum(run_a), weights_checksum(run_b));
 }
 
 std::string read_file(const fs::path& path) {

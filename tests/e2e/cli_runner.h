@@ -40,6 +40,9 @@ std::string read_file(const std::filesystem::path& path);
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more);
 // XXH64 of a run's final weights, as its latest checkpoint's manifest records it.
 std::string weights_checksum(const std::filesystem::path& run_dir);
+// GoogleTest expectations that two runs logged `steps` identical losses and ended with identical
+// weights (a resumed run against the uninterrupted one).
+void expect_same_training(const std::filesystem::path& run_a, const std::filesystem::path& run_b, size_t steps);
 
 // Overrides for a tiny, fast, deterministic model on the fortunes corpus, writing its run under
 // `log_dir` with the given name.

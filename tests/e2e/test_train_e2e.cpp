@@ -57,11 +57,7 @@ TEST(TrainE2E, StopAndResumeReproducesTheUninterruptedRunBitForBit) {
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("resumed from"), std::string::npos) << second.output;
 
-  const std::vector<double> a = train_losses(tmp.path / "straight"), b = train_losses(tmp.path / "split");
-  ASSERT_EQ(a.size(), 20u);
-  ASSERT_EQ(b.size(), 20u);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
-  EXPECT_EQ(weights_checksum(tmp.path / "straight"), weights_checksum(tmp.path / "split"));
+  expect_same_training(tmp.path / "straight", tmp.path / "split", 20);
 }
 
 // quant.start_fraction: full precision for steps 1-10 (metrics say λ 0), ternary after; a run
@@ -84,11 +80,7 @@ TEST(TrainE2E, FullPrecisionThenTernaryResumesAcrossTheSwitch) {
   ASSERT_EQ(first.exit_code, 0) << first.output;
   RunResult second = run_bitnet(with(tiny_run_args(tmp.path, "split"), with(phases, {"resume=auto"})));
   ASSERT_EQ(second.exit_code, 0) << second.output;
-  const std::vector<double> a = train_losses(tmp.path / "straight"), b = train_losses(tmp.path / "split");
-  ASSERT_EQ(a.size(), 20u);
-  ASSERT_EQ(b.size(), 20u);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
-  EXPECT_EQ(weights_checksum(tmp.path / "straight"), weights_checksum(tmp.path / "split"));
+  expect_same_training(tmp.path / "straight", tmp.path / "split", 20);
 }
 
 TEST(TrainE2E, SigtermCheckpointsAndResumeReproducesTheRun) {

@@ -3,7 +3,8 @@ add_executable(bitnet_config_tests
   ${CMAKE_CURRENT_LIST_DIR}/config_errors_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_override_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config_parse_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/config_print_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/config_print_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/config_sources_test.cpp)
 target_include_directories(bitnet_config_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(bitnet_config_tests PRIVATE BITNET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_link_libraries(bitnet_config_tests PRIVATE bitnet_config bitnet::xxhash GTest::gtest_main)

@@ -288,7 +288,7 @@ TEST(ConfigParse, SectionsMustBeMaps) {
 TEST(ConfigParse, DataPathsIsRequiredAndNonEmpty) {
   EXPECT_EQ(config_error("train: {steps: 5}\n"),
             "x.yaml: missing required key 'data.paths' (the training files or globs, e.g. "
-            "'data: {paths: [corpus.txt]}')");
+            "'data: {paths: [corpus.txt]}'), or 'data.sources' for a mixture of datasets");
   EXPECT_EQ(config_error("data:\n  paths: []\n"),
             "x.yaml:2:10: key 'data.paths': must list at least one file or glob");
   EXPECT_EQ(config_error("data:\n  paths: [a.txt, \"\"]\n"),

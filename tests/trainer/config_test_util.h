@@ -50,6 +50,7 @@ inline void expect_same(const RunConfig& a, const RunConfig& b) {
   EXPECT_EQ(a.tokenizer.path, b.tokenizer.path);
   EXPECT_EQ(a.data.format, b.data.format);
   EXPECT_EQ(a.data.paths, b.data.paths);
+  EXPECT_TRUE(a.data.sources == b.data.sources);
   EXPECT_EQ(a.data.separator_line, b.data.separator_line);
   EXPECT_EQ(a.data.seq_len, b.data.seq_len);
   EXPECT_EQ(a.data.val_fraction, b.data.val_fraction);

@@ -15,6 +15,14 @@ TEST(ShippedConfigs, TinyFortunesIsValid) {
   EXPECT_EQ(c.model.intermediate_size % 256, 0);
 }
 
+TEST(ShippedConfigs, MixtureFortunesIsAValidTwoSourceMixture) {
+  const RunConfig c = load_config(std::string(BITNET_SOURCE_DIR) + "/configs/mixture-fortunes.yaml");
+  ASSERT_EQ(c.data.sources.size(), 2u);
+  EXPECT_TRUE(c.data.paths.empty());
+  EXPECT_EQ(c.data.sources[0].weight + c.data.sources[1].weight, 1.0);
+  EXPECT_EQ(c.data.sources[1].separator_line, "");
+}
+
 TEST(ShippedConfigs, Bitnet2b4tConstructsWithItsParameterCount) {
   const RunConfig c = load_config(std::string(BITNET_SOURCE_DIR) + "/configs/bitnet-2b4t.yaml");
   const int64_t C = 2560, F = 6912, KV = 640, V = 128256, L = 30;
