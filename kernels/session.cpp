@@ -78,11 +78,18 @@ std::vector<float> Session::prefill_all(const std::vector<int32_t>& tokens) {
 
 std::vector<float> Session::decode(int32_t token) { return forward(&token, 1, false); }
 
-void Session::output_logits(const float* x_row, float* logits) const {
+void Session::set_profile(OpProfile* profile) {
+  profile_ = profile;
+  if (pool_ != nullptr) pool_->set_sync_timing(profile != nullptr);
+  if (profile != nullptr) profile->start(pool_);
+}
+
+void Session::output_logits(const float* x_row, float* logits, const ProfileLaps& lap) const {
   const ModelSpec& s = w_.spec;
   const int64_t H = s.hidden_size;
   std::vector<float> normed(static_cast<size_t>(H));
   ops::rms_norm(x_row, w_.final_norm.data(), H, s.rms_norm_eps, normed.data());
+  lap(Op::rms_norm);
   const TokenTable& compact = s.tie_embeddings ? w_.token_table : w_.output_table;
   if (!compact.empty()) {
     // The projections' path also picks the table's (scalar stays the reference everywhere).
@@ -92,9 +99,12 @@ void Session::output_logits(const float* x_row, float* logits) const {
     const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
     ops::lm_head(table, normed.data(), s.vocab_size, H, logits, pool_);
   }
+  lap(Op::lm_head);
 }
 
 std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_positions) {
+  const ProfileLaps lap(profile_);
+  lap(Op::caller);
   const ModelSpec& s = w_.spec;
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim(), D = s.head_dim();
   const int64_t group = s.num_heads / s.num_kv_heads;
@@ -126,6 +136,8 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
       w_.token_table.row(tokens[t], x.data() + t * H);
     }
   }
+  if (profile_ != nullptr) profile_->add_tokens(T);
+  lap(Op::embedding);
 
   std::vector<float> normed, qv, kv, vv, attn(static_cast<size_t>(T * H)), proj, gate, up;
   std::vector<int32_t> acc;
@@ -134,15 +146,19 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
     const ModelWeights::Layer& L = w_.layers[static_cast<size_t>(l)];
     // Attention block.
     norm_rows(x, L.input_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::attn_qkv, qin);
+    lap(Op::quantize);
     project(L.q, qin, T, pool_, &acc, &qv);  // (T, H)
     project(L.k, qin, T, pool_, &acc, &kv);  // (T, KV)
     project(L.v, qin, T, pool_, &acc, &vv);  // (T, KV)
+    lap(Op::proj_attn_qkv);
     for (int64_t t = 0; t < T; ++t) {
       ops::rope(qv.data() + t * H, s.num_heads, D, p0 + t, inv_freq_.data());
       ops::rope(kv.data() + t * KV, s.num_kv_heads, D, p0 + t, inv_freq_.data());
     }
+    lap(Op::rope);
     std::vector<float>& kc = k_cache_[static_cast<size_t>(l)];
     std::vector<float>& vc = v_cache_[static_cast<size_t>(l)];
     kc.resize(static_cast<size_t>((p0 + T) * KV));  // cache (pos, KV)
@@ -162,29 +178,42 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
     } else {
       heads(0, T * s.num_heads);
     }
+    lap(Op::attention);
     norm_rows(attn, L.attn_sub_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::attn_out, qin);
+    lap(Op::quantize);
     project(L.o, qin, T, pool_, &acc, &proj);
+    lap(Op::proj_attn_out);
     for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    lap(Op::residual);
     // Feed-forward block.
     norm_rows(x, L.post_attn_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::ffn_gate_up, qin);
+    lap(Op::quantize);
     project(L.gate, qin, T, pool_, &acc, &gate);  // (T, I)
     project(L.up, qin, T, pool_, &acc, &up);      // (T, I)
+    lap(Op::proj_ffn_gate_up);
     ops::glu(gate.data(), up.data(), T * I, s.act);
+    lap(Op::glu);
     norm_rows(gate, L.ffn_sub_norm, T, I, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, I, &qin);
     observe(l, ProjectionInput::ffn_down, qin);
+    lap(Op::quantize);
     project(L.down, qin, T, pool_, &acc, &proj);
+    lap(Op::proj_ffn_down);
     for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    lap(Op::residual);
   }
   pos_ = p0 + T;
   const int64_t first = all_positions ? 0 : T - 1;
   std::vector<float> logits(static_cast<size_t>((T - first) * s.vocab_size));
   for (int64_t t = first; t < T; ++t) {
-    output_logits(x.data() + t * H, logits.data() + (t - first) * s.vocab_size);
+    output_logits(x.data() + t * H, logits.data() + (t - first) * s.vocab_size, lap);
   }
   return logits;
 }
