@@ -2,21 +2,26 @@
 // `bitnet bench make-model OUT.gguf`: a random 2B4T-shaped SiLU model (llama.cpp runs it too).
 // `bitnet bench generate MODEL.gguf [--threads 1,2]`: prefill and decode tokens/s of our kernels
 // beside the streaming-read bound measured in the same run (bytes read per decoded token / read
-// GB/s) and, with --llama-cpp, llama.cpp (llama-cpp-python) on the same file and thread counts.
+// GB/s) and, with --llama-cpp, llama.cpp (llama-cpp-python) on the same file and thread counts;
+// then where decode time goes, op by op (kernels/op_profile.h), at each thread count.
 // Figures only: nothing here passes or fails on time.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/runtime.h"
 #include "export/export_files.h"
 #include "export/random_model.h"
 #include "kernels/gguf_model.h"
+#include "kernels/op_profile.h"
+#include "kernels/sampling.h"
 
 #ifndef BITNET_BENCH_KERNELS_PATH
 #define BITNET_BENCH_KERNELS_PATH "bitnet_bench_kernels"
@@ -75,14 +80,70 @@ struct GenBenchArgs {
   bool llama_cpp = false;
 };
 
+// Weight bytes each op reads per decoded token (0 for ops that read no weights).
+std::vector<uint64_t> weight_bytes_per_op(const kernels::ModelWeights& w) {
+  using kernels::Op;
+  std::vector<uint64_t> bytes(size_t(kernels::kOpCount), 0);
+  auto add = [&](Op op, const kernels::TernaryMatrix& m) { bytes[size_t(op)] += uint64_t(m.packed_bytes()); };
+  for (const auto& L : w.layers) {
+    for (const kernels::TernaryMatrix* m : {&L.q, &L.k, &L.v}) add(Op::proj_attn_qkv, *m);
+    add(Op::proj_attn_out, L.o);
+    add(Op::proj_ffn_gate_up, L.gate);
+    add(Op::proj_ffn_gate_up, L.up);
+    add(Op::proj_ffn_down, L.down);
+  }
+  const kernels::TokenTable& head = w.spec.tie_embeddings ? w.token_table : w.output_table;
+  bytes[size_t(Op::lm_head)] = head.empty() ? uint64_t(w.spec.vocab_size * w.spec.hidden_size * 4) : head.nbytes();
+  return bytes;
+}
+
+struct DecodeProfile {
+  int threads;
+  kernels::OpProfile profile;
+};
+
+// One column pair per thread count: ms per decoded token and share of the decode time, plus the
+// weight-reading ops' GB/s (compare with the read GB/s above).
+void print_decode_profiles(const std::vector<DecodeProfile>& runs, const std::vector<uint64_t>& bytes) {
+  using kernels::Op;
+  std::printf("\ndecode time per op (ms/token, %% of decode; GB/s of weight reads), same runs as above:\n");
+  std::printf("%-18s", "op");
+  for (const auto& r : runs) std::printf("   %2d thread%s %17s", r.threads, r.threads == 1 ? " " : "s", "");
+  std::printf("\n");
+  for (int i = 0; i < kernels::kOpCount; ++i) {
+    const Op op = static_cast<Op>(i);
+    std::printf("%-18s", kernels::op_name(op));
+    for (const auto& r : runs) {
+      const double tokens = double(std::max<int64_t>(r.profile.tokens(), 1));
+      const double secs = r.profile.seconds(op) / tokens;
+      std::printf("   %8.3f %6.1f%%", 1e3 * secs, 100.0 * r.profile.seconds(op) / r.profile.total_seconds());
+      if (bytes[size_t(i)] > 0 && secs > 0) {
+        std::printf(" %7.2f GB/s", double(bytes[size_t(i)]) / secs / 1e9);
+      } else {
+        std::printf(" %12s", "");
+      }
+    }
+    std::printf("\n");
+  }
+  std::printf("%-18s", "total");
+  for (const auto& r : runs) {
+    const double tokens = double(std::max<int64_t>(r.profile.tokens(), 1));
+    std::printf("   %8.3f %6.1f%% %12s", 1e3 * r.profile.total_seconds() / tokens, 100.0, "");
+  }
+  std::printf("\n%-18s", "pool jobs/token");
+  for (const auto& r : runs) {
+    const double tokens = double(std::max<int64_t>(r.profile.tokens(), 1));
+    std::printf("   %8.1f %20s", double(r.profile.pool_jobs()) / tokens, "");
+  }
+  std::printf("\n");
+}
+
 int bench_generate(const GenBenchArgs& a) {
   kernels::LoadedModel lm = kernels::load_gguf_model(a.model, kernels::select_kernel_path());
   const kernels::ModelWeights& w = lm.weights;
+  const std::vector<uint64_t> op_bytes = weight_bytes_per_op(w);
   uint64_t bytes = 0;  // read per decoded token: packed projections + the LM head table
-  for (const auto& L : w.layers)
-    for (const kernels::TernaryMatrix* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) bytes += uint64_t(m->packed_bytes());
-  const kernels::TokenTable& head = w.spec.tie_embeddings ? w.token_table : w.output_table;
-  bytes += head.empty() ? uint64_t(w.spec.vocab_size * w.spec.hidden_size * 4) : head.nbytes();
+  for (uint64_t b : op_bytes) bytes += b;
   std::printf("model %s: %s, %lld layers, hidden %lld, vocab %lld, %s projections, %s embedding, kernels %s\n",
               a.model.c_str(), lm.architecture.c_str(), (long long)w.spec.num_layers, (long long)w.spec.hidden_size,
               (long long)w.spec.vocab_size, formats::ggml_type_name(lm.weight_type), formats::ggml_type_name(lm.embd_type),
@@ -92,6 +153,8 @@ int bench_generate(const GenBenchArgs& a) {
   for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t(32 + (i * 7) % 90);
   std::printf("%-8s %-10s %14s %14s %12s %14s\n", "threads", "engine", "prefill tok/s", "decode tok/s", "read GB/s",
               "decode/bound");
+  std::vector<DecodeProfile> profiles;
+  profiles.reserve(a.threads.size());
   for (int t : a.threads) {
     kernels::ThreadPool pool(t);
     const double bw = read_bandwidth(pool);
@@ -102,10 +165,19 @@ int bench_generate(const GenBenchArgs& a) {
     auto t0 = Clock::now();
     std::vector<float> logits = s.prefill(prompt);
     const double pre = double(prompt.size()) / since(t0);
+    // Decode greedily, as the llama.cpp script does; the profile laps the sampling itself.
     int32_t next = 65;
+    profiles.push_back({t, {}});
+    kernels::OpProfile& profile = profiles.back().profile;
     t0 = Clock::now();
-    for (int i = 0; i < a.decode_tokens; ++i) logits = s.decode(next);
+    s.set_profile(&profile);
+    for (int i = 0; i < a.decode_tokens; ++i) {
+      logits = s.decode(next);
+      next = kernels::sample_greedy(logits);
+      profile.lap(kernels::Op::sampling);
+    }
     const double dec = a.decode_tokens / since(t0);
+    s.set_profile(nullptr);
     std::printf("%-8d %-10s %14.1f %14.2f %12.2f %13.0f%%  (bound %.2f tok/s)\n", t, "bitnet", pre, dec, bw,
                 100.0 * dec / bound, bound);
     std::fflush(stdout);
@@ -120,6 +192,7 @@ int bench_generate(const GenBenchArgs& a) {
       std::fflush(stdout);
     }
   }
+  print_decode_profiles(profiles, op_bytes);
   return 0;
 }
 

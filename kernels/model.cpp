@@ -103,6 +103,16 @@ void set_kernel_path(ModelWeights& w, KernelPath path) {
 
 namespace ops {
 
+float dot8(const float* a, const float* b, int64_t n) {
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += a[i + k] * b[i + k];
+  float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
   double ss = 0.0;
   for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
@@ -135,10 +145,7 @@ void attend(const float* q, const float* k, const float* v, int64_t kv_stride, i
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   float max_score = -INFINITY;
   for (int64_t j = 0; j < n_ctx; ++j) {
-    const float* kj = k + j * kv_stride;
-    float dot = 0.0f;
-    for (int64_t d = 0; d < head_dim; ++d) dot += q[d] * kj[d];
-    scores[j] = dot * scale;
+    scores[j] = dot8(q, k + j * kv_stride, head_dim) * scale;
     max_score = std::max(max_score, scores[j]);
   }
   float sum = 0.0f;
@@ -168,16 +175,7 @@ void glu(float* gate, const float* up, int64_t n, ModelSpec::Act act) {
 void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits,
              ThreadPool* pool) {
   auto rows = [&](int64_t begin, int64_t end) {
-    for (int64_t v = begin; v < end; ++v) {
-      const float* row = table + v * hidden;
-      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t i = 0;
-      for (; i + 8 <= hidden; i += 8)
-        for (int k = 0; k < 8; ++k) part[k] += row[i + k] * x[i + k];
-      float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-      for (; i < hidden; ++i) sum += row[i] * x[i];
-      logits[v] = sum;
-    }
+    for (int64_t v = begin; v < end; ++v) logits[v] = dot8(table + v * hidden, x, hidden);
   };
   if (pool == nullptr || pool->size() == 1) {
     rows(0, vocab);

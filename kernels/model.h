@@ -19,6 +19,7 @@
 
 #include "formats/model_names.h"
 #include "kernels/cpu_features.h"
+#include "kernels/op_profile.h"
 #include "kernels/ternary_matrix.h"
 #include "kernels/thread_pool.h"
 #include "kernels/token_table.h"
@@ -111,14 +112,19 @@ class Session {
   int64_t position() const { return pos_; }
 
   void set_activation_observer(ActivationObserver observer) { observer_ = std::move(observer); }
+  // Attaches `profile` (it must outlive the session or be detached with nullptr): starts it and
+  // turns on the pool's sync timing; every later forward laps its ops into it (op_profile.h).
+  void set_profile(OpProfile* profile);
 
  private:
   std::vector<float> forward(const int32_t* tokens, int64_t n_tok, bool all_positions);
-  void output_logits(const float* x_row, float* logits) const;  // final norm, then the LM head
+  // Final norm, then the LM head.
+  void output_logits(const float* x_row, float* logits, const ProfileLaps& lap) const;
 
   const ModelWeights& w_;
   ThreadPool* pool_;
   ActivationObserver observer_;
+  OpProfile* profile_ = nullptr;
   int64_t pos_ = 0;
   std::vector<float> inv_freq_;                       // [head_dim / 2]
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [pos, kv_dim]

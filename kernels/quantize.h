@@ -11,7 +11,9 @@ namespace bitnet::kernels {
 // Quantizes one row x[0..n) into q[0..n) and returns the scale s. Rounding uses std::nearbyint
 // under the default (round-to-nearest-even) mode, matching torch.round. A NaN element maps to
 // -128 rather than being undefined behaviour; the training model would produce NaN there too.
+// Uses AVX2 when the CPU has it; the result equals quantize_row_scalar's bit for bit.
 float quantize_row(const float* x, int64_t n, int8_t* q);
+float quantize_row_scalar(const float* x, int64_t n, int8_t* q);  // the reference
 
 // n_tok rows of length n, row-major: q[t*n + j], scales[t].
 void quantize_rows(const float* x, int64_t n_tok, int64_t n, int8_t* q, float* scales);

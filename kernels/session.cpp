@@ -4,6 +4,7 @@
 // for bit.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 
 #include "kernels/errors.h"
@@ -28,19 +29,29 @@ void quantize_batch(const std::vector<float>& x, int64_t n_tok, int64_t n, Quant
   quantize_rows(x.data(), n_tok, n, out->q.data(), out->s.data());
 }
 
-// y (T, rows) = ((float)(W . q_t) / s_t) * w_scale.
-void project(const TernaryMatrix& m, const Quantized& in, int64_t n_tok, ThreadPool* pool,
-             std::vector<int32_t>* acc, std::vector<float>* y) {
-  const int64_t rows = m.rows();
-  acc->resize(static_cast<size_t>(n_tok * rows));
-  y->resize(static_cast<size_t>(n_tok * rows));
-  if (n_tok == 1) {
-    m.gemv(in.q.data(), acc->data(), pool);
-  } else {
-    m.gemm(in.q.data(), static_cast<int>(n_tok), acc->data(), pool);
+// One projection of a shared-input group: its matrix, int32 scratch and fp32 output (T, rows).
+struct Projection {
+  const TernaryMatrix* m;
+  std::vector<int32_t>* acc;
+  std::vector<float>* y;
+};
+
+// y (T, rows) = ((float)(W . q_t) / s_t) * w_scale for every projection of the group, whose
+// products run as one pool job (TernaryMatrix::gemm_group).
+void project(std::initializer_list<Projection> group, const Quantized& in, int64_t n_tok, ThreadPool* pool) {
+  std::vector<TernaryMatrix::GroupItem> items;
+  items.reserve(group.size());
+  for (const Projection& p : group) {
+    p.acc->resize(static_cast<size_t>(n_tok * p.m->rows()));
+    p.y->resize(static_cast<size_t>(n_tok * p.m->rows()));
+    items.push_back({p.m, p.acc->data()});
   }
-  for (int64_t t = 0; t < n_tok; ++t)
-    rescale_output(acc->data() + t * rows, rows, in.s[t], m.w_scale(), y->data() + t * rows);
+  TernaryMatrix::gemm_group(items.data(), static_cast<int>(items.size()), in.q.data(), static_cast<int>(n_tok), pool);
+  for (const Projection& p : group) {
+    const int64_t rows = p.m->rows();
+    for (int64_t t = 0; t < n_tok; ++t)
+      rescale_output(p.acc->data() + t * rows, rows, in.s[t], p.m->w_scale(), p.y->data() + t * rows);
+  }
 }
 
 void norm_rows(const std::vector<float>& x, const std::vector<float>& w, int64_t n_tok, int64_t n,
@@ -78,11 +89,18 @@ std::vector<float> Session::prefill_all(const std::vector<int32_t>& tokens) {
 
 std::vector<float> Session::decode(int32_t token) { return forward(&token, 1, false); }
 
-void Session::output_logits(const float* x_row, float* logits) const {
+void Session::set_profile(OpProfile* profile) {
+  profile_ = profile;
+  if (pool_ != nullptr) pool_->set_sync_timing(profile != nullptr);
+  if (profile != nullptr) profile->start(pool_);
+}
+
+void Session::output_logits(const float* x_row, float* logits, const ProfileLaps& lap) const {
   const ModelSpec& s = w_.spec;
   const int64_t H = s.hidden_size;
   std::vector<float> normed(static_cast<size_t>(H));
   ops::rms_norm(x_row, w_.final_norm.data(), H, s.rms_norm_eps, normed.data());
+  lap(Op::rms_norm);
   const TokenTable& compact = s.tie_embeddings ? w_.token_table : w_.output_table;
   if (!compact.empty()) {
     // The projections' path also picks the table's (scalar stays the reference everywhere).
@@ -92,9 +110,12 @@ void Session::output_logits(const float* x_row, float* logits) const {
     const float* table = s.tie_embeddings ? w_.embedding.data() : w_.lm_head.data();
     ops::lm_head(table, normed.data(), s.vocab_size, H, logits, pool_);
   }
+  lap(Op::lm_head);
 }
 
 std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_positions) {
+  const ProfileLaps lap(profile_);
+  lap(Op::caller);
   const ModelSpec& s = w_.spec;
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim(), D = s.head_dim();
   const int64_t group = s.num_heads / s.num_kv_heads;
@@ -126,23 +147,27 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
       w_.token_table.row(tokens[t], x.data() + t * H);
     }
   }
+  if (profile_ != nullptr) profile_->add_tokens(T);
+  lap(Op::embedding);
 
   std::vector<float> normed, qv, kv, vv, attn(static_cast<size_t>(T * H)), proj, gate, up;
-  std::vector<int32_t> acc;
+  std::vector<int32_t> acc[3];
   Quantized qin;
   for (int64_t l = 0; l < s.num_layers; ++l) {
     const ModelWeights::Layer& L = w_.layers[static_cast<size_t>(l)];
     // Attention block.
     norm_rows(x, L.input_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::attn_qkv, qin);
-    project(L.q, qin, T, pool_, &acc, &qv);  // (T, H)
-    project(L.k, qin, T, pool_, &acc, &kv);  // (T, KV)
-    project(L.v, qin, T, pool_, &acc, &vv);  // (T, KV)
+    lap(Op::quantize);
+    project({{&L.q, &acc[0], &qv}, {&L.k, &acc[1], &kv}, {&L.v, &acc[2], &vv}}, qin, T, pool_);  // (T, H|KV|KV)
+    lap(Op::proj_attn_qkv);
     for (int64_t t = 0; t < T; ++t) {
       ops::rope(qv.data() + t * H, s.num_heads, D, p0 + t, inv_freq_.data());
       ops::rope(kv.data() + t * KV, s.num_kv_heads, D, p0 + t, inv_freq_.data());
     }
+    lap(Op::rope);
     std::vector<float>& kc = k_cache_[static_cast<size_t>(l)];
     std::vector<float>& vc = v_cache_[static_cast<size_t>(l)];
     kc.resize(static_cast<size_t>((p0 + T) * KV));  // cache (pos, KV)
@@ -162,29 +187,41 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
     } else {
       heads(0, T * s.num_heads);
     }
+    lap(Op::attention);
     norm_rows(attn, L.attn_sub_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::attn_out, qin);
-    project(L.o, qin, T, pool_, &acc, &proj);
+    lap(Op::quantize);
+    project({{&L.o, &acc[0], &proj}}, qin, T, pool_);
+    lap(Op::proj_attn_out);
     for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    lap(Op::residual);
     // Feed-forward block.
     norm_rows(x, L.post_attn_norm, T, H, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, H, &qin);
     observe(l, ProjectionInput::ffn_gate_up, qin);
-    project(L.gate, qin, T, pool_, &acc, &gate);  // (T, I)
-    project(L.up, qin, T, pool_, &acc, &up);      // (T, I)
+    lap(Op::quantize);
+    project({{&L.gate, &acc[0], &gate}, {&L.up, &acc[1], &up}}, qin, T, pool_);  // (T, I) each
+    lap(Op::proj_ffn_gate_up);
     ops::glu(gate.data(), up.data(), T * I, s.act);
+    lap(Op::glu);
     norm_rows(gate, L.ffn_sub_norm, T, I, s.rms_norm_eps, &normed);
+    lap(Op::rms_norm);
     quantize_batch(normed, T, I, &qin);
     observe(l, ProjectionInput::ffn_down, qin);
-    project(L.down, qin, T, pool_, &acc, &proj);
+    lap(Op::quantize);
+    project({{&L.down, &acc[0], &proj}}, qin, T, pool_);
+    lap(Op::proj_ffn_down);
     for (int64_t i = 0; i < T * H; ++i) x[i] += proj[i];
+    lap(Op::residual);
   }
   pos_ = p0 + T;
   const int64_t first = all_positions ? 0 : T - 1;
   std::vector<float> logits(static_cast<size_t>((T - first) * s.vocab_size));
   for (int64_t t = first; t < T; ++t) {
-    output_logits(x.data() + t * H, logits.data() + (t - first) * s.vocab_size);
+    output_logits(x.data() + t * H, logits.data() + (t - first) * s.vocab_size, lap);
   }
   return logits;
 }

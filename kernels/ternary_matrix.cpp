@@ -93,39 +93,71 @@ void TernaryMatrix::gemv(const int8_t* q, int32_t* acc, ThreadPool* pool) const 
 }
 
 void TernaryMatrix::gemm(const int8_t* q, int n_tok, int32_t* acc, ThreadPool* pool) const {
-  if (n_tok <= 0 || rows_ == 0) return;
+  const GroupItem item{this, acc};
+  gemm_group(&item, 1, q, n_tok, pool);
+}
+
+void TernaryMatrix::gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok,
+                               ThreadPool* pool) {
+  if (n_items <= 0 || n_tok <= 0) return;
+  const TernaryMatrix& first = *items[0].matrix;
+  const int64_t cols = first.cols_, cols_padded = first.cols_padded_;
+  const KernelPath path = first.path_;
+  int64_t total_rows = 0;
+  for (int i = 0; i < n_items; ++i) {
+    const TernaryMatrix& m = *items[i].matrix;
+    if (m.cols_ != cols || m.path_ != path) {
+      throw KernelError("TernaryMatrix::gemm_group: matrix " + std::to_string(i) + " has " +
+                        std::to_string(m.cols_) + " columns and path " + kernel_path_name(m.path_) +
+                        ", the first has " + std::to_string(cols) + " and " + kernel_path_name(path));
+    }
+    total_rows += m.rows_;
+  }
+  if (total_rows == 0) return;
+  if (cols == 0) {
+    for (int i = 0; i < n_items; ++i)
+      std::fill(items[i].acc, items[i].acc + static_cast<int64_t>(n_tok) * items[i].matrix->rows_, 0);
+    return;
+  }
   // Zero-padded (and for AVX-512 permuted) copy of the activations plus per-token sums.
-  std::vector<int8_t, AlignedAllocator<int8_t>> qpad(static_cast<size_t>(n_tok * cols_padded_));
-  std::vector<int8_t> row(static_cast<size_t>(cols_padded_));
+  std::vector<int8_t, AlignedAllocator<int8_t>> qpad(static_cast<size_t>(n_tok * cols_padded));
+  std::vector<int8_t> row(static_cast<size_t>(cols_padded));
   std::vector<int32_t> sumq(static_cast<size_t>(n_tok));
   for (int t = 0; t < n_tok; ++t) {
-    const int8_t* src = q + static_cast<int64_t>(t) * cols_;
-    int8_t* dst = qpad.data() + static_cast<int64_t>(t) * cols_padded_;
+    const int8_t* src = q + static_cast<int64_t>(t) * cols;
+    int8_t* dst = qpad.data() + static_cast<int64_t>(t) * cols_padded;
     int32_t s = 0;
-    for (int64_t i = 0; i < cols_; ++i) s += src[i];
+    for (int64_t i = 0; i < cols; ++i) s += src[i];
     sumq[t] = s;
-    if (path_ == KernelPath::avx512) {
-      std::memcpy(row.data(), src, static_cast<size_t>(cols_));
-      std::memset(row.data() + cols_, 0, static_cast<size_t>(cols_padded_ - cols_));
-      detail::permute_for_avx512(row.data(), cols_padded_, dst);
+    if (path == KernelPath::avx512) {
+      std::memcpy(row.data(), src, static_cast<size_t>(cols));
+      std::memset(row.data() + cols, 0, static_cast<size_t>(cols_padded - cols));
+      detail::permute_for_avx512(row.data(), cols_padded, dst);
     } else {
-      std::memcpy(dst, src, static_cast<size_t>(cols_));
-      std::memset(dst + cols_, 0, static_cast<size_t>(cols_padded_ - cols_));
+      std::memcpy(dst, src, static_cast<size_t>(cols));
+      std::memset(dst + cols, 0, static_cast<size_t>(cols_padded - cols));
     }
   }
-  if (cols_ == 0) {
-    std::fill(acc, acc + static_cast<int64_t>(n_tok) * rows_, 0);
-    return;
-  }
-  const detail::PackedWeights w{packed_.data(), rows_, cols_padded_, row_bytes()};
   const detail::Activations a{qpad.data(), sumq.data(), n_tok};
-  const RowKernel kernel = kernel_for(path_);
+  const RowKernel kernel = kernel_for(path);
+  // Rows [b, e) of the matrices' rows laid end to end.
+  auto run_rows = [&](int64_t b, int64_t e) {
+    int64_t base = 0;
+    for (int i = 0; i < n_items && base < e; ++i) {
+      const TernaryMatrix& m = *items[i].matrix;
+      const int64_t r0 = std::max(b, base) - base, r1 = std::min(e, base + m.rows_) - base;
+      if (r0 < r1) {
+        const detail::PackedWeights w{m.packed_.data(), m.rows_, m.cols_padded_, m.row_bytes()};
+        kernel(w, a, r0, r1, items[i].acc, m.rows_);
+      }
+      base += m.rows_;
+    }
+  };
   if (pool == nullptr || pool->size() == 1) {
-    kernel(w, a, 0, rows_, acc, rows_);
-    return;
+    run_rows(0, total_rows);
+  } else {
+    pool->parallel_for(total_rows, kRowGrain, run_rows);
   }
-  pool->parallel_for(rows_, kRowGrain,
-                     [&](int64_t b, int64_t e) { kernel(w, a, b, e, acc, rows_); });
 }
 
 }  // namespace bitnet::kernels

@@ -77,6 +77,17 @@ class TernaryMatrix {
   // acc[t * rows + o] = sum_i t[o, i] * q[t * cols + i] for t in [0, n_tok).
   void gemm(const int8_t* q, int n_tok, int32_t* acc, ThreadPool* pool = nullptr) const;
 
+  // One matrix of a shared-input group and where its result goes (acc as in gemm).
+  struct GroupItem {
+    const TernaryMatrix* matrix;
+    int32_t* acc;
+  };
+  // gemm for several matrices with the same input (same cols and path, else KernelError): the
+  // activations are prepared once and all their rows run as one pool job, so q/k/v (or gate/up)
+  // cost one fork-join instead of three (two). Results are those of gemm, bit for bit.
+  static void gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok,
+                         ThreadPool* pool = nullptr);
+
  private:
   int64_t rows_ = 0, cols_ = 0, cols_padded_ = 0;
   float w_scale_ = 1.0f;

@@ -2,11 +2,16 @@
 #include "kernels/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace bitnet::kernels {
 namespace {
 constexpr int kSpinIterations = 20000;
+using Clock = std::chrono::steady_clock;
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
+}  // namespace
 
 void split_range(int64_t total, int64_t grain, int w, int n, int64_t* begin, int64_t* end) {
   grain = std::max<int64_t>(grain, 1);
@@ -34,10 +39,14 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run(const std::function<void(int, int)>& fn) {
+  ++jobs_;
   if (n_threads_ == 1) {
     fn(0, 1);
     return;
   }
+  const bool timed = sync_timing_;
+  Clock::time_point t0;
+  if (timed) t0 = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;
@@ -46,17 +55,20 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
+  if (timed) sync_seconds_ += seconds_between(t0, Clock::now());
   std::exception_ptr mine;
   try {
     fn(0, n_threads_);
   } catch (...) {
     mine = std::current_exception();
   }
+  if (timed) t0 = Clock::now();
   for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) {
   }
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
   job_ = nullptr;
+  if (timed) sync_seconds_ += seconds_between(t0, Clock::now());
   if (mine) std::rethrow_exception(mine);
   if (error_) std::rethrow_exception(error_);
 }

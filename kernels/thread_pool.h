@@ -1,7 +1,9 @@
 // A small fork-join thread pool owned by whoever runs the model (no global pool). run(fn) calls
 // fn(worker, n_workers) once on every worker, the calling thread being worker 0, and returns when
 // all are done; kernels use the worker index to pick their share of output rows. Workers spin
-// briefly before sleeping because decode issues hundreds of short jobs per token.
+// briefly before sleeping because decode issues hundreds of short jobs per token. With sync
+// timing on (an attached OpProfile), run() also adds up how long the calling thread spent outside
+// its own share of the job: announcing it and waiting for the other workers to finish.
 #pragma once
 
 #include <atomic>
@@ -33,6 +35,11 @@ class ThreadPool {
   // last end) and calls fn(begin, end) for each non-empty range.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+  // Sync timing (off by default; then run() reads no clock). Only the calling thread touches these.
+  void set_sync_timing(bool on) { sync_timing_ = on; }
+  double sync_seconds() const { return sync_seconds_; }  // accumulated while timing was on
+  uint64_t jobs() const { return jobs_; }                 // run() calls so far
+
  private:
   void worker_loop(int worker);
 
@@ -46,6 +53,9 @@ class ThreadPool {
   std::atomic<int> pending_{0};
   bool stop_ = false;
   std::exception_ptr error_;
+  bool sync_timing_ = false;
+  double sync_seconds_ = 0.0;
+  uint64_t jobs_ = 0;
 };
 
 // Range [begin, end) of worker `w` out of `n` when splitting `total` items in multiples of grain.

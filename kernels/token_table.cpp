@@ -61,36 +61,57 @@ __attribute__((target("avx2,fma,f16c"))) float hsum8(__m256 v) {
   return reduce8(a);
 }
 
-__attribute__((target("avx2,fma,f16c"))) float dot_f16_avx2(const uint16_t* w, const float* x, int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
+// The AVX2 dots work on kRowsAtOnce rows together: one row's sum is a single chain of dependent
+// FMAs (latency-bound at a fraction of memory bandwidth), several rows' chains overlap. Each row's
+// arithmetic is exactly the one-row order of token_table.h; the rows only share the loads of x.
+constexpr int kRowsAtOnce = 4;
+
+template <int R>
+__attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, size_t row_elems, const float* x,
+                                                         int64_t n, float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
-    acc = _mm256_fmadd_ps(wf, _mm256_loadu_ps(x + i), acc);
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < R; ++r) {
+      const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * row_elems + i)));
+      acc[r] = _mm256_fmadd_ps(wf, xv, acc[r]);
+    }
   }
-  float sum = hsum8(acc);
-  for (; i < n; ++i) sum = std::fma(formats::half_to_float(w[i]), x[i], sum);
-  return sum;
+  for (int r = 0; r < R; ++r) {
+    float sum = hsum8(acc[r]);
+    for (int64_t j = i; j < n; ++j) sum = std::fma(formats::half_to_float(w[r * row_elems + j]), x[j], sum);
+    out[r] = sum;
+  }
 }
 
-__attribute__((target("avx2,fma,f16c"))) float dot_q8_avx2(const uint8_t* row, const float* x, int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQ8Block; ++b) {
-    const uint8_t* block = row + b * kQ8BlockBytes;
-    if (b + 4 < n / kQ8Block) _mm_prefetch(reinterpret_cast<const char*>(block + 4 * kQ8BlockBytes), _MM_HINT_T0);
-    uint16_t h;
-    std::memcpy(&h, block, 2);
-    const __m256 d = _mm256_cvtph_ps(_mm_cvtsi32_si128(h));
-    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18));
+template <int R>
+__attribute__((target("avx2,fma,f16c"))) void dot_q8_avx2(const uint8_t* rows, size_t row_bytes, const float* x,
+                                                        int64_t n, float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  const int64_t n_blocks = n / kQ8Block;
+  for (int64_t b = 0; b < n_blocks; ++b) {
     const float* xb = x + b * kQ8Block;
-    __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), _mm256_loadu_ps(xb));
-    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), _mm256_loadu_ps(xb + 8), s);
-    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), _mm256_loadu_ps(xb + 16), s);
-    s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), _mm256_loadu_ps(xb + 24), s);
-    acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_setzero_si256()), s, acc);
+    const __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
+    const __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* block = rows + r * row_bytes + b * kQ8BlockBytes;
+      if (b + 4 < n_blocks) _mm_prefetch(reinterpret_cast<const char*>(block + 4 * kQ8BlockBytes), _MM_HINT_T0);
+      uint16_t h;
+      std::memcpy(&h, block, 2);
+      const __m256 d = _mm256_cvtph_ps(_mm_cvtsi32_si128(h));
+      const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+      const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18));
+      __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), x0);
+      s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q0, 8))), x1, s);
+      s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), x2, s);
+      s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q1, 8))), x3, s);
+      acc[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_setzero_si256()), s, acc[r]);
+    }
   }
-  return hsum8(acc);
+  for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
 }
 
 bool cpu_has_avx2_fma_f16c() {
@@ -175,15 +196,27 @@ void TokenTable::gemv(const float* x, float* out, ThreadPool* pool, KernelPath p
   const bool simd = path != KernelPath::scalar && cpu_has_avx2_fma_f16c();
   const size_t row_bytes = type_ == Type::f16 ? static_cast<size_t>(cols_) * 2
                                               : static_cast<size_t>(cols_ / kQ8Block) * kQ8BlockBytes;
+  const bool f16 = type_ == Type::f16;
+  auto simd_rows = [&](int64_t r, int n_rows) {
+    const uint8_t* p = data_.data() + static_cast<size_t>(r) * row_bytes;
+    const auto* w = reinterpret_cast<const uint16_t*>(p);
+    const size_t row_elems = row_bytes / 2;
+    if (n_rows == kRowsAtOnce) {
+      f16 ? dot_f16_avx2<kRowsAtOnce>(w, row_elems, x, cols_, out + r) : dot_q8_avx2<kRowsAtOnce>(p, row_bytes, x, cols_, out + r);
+    } else {
+      f16 ? dot_f16_avx2<1>(w, row_elems, x, cols_, out + r) : dot_q8_avx2<1>(p, row_bytes, x, cols_, out + r);
+    }
+  };
   auto rows = [&](int64_t begin, int64_t end) {
+    if (simd) {
+      int64_t r = begin;
+      for (; r + kRowsAtOnce <= end; r += kRowsAtOnce) simd_rows(r, kRowsAtOnce);
+      for (; r < end; ++r) simd_rows(r, 1);
+      return;
+    }
     for (int64_t r = begin; r < end; ++r) {
       const uint8_t* p = data_.data() + static_cast<size_t>(r) * row_bytes;
-      if (type_ == Type::f16) {
-        const auto* w = reinterpret_cast<const uint16_t*>(p);
-        out[r] = simd ? dot_f16_avx2(w, x, cols_) : dot_f16_scalar(w, x, cols_);
-      } else {
-        out[r] = simd ? dot_q8_avx2(p, x, cols_) : dot_q8_scalar(p, x, cols_);
-      }
+      out[r] = f16 ? dot_f16_scalar(reinterpret_cast<const uint16_t*>(p), x, cols_) : dot_q8_scalar(p, x, cols_);
     }
   };
   if (pool == nullptr || pool->size() == 1) {

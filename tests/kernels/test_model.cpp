@@ -2,12 +2,14 @@
 // written here: weights dequantized to float (t * w_scale), activations fake-quantized (q / s),
 // plain loops with double accumulation, no KV cache, the whole sequence recomputed for every
 // step. Also: prefill == token-by-token decode (bit for bit), every kernel path gives the same
-// logits, the activation observer, and input errors.
+// logits, the activation observer, the per-op profile, and input errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "kernels/errors.h"
@@ -306,6 +308,57 @@ TEST(Model, ObserverSeesQuantizedProjectionInputs) {
   const std::vector<float> emb(m.weights.embedding.begin() + kTokens[0] * H, m.weights.embedding.begin() + (kTokens[0] + 1) * H);
   const auto n1 = naive_rms_norm(emb, m.weights.layers[0].input_norm, spec.rms_norm_eps);
   for (int64_t i = 0; i < H; ++i) EXPECT_NEAR(qs[0][i] / r0.scale, n1[i], 0.5f / r0.scale + 1e-5f);
+}
+
+// The profile is bookkeeping, not a timing claim: every op has its own name, no op's time is
+// negative, the ops add up to the total, each projection kind is lapped once per layer and token,
+// the pool's sync time appears only with workers, and profiling leaves the logits unchanged.
+TEST(Model, ProfileNamesEveryOpAndItsOpsSumToItsTotal) {
+  TinyModel m = make_model(ModelSpec::Act::silu, true, 16);
+  std::set<std::string> names;
+  for (int i = 0; i < kOpCount; ++i) {
+    const std::string name = op_name(static_cast<Op>(i));
+    EXPECT_FALSE(name.empty());
+    EXPECT_NE(name, "unknown");
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), static_cast<size_t>(kOpCount));
+
+  const int64_t layers = m.weights.spec.num_layers;
+  const auto n_tok = static_cast<int64_t>(kTokens.size());
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    Session plain(m.weights, &pool), profiled(m.weights, &pool);
+    OpProfile profile;
+    profiled.set_profile(&profile);
+    for (int32_t tok : kTokens) {
+      EXPECT_EQ(profiled.decode(tok), plain.decode(tok)) << "threads " << threads;
+      profile.lap(Op::sampling);
+    }
+    profiled.set_profile(nullptr);
+    const double total = profile.total_seconds();
+    profiled.decode(1);  // detached: the profile no longer changes
+    EXPECT_EQ(profile.total_seconds(), total);
+
+    double sum = 0.0;
+    for (int i = 0; i < kOpCount; ++i) {
+      const double secs = profile.seconds(static_cast<Op>(i));
+      EXPECT_GE(secs, 0.0) << op_name(static_cast<Op>(i));
+      sum += secs;
+    }
+    EXPECT_GT(total, 0.0);
+    EXPECT_NEAR(sum, total, 1e-9 * total + 1e-12) << "threads " << threads;
+    EXPECT_EQ(profile.tokens(), n_tok);
+    for (Op op : {Op::proj_attn_qkv, Op::proj_attn_out, Op::proj_ffn_gate_up, Op::proj_ffn_down, Op::attention})
+      EXPECT_EQ(profile.laps(op), layers * n_tok) << op_name(op);
+    for (Op op : {Op::caller, Op::embedding, Op::lm_head, Op::sampling}) EXPECT_EQ(profile.laps(op), n_tok) << op_name(op);
+    EXPECT_EQ(profile.laps(Op::pool_sync), 0);  // filled from the pool, never lapped
+    if (threads == 1) {
+      EXPECT_EQ(profile.seconds(Op::pool_sync), 0.0);
+    } else {
+      EXPECT_GT(profile.pool_jobs(), static_cast<uint64_t>(n_tok));
+    }
+  }
 }
 
 TEST(Model, InputErrorsAreClear) {

@@ -1,9 +1,13 @@
 // Activation quantization on hand-computed cases: the scale formula, round-half-to-even ties,
-// clamping at -128, the all-zero row, and the output rescale order.
+// clamping at -128, the all-zero row, the output rescale order, and the SIMD path against the
+// scalar reference.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
+#include <limits>
+#include <random>
 #include <vector>
 
 #include "kernels/quantize.h"
@@ -72,6 +76,35 @@ TEST(Quantize, RowsAreIndependent) {
   EXPECT_EQ(s[0], 63.5f);
   EXPECT_EQ(s[1], 12.7f);
   EXPECT_EQ(q, (std::vector<int8_t>{64, 127, 127, -64}));  // -5 * 12.7 = -63.5 -> -64
+}
+
+// quantize_row (AVX2 where the CPU has it) equals the scalar reference on every length's tail,
+// on exact ties (absmax 127 makes s = 1), and on rows holding NaN or infinity.
+TEST(Quantize, DispatchedPathEqualsScalarReference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::uniform_int_distribution<int> half_steps(-254, 254);
+  auto check = [](const std::vector<float>& x, const char* what) {
+    std::vector<int8_t> a(x.size()), b(x.size());
+    const float sa = quantize_row(x.data(), static_cast<int64_t>(x.size()), a.data());
+    const float sb = quantize_row_scalar(x.data(), static_cast<int64_t>(x.size()), b.data());
+    EXPECT_EQ(std::memcmp(&sa, &sb, sizeof(float)), 0) << what << " n " << x.size();
+    EXPECT_EQ(a, b) << what << " n " << x.size();
+  };
+  for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{70}, size_t{2560}, size_t{6912}}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = normal(rng);
+    check(x, "normal");
+    for (auto& v : x) v = 0.5f * static_cast<float>(half_steps(rng));
+    if (n > 0) x[0] = 127.0f;
+    check(x, "ties");
+    if (n > 1) {
+      x[n / 2] = std::numeric_limits<float>::quiet_NaN();
+      check(x, "nan");
+      x[n - 1] = -std::numeric_limits<float>::infinity();
+      check(x, "inf");
+    }
+  }
 }
 
 TEST(Quantize, RescaleDividesThenMultiplies) {

@@ -1,5 +1,5 @@
 // ThreadPool: every worker runs once per job, ranges cover [0, n) exactly once, exceptions reach
-// the caller, and the pool is reusable after an error.
+// the caller, the pool is reusable after an error, and it counts jobs and times sync on request.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -46,6 +46,21 @@ TEST(ThreadPool, SplitRangeIsBalanced) {
   split_range(10, 1, 2, 3, &b, &e);
   EXPECT_EQ(b, 7);
   EXPECT_EQ(e, 10);
+}
+
+TEST(ThreadPool, CountsJobsAndTimesSyncOnlyWhenAsked) {
+  ThreadPool pool(2);
+  for (int i = 0; i < 5; ++i) pool.run([](int, int) {});
+  EXPECT_EQ(pool.jobs(), 5u);
+  EXPECT_EQ(pool.sync_seconds(), 0.0);  // timing is off by default: no clock is read
+  pool.set_sync_timing(true);
+  for (int i = 0; i < 5; ++i) pool.run([](int, int) {});
+  EXPECT_EQ(pool.jobs(), 10u);
+  EXPECT_GT(pool.sync_seconds(), 0.0);  // announcing a job to a worker takes some time
+  pool.set_sync_timing(false);
+  const double sync = pool.sync_seconds();
+  pool.run([](int, int) {});
+  EXPECT_EQ(pool.sync_seconds(), sync);
 }
 
 TEST(ThreadPool, WorkerExceptionReachesCallerAndPoolSurvives) {
