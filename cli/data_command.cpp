@@ -13,6 +13,7 @@
 #include "data/byte_tokenizer.h"
 #include "data/dataset_stats.h"
 #include "data/error.h"
+#include "data/shard_stream.h"
 #include "data/jsonl.h"
 #include "data/text_documents.h"
 #include "data/token_dataset.h"
@@ -145,17 +146,34 @@ int run_prepare(const PrepareOptions& o) {
   return 0;
 }
 
+// Pre-training shards are not loaded: their statistics come from the document offsets. False
+// (and `out` untouched) for other formats and for fine-tuning shards.
+bool pretraining_shard_stats(const RunConfig& c, const data::Tokenizer& tokenizer, data::DatasetStats* out) {
+  if (c.data.format != "shards") return false;
+  const data::ShardCorpus corpus(data::shard_files(c.data.paths), tokenizer);
+  if (corpus.masked()) return false;
+  if (corpus.num_documents() == 0) throw data::DataError("the dataset holds no document or example");
+  *out = data::shard_corpus_stats(corpus, c.data.seq_len);
+  return true;
+}
+
 int run_check(const std::string& config_path, const std::vector<std::string>& overrides) {
   const RunConfig c = load_config(config_path, overrides);
   const auto tokenizer = data::make_tokenizer(c.tokenizer.type, c.tokenizer.path);
   const auto start = Clock::now();
-  const data::TokenDataset ds = data::load_token_dataset(dataset_options(c), *tokenizer);
+  data::TokenDataset ds;
+  data::DatasetStats s;
+  const bool indexed = pretraining_shard_stats(c, *tokenizer, &s);
+  if (!indexed) {
+    ds = data::load_token_dataset(dataset_options(c), *tokenizer);
+    s = data::dataset_stats(ds, c.data.seq_len);
+  }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  const data::DatasetStats s = data::dataset_stats(ds, c.data.seq_len);
   const int64_t T = c.data.seq_len;
-  std::printf("dataset   %s (%s tokenizer, vocab %s), loaded and tokenized in %.2f s\n",
+  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n",
               c.data.format.c_str(), tokenizer->type().c_str(),
-              format_count(tokenizer->vocab_size()).c_str(), secs);
+              format_count(tokenizer->vocab_size()).c_str(),
+              indexed ? "indexed (headers and document offsets, no token read)" : "loaded and tokenized", secs);
   std::printf("%s %s, %s tokens, longest %s, mean %.1f\n", ds.masked ? "examples " : "documents",
               format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
               format_count(s.longest).c_str(), s.documents > 0 ? double(s.tokens) / double(s.documents) : 0.0);

@@ -92,6 +92,7 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
   RunData d;
   d.tokenizer = data::make_tokenizer(config.tokenizer.type, config.tokenizer.path);
   d.tokenizer_files = tokenizer_files(config.tokenizer);
+  if (dc.format == "shards" && prepare_streamed_shards(config, rank, world_size, d)) return d;
   data::TokenDataset dataset = data::load_token_dataset(dataset_options(config), *d.tokenizer);
   d.jsonl = dataset.jsonl;
   d.fine_tuning = dataset.masked;

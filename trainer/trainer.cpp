@@ -213,6 +213,9 @@ void Training::print_start_table() {
     << "  data      " << format_count(data_.train_documents) << " train / " << format_count(data_.val_documents)
     << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens (" << data_.tokenizer->type()
     << " tokenizer), seq_len " << c.data.seq_len << "\n";
+  if (data_.streamed_shard_files > 0) {
+    s << "  stream    streamed from " << data_.streamed_shard_files << " shard file(s): windows read as batches need them\n";
+  }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
     s << "  finetune  " << c.data.format << " examples, " << c.data.sft_layout << " rows, loss on "
       << "completion/assistant tokens";
