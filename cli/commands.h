@@ -15,6 +15,7 @@ CLI::App* bench_group(CLI::App& app);
 void add_export_command(CLI::App& app, int* exit_code);    // export, verify
 void add_generate_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);     // bench kernels, bench generate
+void add_bench_data_command(CLI::App& app, int* exit_code);  // bench data
 void add_lora_command(CLI::App& app, int* exit_code);      // lora merge
 void add_data_command(CLI::App& app, int* exit_code);      // data prepare, data check
 void add_eval_command(CLI::App& app, int* exit_code);

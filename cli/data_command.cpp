@@ -13,6 +13,7 @@
 #include "data/byte_tokenizer.h"
 #include "data/dataset_stats.h"
 #include "data/error.h"
+#include "data/shard_stream.h"
 #include "data/jsonl.h"
 #include "data/text_documents.h"
 #include "data/token_dataset.h"
@@ -146,9 +147,21 @@ int run_prepare(const PrepareOptions& o) {
   return 0;
 }
 
-// The statistics lines of `data check` for one set of documents or examples.
-void print_stats(const data::TokenDataset& ds, const RunConfig& c) {
-  const data::DatasetStats s = data::dataset_stats(ds, c.data.seq_len);
+// Pre-training shards are not loaded: their statistics come from the document offsets. False
+// (and `out` untouched) for other formats and for fine-tuning shards.
+bool pretraining_shard_stats(const RunConfig& c, const data::Tokenizer& tokenizer, data::DatasetStats* out) {
+  if (c.data.format != "shards") return false;
+  const data::ShardCorpus corpus(data::shard_files(c.data.paths), tokenizer);
+  if (corpus.masked()) return false;
+  if (corpus.num_documents() == 0) throw data::DataError("the dataset holds no document or example");
+  *out = data::shard_corpus_stats(corpus, c.data.seq_len);
+  return true;
+}
+
+// The statistics lines of `data check` for one set of documents or examples: `s` are its
+// statistics, `ds` says whether they are masked examples and holds the JSONL report (its items
+// are empty for indexed shards).
+void print_stats(const data::TokenDataset& ds, const data::DatasetStats& s, const RunConfig& c) {
   const int64_t T = c.data.seq_len;
   std::printf("%s %s, %s tokens, longest %s, mean %.1f\n", ds.masked ? "examples " : "documents",
               format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
@@ -193,7 +206,7 @@ int check_mixture(const RunConfig& c, const data::Tokenizer& tokenizer) {
   train.masked = mix.masked;
   train.items = std::move(mix.train);
   train.jsonl = std::move(mix.jsonl);
-  print_stats(train, c);
+  print_stats(train, data::dataset_stats(train, c.data.seq_len), c);
   std::printf("ok\n");
   return 0;
 }
@@ -203,12 +216,19 @@ int run_check(const std::string& config_path, const std::vector<std::string>& ov
   const auto tokenizer = data::make_tokenizer(c.tokenizer.type, c.tokenizer.path);
   if (!c.data.sources.empty()) return check_mixture(c, *tokenizer);
   const auto start = Clock::now();
-  const data::TokenDataset ds = data::load_token_dataset(dataset_options(c), *tokenizer);
+  data::TokenDataset ds;
+  data::DatasetStats s;
+  const bool indexed = pretraining_shard_stats(c, *tokenizer, &s);
+  if (!indexed) {
+    ds = data::load_token_dataset(dataset_options(c), *tokenizer);
+    s = data::dataset_stats(ds, c.data.seq_len);
+  }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("dataset   %s (%s tokenizer, vocab %s), loaded and tokenized in %.2f s\n",
+  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n",
               c.data.format.c_str(), tokenizer->type().c_str(),
-              format_count(tokenizer->vocab_size()).c_str(), secs);
-  print_stats(ds, c);
+              format_count(tokenizer->vocab_size()).c_str(),
+              indexed ? "indexed (headers and document offsets, no token read)" : "loaded and tokenized", secs);
+  print_stats(ds, s, c);
   std::printf("ok\n");
   return 0;
 }

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       "  bitnet data prepare a.jsonl --format jsonl --out shards/ tokenize once into token shards\n"
       "  bitnet data check CONFIG.yaml                            dataset statistics with its tokenizer\n"
       "  bitnet bench train CONFIG.yaml                           training throughput and MFU\n"
+      "  bitnet bench data --sizes-gb 1,8                         data path tokens/s and memory on synthetic shards\n"
       "  bitnet export runs/NAME/ckpt/latest --out m.gguf         pack ternary weights, then verify\n"
       "  bitnet generate m.gguf --prompt \"The \" -n 64            run an export on the CPU kernels\n"
       "  bitnet verify m.gguf --checkpoint runs/NAME/ckpt/latest  check an export against its checkpoint\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   bitnet::cli::add_export_command(app, &exit_code);
   bitnet::cli::add_generate_command(app, &exit_code);
   bitnet::cli::add_bench_command(app, &exit_code);
+  bitnet::cli::add_bench_data_command(app, &exit_code);
   bitnet::cli::add_lora_command(app, &exit_code);
   bitnet::cli::add_data_command(app, &exit_code);
   bitnet::cli::add_eval_command(app, &exit_code);

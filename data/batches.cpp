@@ -34,42 +34,54 @@ void append_window(Batch& b, const int32_t* w, int64_t seq_len) {
 
 }  // namespace
 
-TrainBatches::TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed,
-                           int64_t shard_rank, int64_t shard_count)
+TrainBatches::TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len,
+                           uint64_t seed, int64_t shard_rank, int64_t shard_count)
     : tokens_(std::move(tokens)),
       seq_len_(seq_len),
-      order_(tokens_.num_windows(seq_len), seed, shard_rank, shard_count,
-             "windows of " + std::to_string(seq_len + 1) + " tokens") {}
+      order_(tokens_->num_windows(seq_len), seed, shard_rank, shard_count,
+             "windows of " + std::to_string(seq_len + 1) + " tokens"),
+      window_(static_cast<size_t>(seq_len + 1)) {}
+
+TrainBatches::TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed,
+                           int64_t shard_rank, int64_t shard_count)
+    : TrainBatches(std::make_shared<const PackedTokens>(std::move(tokens)), seq_len, seed,
+                   shard_rank, shard_count) {}
 
 Batch TrainBatches::next(int64_t micro_batch) {
   check_micro_batch(micro_batch);
   Batch b = make_batch(micro_batch, seq_len_);
   for (int64_t i = 0; i < micro_batch; ++i) {
-    append_window(b, tokens_.tokens().data() + order_.take() * seq_len_, seq_len_);
+    tokens_->read(order_.take() * seq_len_, seq_len_ + 1, window_.data());
+    append_window(b, window_.data(), seq_len_);
   }
   return b;
 }
 
 void TrainBatches::restore(const DataCursor& cursor) { order_.restore(cursor); }
 
-EvalBatches::EvalBatches(PackedTokens tokens, int64_t seq_len)
+EvalBatches::EvalBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len)
     : tokens_(std::move(tokens)), seq_len_(seq_len) {
   try {
-    num_windows_ = tokens_.num_windows(seq_len_);
+    num_windows_ = tokens_->num_windows(seq_len_);
   } catch (const DataError& e) {
     throw DataError(std::string("validation set: ") + e.what());
   }
 }
 
+EvalBatches::EvalBatches(PackedTokens tokens, int64_t seq_len)
+    : EvalBatches(std::make_shared<const PackedTokens>(std::move(tokens)), seq_len) {}
+
 std::vector<Batch> EvalBatches::first(int64_t num_batches, int64_t micro_batch) const {
   check_micro_batch(micro_batch);
   std::vector<Batch> batches;
+  std::vector<int32_t> window(static_cast<size_t>(seq_len_ + 1));
   int64_t k = 0;
   for (int64_t n = 0; n < num_batches && k < num_windows_; ++n) {
     const int64_t rows = std::min(micro_batch, num_windows_ - k);
     Batch b = make_batch(rows, seq_len_);
     for (int64_t r = 0; r < rows; ++r, ++k) {
-      append_window(b, tokens_.tokens().data() + k * seq_len_, seq_len_);
+      tokens_->read(k * seq_len_, seq_len_ + 1, window.data());
+      append_window(b, window.data(), seq_len_);
     }
     batches.push_back(std::move(b));
   }

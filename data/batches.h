@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "data/epoch_order.h"
@@ -47,7 +48,10 @@ class EvalStream {
 class TrainBatches final : public TrainStream {
  public:
   // DataError if seq_len < 1, the corpus holds no window, shard_rank is not in [0, shard_count),
-  // or there are fewer windows than ranks.
+  // or there are fewer windows than ranks. The stream is in memory or read from shards as
+  // windows need it (shard_stream.h); the windows and their order are the same.
+  TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len, uint64_t seed,
+               int64_t shard_rank = 0, int64_t shard_count = 1);
   TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed, int64_t shard_rank = 0,
                int64_t shard_count = 1);
 
@@ -64,14 +68,16 @@ class TrainBatches final : public TrainStream {
   int64_t window_at(int64_t epoch, int64_t position) { return order_.item_at(epoch, position); }
 
  private:
-  PackedTokens tokens_;
+  std::shared_ptr<const PackedStream> tokens_;
   int64_t seq_len_;
   EpochOrder order_;
+  std::vector<int32_t> window_;  // seq_len + 1 tokens
 };
 
 class EvalBatches final : public EvalStream {
  public:
   // DataError (naming the validation set) if it holds less than one window.
+  EvalBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len);
   EvalBatches(PackedTokens tokens, int64_t seq_len);
   // Windows 0, 1, 2, ... in order, micro_batch per batch, at most num_batches batches; fewer
   // when the windows run out, and the last batch may then hold fewer rows.
@@ -79,7 +85,7 @@ class EvalBatches final : public EvalStream {
   int64_t num_windows() const { return num_windows_; }
 
  private:
-  PackedTokens tokens_;
+  std::shared_ptr<const PackedStream> tokens_;
   int64_t seq_len_;
   int64_t num_windows_ = 0;
 };

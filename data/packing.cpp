@@ -1,6 +1,7 @@
 // Concatenation with EOS and window arithmetic (see packing.h for the picture).
 #include "data/packing.h"
 
+#include <algorithm>
 #include <string>
 
 #include "data/error.h"
@@ -18,16 +19,31 @@ PackedTokens::PackedTokens(const std::vector<std::vector<int32_t>>& documents, i
   }
 }
 
-int64_t PackedTokens::num_windows(int64_t seq_len) const {
+int64_t packed_windows(int64_t n, int64_t documents, int64_t seq_len) {
   if (seq_len < 1) throw DataError("seq_len must be at least 1, got " + std::to_string(seq_len));
-  const int64_t n = size();
   if (n < seq_len + 1) {
     throw DataError("the corpus has " + std::to_string(n) + " tokens (" +
-                    std::to_string(num_documents_) + " documents with EOS) but one window of " +
+                    std::to_string(documents) + " documents with EOS) but one window of " +
                     "seq_len + 1 = " + std::to_string(seq_len + 1) +
                     " tokens is needed: add text or lower seq_len");
   }
   return (n - 1) / seq_len;
+}
+
+int64_t PackedStream::num_windows(int64_t seq_len) const {
+  return packed_windows(size(), num_documents(), seq_len);
+}
+
+void check_token_range(int64_t begin, int64_t count, int64_t size) {
+  if (begin < 0 || count < 0 || begin + count > size) {
+    throw DataError("tokens [" + std::to_string(begin) + ", " + std::to_string(begin + count) +
+                    ") are outside the packed stream of " + std::to_string(size) + " tokens");
+  }
+}
+
+void PackedTokens::read(int64_t begin, int64_t count, int32_t* out) const {
+  check_token_range(begin, count, size());
+  std::copy(tokens_.begin() + begin, tokens_.begin() + begin + count, out);
 }
 
 const int32_t* PackedTokens::window(int64_t k, int64_t seq_len) const {

@@ -11,24 +11,42 @@
 
 namespace bitnet::data {
 
-class PackedTokens {
+// Whole windows of seq_len T in a packed stream of `tokens` tokens (`documents` documents, each
+// with its EOS): floor((tokens - 1) / T). DataError if T < 1 or tokens < T + 1 (both counts named).
+int64_t packed_windows(int64_t tokens, int64_t documents, int64_t seq_len);
+
+// A packed token stream: held in memory (PackedTokens) or read from token shards as windows need
+// it (StreamedPackedTokens, shard_stream.h); the batch streams (batches.h) take either.
+class PackedStream {
+ public:
+  virtual ~PackedStream() = default;
+  virtual int64_t size() const = 0;           // tokens, EOS included
+  virtual int64_t num_documents() const = 0;
+  // Tokens [begin, begin + count) into out. DataError when the range is outside [0, size()).
+  virtual void read(int64_t begin, int64_t count, int32_t* out) const = 0;
+  // packed_windows(size(), num_documents(), seq_len).
+  int64_t num_windows(int64_t seq_len) const;
+};
+
+class PackedTokens final : public PackedStream {
  public:
   PackedTokens() = default;
   PackedTokens(const std::vector<std::vector<int32_t>>& documents, int32_t eos_id);
 
-  // Number of whole windows for seq_len T; DataError if T < 1 or the corpus has fewer than
-  // T + 1 tokens (the message gives both counts).
-  int64_t num_windows(int64_t seq_len) const;
   // Pointer to the T + 1 tokens of window k (k < num_windows(seq_len)).
   const int32_t* window(int64_t k, int64_t seq_len) const;
+  void read(int64_t begin, int64_t count, int32_t* out) const override;
 
   const std::vector<int32_t>& tokens() const { return tokens_; }
-  int64_t size() const { return static_cast<int64_t>(tokens_.size()); }
-  int64_t num_documents() const { return num_documents_; }
+  int64_t size() const override { return static_cast<int64_t>(tokens_.size()); }
+  int64_t num_documents() const override { return num_documents_; }
 
  private:
   std::vector<int32_t> tokens_;
   int64_t num_documents_ = 0;
 };
+
+// DataError unless [begin, begin + count) lies in [0, size) (for PackedStream::read).
+void check_token_range(int64_t begin, int64_t count, int64_t size);
 
 }  // namespace bitnet::data

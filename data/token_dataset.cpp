@@ -32,15 +32,7 @@ void load_shards(const DatasetOptions& o, const Tokenizer& tokenizer, TokenDatas
     } catch (const formats::FormatError& e) {
       throw DataError(e.what());
     }
-    if (s.tokenizer_fingerprint != fingerprint ||
-        s.vocab_size != static_cast<uint64_t>(tokenizer.vocab_size())) {
-      throw DataError(path + ": written with another tokenizer (vocab " +
-                      std::to_string(s.vocab_size) + ", fingerprint " +
-                      std::to_string(s.tokenizer_fingerprint) + ") than the configured " +
-                      tokenizer.type() + " tokenizer (vocab " +
-                      std::to_string(tokenizer.vocab_size()) + ", fingerprint " +
-                      std::to_string(fingerprint) + "): set tokenizer.* as for `bitnet data prepare`");
-    }
+    check_shard_tokenizer(path, s.vocab_size, s.tokenizer_fingerprint, tokenizer, fingerprint);
     const bool masked = !s.mask.empty();
     if (!first && masked != out.masked) {
       throw DataError(path + ": mixes fine-tuning shards (with a loss mask) and text shards");
@@ -92,6 +84,17 @@ uint64_t tokenizer_fingerprint(const Tokenizer& tokenizer) {
   const uint64_t h = XXH64_digest(state);
   XXH64_freeState(state);
   return h;
+}
+
+void check_shard_tokenizer(const std::string& path, uint64_t vocab_size, uint64_t fingerprint,
+                           const Tokenizer& tokenizer, uint64_t expected) {
+  if (fingerprint != expected || vocab_size != static_cast<uint64_t>(tokenizer.vocab_size())) {
+    throw DataError(path + ": written with another tokenizer (vocab " + std::to_string(vocab_size) +
+                    ", fingerprint " + std::to_string(fingerprint) + ") than the configured " +
+                    tokenizer.type() + " tokenizer (vocab " + std::to_string(tokenizer.vocab_size()) +
+                    ", fingerprint " + std::to_string(expected) +
+                    "): set tokenizer.* as for `bitnet data prepare`");
+  }
 }
 
 std::vector<std::string> shard_files(const std::vector<std::string>& paths) {

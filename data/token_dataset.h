@@ -40,6 +40,11 @@ struct TokenDataset {
 // shards so a shard is never read with a different tokenizer.
 uint64_t tokenizer_fingerprint(const Tokenizer& tokenizer);
 
+// DataError unless the shard at `path`, with the vocab_size and fingerprint its header gives, was
+// written by `tokenizer` (whose fingerprint is `expected`).
+void check_shard_tokenizer(const std::string& path, uint64_t vocab_size, uint64_t fingerprint,
+                           const Tokenizer& tokenizer, uint64_t expected);
+
 // DataError on a missing file, bad line (per bad_lines), a shard written by another tokenizer,
 // or an empty result. Every token is checked against the tokenizer's vocabulary.
 TokenDataset load_token_dataset(const DatasetOptions& options, const Tokenizer& tokenizer);

@@ -20,32 +20,36 @@ void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-// Throws unless offsets/tokens/mask describe a valid shard; `path` and `base` name positions.
+// Throws unless offsets run from 0, non-decreasing, to n; offsets_at is their byte position.
+void check_offsets(const std::string& path, const std::vector<uint64_t>& offsets, uint64_t n,
+                   uint64_t offsets_at) {
+  if (offsets.empty() || offsets.front() != 0) {
+    throw_format_error(path, "the first document offset must be 0", offsets_at, "0",
+                       offsets.empty() ? "no offsets" : std::to_string(offsets.front()));
+  }
+  for (size_t d = 1; d < offsets.size(); ++d) {
+    if (offsets[d] < offsets[d - 1] || offsets[d] > n) {
+      throw_format_error(path, "document offset " + std::to_string(d) + " is out of order",
+                         offsets_at + 8 * d,
+                         "a value in [" + std::to_string(offsets[d - 1]) + ", " + std::to_string(n) + "]",
+                         std::to_string(offsets[d]));
+    }
+  }
+  if (offsets.back() != n) {
+    throw_format_error(path, "the last document offset must equal the token count",
+                       offsets_at + 8 * (offsets.size() - 1), std::to_string(n),
+                       std::to_string(offsets.back()));
+  }
+}
+
+// Throws unless offsets/tokens/mask describe a valid shard; the *_at arguments name positions.
 void check_contents(const std::string& path, const TokenShard& s, uint64_t offsets_at,
                     uint64_t tokens_at, uint64_t mask_at) {
   const uint64_t n = s.tokens.size();
-  if (s.offsets.empty() || s.offsets.front() != 0) {
-    throw_format_error(path, "the first document offset must be 0", offsets_at, "0",
-                       s.offsets.empty() ? "no offsets" : std::to_string(s.offsets.front()));
-  }
-  for (size_t d = 1; d < s.offsets.size(); ++d) {
-    if (s.offsets[d] < s.offsets[d - 1] || s.offsets[d] > n) {
-      throw_format_error(path, "document offset " + std::to_string(d) + " is out of order",
-                         offsets_at + 8 * d,
-                         "a value in [" + std::to_string(s.offsets[d - 1]) + ", " + std::to_string(n) + "]",
-                         std::to_string(s.offsets[d]));
-    }
-  }
-  if (s.offsets.back() != n) {
-    throw_format_error(path, "the last document offset must equal the token count",
-                       offsets_at + 8 * (s.offsets.size() - 1), std::to_string(n),
-                       std::to_string(s.offsets.back()));
-  }
+  check_offsets(path, s.offsets, n, offsets_at);
   for (uint64_t i = 0; i < n; ++i) {
     if (s.tokens[i] >= s.vocab_size) {
-      throw_format_error(path, "token " + std::to_string(i) + " is outside the vocabulary",
-                         tokens_at + 4 * i, "< " + std::to_string(s.vocab_size),
-                         std::to_string(s.tokens[i]));
+      throw_token_outside_vocabulary(path, i, tokens_at, s.vocab_size, s.tokens[i]);
     }
   }
   if (!s.mask.empty()) {
@@ -62,38 +66,18 @@ void check_contents(const std::string& path, const TokenShard& s, uint64_t offse
   }
 }
 
-}  // namespace
+// The 48-byte header, checked against the file's size.
+struct ShardHeader {
+  bool masked = false;
+  uint64_t documents = 0, tokens = 0, vocab_size = 0, fingerprint = 0;
+  uint64_t offsets_at = 0, tokens_at = 0, mask_at = 0;
+};
 
-void write_token_shard(const std::string& path, const TokenShard& shard) {
-  const uint64_t d = shard.num_documents();
-  check_contents(path, shard, kTokenShardHeaderBytes, kTokenShardHeaderBytes + 8 * (d + 1),
-                 kTokenShardHeaderBytes + 8 * (d + 1) + 4 * shard.tokens.size());
-  std::string header(kTokenShardMagic, 8);
-  put_u32(header, kVersion);
-  put_u32(header, shard.mask.empty() ? 0 : kFlagMask);
-  put_u64(header, d);
-  put_u64(header, shard.tokens.size());
-  put_u64(header, shard.vocab_size);
-  put_u64(header, shard.tokenizer_fingerprint);
-  std::string body;
-  body.reserve(8 * (d + 1) + 4 * shard.tokens.size());
-  for (uint64_t o : shard.offsets) put_u64(body, o);
-  for (uint32_t t : shard.tokens) put_u32(body, t);
-  AtomicFileWriter w(path);
-  w.write(header.data(), header.size());
-  w.write(body.data(), body.size());
-  if (!shard.mask.empty()) w.write(shard.mask.data(), shard.mask.size());
-  w.commit();
-}
-
-TokenShard read_token_shard(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
-  const uint64_t size = bytes.size();
+ShardHeader parse_header(const std::string& path, const uint8_t* p, uint64_t size) {
   if (size < kTokenShardHeaderBytes) {
     throw_format_error(path, "file too small for a token shard header", kNoOffset,
                        std::to_string(kTokenShardHeaderBytes) + " bytes or more", std::to_string(size) + " bytes");
   }
-  const uint8_t* p = bytes.data();
   if (std::memcmp(p, kTokenShardMagic, 8) != 0) {
     throw_format_error(path, "not a token shard (bad magic)", 0, "\"BNTSHRD1\"", "other bytes");
   }
@@ -114,18 +98,92 @@ TokenShard read_token_shard(const std::string& path) {
                        ok ? std::to_string(expected) + " bytes" : "sizes that fit in 64 bits",
                        std::to_string(size) + " bytes");
   }
+  ShardHeader h;
+  h.masked = (flags & kFlagMask) != 0;
+  h.documents = d;
+  h.tokens = n;
+  h.vocab_size = load_u64_le(p + 32);
+  h.fingerprint = load_u64_le(p + 40);
+  h.offsets_at = kTokenShardHeaderBytes;
+  h.tokens_at = h.offsets_at + offsets_bytes;
+  h.mask_at = h.tokens_at + tokens_bytes;
+  return h;
+}
+
+std::vector<uint64_t> load_offsets(const uint8_t* p, uint64_t count) {
+  std::vector<uint64_t> offsets(count);
+  for (uint64_t i = 0; i < count; ++i) offsets[i] = load_u64_le(p + 8 * i);
+  return offsets;
+}
+
+}  // namespace
+
+void throw_token_outside_vocabulary(const std::string& path, uint64_t index, uint64_t tokens_at,
+                                    uint64_t vocab_size, uint32_t token) {
+  throw_format_error(path, "token " + std::to_string(index) + " is outside the vocabulary",
+                     tokens_at + 4 * index, "< " + std::to_string(vocab_size), std::to_string(token));
+}
+
+std::string token_shard_prefix(const std::vector<uint64_t>& offsets, uint64_t vocab_size,
+                               uint64_t tokenizer_fingerprint, bool masked) {
+  if (offsets.empty()) throw FormatError("token shard: no document offsets (expected D + 1 >= 1)");
+  std::string out(kTokenShardMagic, 8);
+  out.reserve(kTokenShardHeaderBytes + 8 * offsets.size());
+  put_u32(out, kVersion);
+  put_u32(out, masked ? kFlagMask : 0);
+  put_u64(out, offsets.size() - 1);
+  put_u64(out, offsets.back());
+  put_u64(out, vocab_size);
+  put_u64(out, tokenizer_fingerprint);
+  for (uint64_t o : offsets) put_u64(out, o);
+  return out;
+}
+
+void write_token_shard(const std::string& path, const TokenShard& shard) {
+  const uint64_t d = shard.num_documents();
+  check_contents(path, shard, kTokenShardHeaderBytes, kTokenShardHeaderBytes + 8 * (d + 1),
+                 kTokenShardHeaderBytes + 8 * (d + 1) + 4 * shard.tokens.size());
+  const std::string prefix = token_shard_prefix(shard.offsets, shard.vocab_size,
+                                                shard.tokenizer_fingerprint, !shard.mask.empty());
+  std::string tokens;
+  tokens.reserve(4 * shard.tokens.size());
+  for (uint32_t t : shard.tokens) put_u32(tokens, t);
+  AtomicFileWriter w(path);
+  w.write(prefix.data(), prefix.size());
+  w.write(tokens.data(), tokens.size());
+  if (!shard.mask.empty()) w.write(shard.mask.data(), shard.mask.size());
+  w.commit();
+}
+
+TokenShard read_token_shard(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  const uint8_t* p = bytes.data();
+  const ShardHeader h = parse_header(path, p, bytes.size());
   TokenShard s;
-  s.vocab_size = load_u64_le(p + 32);
-  s.tokenizer_fingerprint = load_u64_le(p + 40);
-  const uint64_t offsets_at = kTokenShardHeaderBytes, tokens_at = offsets_at + offsets_bytes;
-  const uint64_t mask_at = tokens_at + tokens_bytes;
-  s.offsets.resize(d1);
-  for (uint64_t i = 0; i < d1; ++i) s.offsets[i] = load_u64_le(p + offsets_at + 8 * i);
-  s.tokens.resize(n);
-  for (uint64_t i = 0; i < n; ++i) s.tokens[i] = load_u32_le(p + tokens_at + 4 * i);
-  if (flags & kFlagMask) s.mask.assign(p + mask_at, p + mask_at + n);
-  check_contents(path, s, offsets_at, tokens_at, mask_at);
+  s.vocab_size = h.vocab_size;
+  s.tokenizer_fingerprint = h.fingerprint;
+  s.offsets = load_offsets(p + h.offsets_at, h.documents + 1);
+  s.tokens.resize(h.tokens);
+  for (uint64_t i = 0; i < h.tokens; ++i) s.tokens[i] = load_u32_le(p + h.tokens_at + 4 * i);
+  if (h.masked) s.mask.assign(p + h.mask_at, p + h.mask_at + h.tokens);
+  check_contents(path, s, h.offsets_at, h.tokens_at, h.mask_at);
   return s;
+}
+
+TokenShardIndex read_token_shard_index(const ReadOnlyFile& file) {
+  uint8_t header[kTokenShardHeaderBytes] = {};
+  if (file.size() >= kTokenShardHeaderBytes) file.read_at(0, kTokenShardHeaderBytes, header);
+  const ShardHeader h = parse_header(file.path(), header, file.size());
+  std::vector<uint8_t> offset_bytes(h.tokens_at - h.offsets_at);  // within the file's size
+  file.read_at(h.offsets_at, offset_bytes.size(), offset_bytes.data());
+  TokenShardIndex index;
+  index.vocab_size = h.vocab_size;
+  index.tokenizer_fingerprint = h.fingerprint;
+  index.masked = h.masked;
+  index.offsets = load_offsets(offset_bytes.data(), h.documents + 1);
+  index.tokens_at = h.tokens_at;
+  check_offsets(file.path(), index.offsets, h.tokens, h.offsets_at);
+  return index;
 }
 
 }  // namespace bitnet::formats

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "formats/file_io.h"
+
 namespace bitnet::formats {
 
 inline constexpr char kTokenShardMagic[8] = {'B', 'N', 'T', 'S', 'H', 'R', 'D', '1'};
@@ -40,8 +42,36 @@ struct TokenShard {
 // >= vocab_size) or the file cannot be written.
 void write_token_shard(const std::string& path, const TokenShard& shard);
 
+// The bytes before the tokens (header and document offsets) of a shard holding offsets.back()
+// tokens, for writers that stream the tokens after it (4·N bytes, then the mask when `masked`).
+// The caller keeps offsets valid (from 0, non-decreasing).
+std::string token_shard_prefix(const std::vector<uint64_t>& offsets, uint64_t vocab_size,
+                               uint64_t tokenizer_fingerprint, bool masked);
+
 // Reads and validates everything (magic, version, flags, sizes against the file size with
 // overflow-checked arithmetic, offsets, tokens < vocab_size, mask values) before returning.
 TokenShard read_token_shard(const std::string& path);
+
+// A shard's header and document offsets without its tokens, for readers that take tokens as they
+// need them (data/shard_stream.h): 48 + 8·(D+1) bytes are read, whatever N is.
+struct TokenShardIndex {
+  uint64_t vocab_size = 0;
+  uint64_t tokenizer_fingerprint = 0;
+  bool masked = false;
+  std::vector<uint64_t> offsets{0};  // D + 1 entries, validated as read_token_shard does
+  uint64_t tokens_at = 0;            // byte offset of token 0 in the file
+  uint64_t num_tokens() const { return offsets.back(); }
+};
+
+// Validates what read_token_shard validates except the tokens and the mask values (magic,
+// version, flags, sizes against the file size with overflow-checked arithmetic, offsets
+// non-decreasing from 0 to N). The caller checks each token it reads against vocab_size.
+TokenShardIndex read_token_shard_index(const ReadOnlyFile& file);
+
+// FormatError for token `index` of a shard (tokens starting at byte tokens_at) that is not below
+// vocab_size: the message every shard reader gives.
+[[noreturn]] void throw_token_outside_vocabulary(const std::string& path, uint64_t index,
+                                                 uint64_t tokens_at, uint64_t vocab_size,
+                                                 uint32_t token);
 
 }  // namespace bitnet::formats

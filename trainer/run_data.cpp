@@ -97,6 +97,7 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
     prepare_mixture_data(d, config, rank, world_size);
     return d;
   }
+  if (dc.format == "shards" && prepare_streamed_shards(config, rank, world_size, d)) return d;
   data::TokenDataset dataset = data::load_token_dataset(dataset_options(config), *d.tokenizer);
   d.jsonl = dataset.jsonl;
   d.fine_tuning = dataset.masked;

@@ -22,6 +22,7 @@ struct RunData {
   std::unique_ptr<data::TrainStream> train;
   std::unique_ptr<data::EvalStream> val;  // null when data.val_fraction is 0
   bool fine_tuning = false;               // masked examples (jsonl, masked shards)
+  int64_t streamed_shard_files = 0;       // pre-training shards read as needed (0: data loaded whole)
   int64_t train_documents = 0, val_documents = 0;
   int64_t train_tokens = 0, val_tokens = 0;
   double val_bytes_per_token = 1.0;  // UTF-8 bytes per validation target token, for bits per byte
@@ -53,6 +54,13 @@ std::unique_ptr<data::EvalStream> eval_stream(std::vector<data::MaskedTokens> it
 // already set) from in-memory training and validation items.
 void set_streams(RunData& d, std::vector<data::MaskedTokens> train, std::vector<data::MaskedTokens> val,
                  const RunConfig& config, int64_t rank, int64_t world_size);
+
+// data.format shards without a loss mask (pre-training documents): fills the streams, counts and
+// bits-per-byte ratio of `d` (whose tokenizer is set) with shards read as batches need them
+// (data/shard_stream.h), the same windows the in-memory path gives, and returns true. Returns
+// false, touching nothing, for fine-tuning shards (they are loaded whole). data::DataError as
+// prepare_run_data.
+bool prepare_streamed_shards(const RunConfig& config, int64_t rank, int64_t world_size, RunData& d);
 
 // Throws data::DataError (missing files, bad lines, empty corpus, too little data for one window).
 RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_size);

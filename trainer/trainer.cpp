@@ -220,6 +220,9 @@ void Training::print_start_table() {
       << "epochs = passes over a source's own training documents\n";
     for (const std::string& line : mixture_table(data_.mixture)) s << "    " << line << "\n";
   }
+  if (data_.streamed_shard_files > 0) {
+    s << "  stream    streamed from " << data_.streamed_shard_files << " shard file(s): windows read as batches need them\n";
+  }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
     s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout << " rows, loss on "
       << "completion/assistant tokens";

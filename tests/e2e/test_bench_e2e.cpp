@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <sstream>
 
 #include "tests/e2e/cli_runner.h"
 
@@ -43,6 +45,38 @@ TEST(BenchE2E, OpenMpWaitsPassivelyUnlessTheUserChose) {
   r = run_bitnet(tiny_bench_args("0"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("OpenMP waiting GOMP_SPINCOUNT=1000"), std::string::npos) << r.output;
+}
+
+// `bitnet bench data` on tiny sizes: a row of figures per size for the streaming path, one for the
+// in-memory path below --in-memory-max-gb, and nothing left in --dir afterwards.
+TEST(BenchE2E, DataBenchPrintsFiguresPerSizeAndDeletesItsShards) {
+  TempDir tmp("bench_data");
+  const RunResult r = run_bitnet({"bench", "data", "--sizes-gb", "0.0004,0.0008", "--in-memory-max-gb", "0.0005",
+                                  "--dir", tmp.path.string(), "--seq-len", "16", "--micro-batch", "2", "--batches",
+                                  "5", "--eval-batches", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("train tok/s"), std::string::npos) << r.output;
+  std::istringstream lines(r.output);
+  std::string line;
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string path;
+    fields >> path;
+    if (path != "streaming" && path != "in-memory") continue;
+    double gb = 0, build_s = -1, train = 0, eval = 0, peak = 0, anon = 0, file = -1, start = 0;
+    ASSERT_TRUE(fields >> gb >> build_s >> train >> eval >> peak >> anon >> file >> start) << line;
+    EXPECT_GT(train, 0) << line;
+    EXPECT_GT(eval, 0) << line;
+    EXPECT_GT(peak, 0) << line;
+    EXPECT_GE(anon, 0) << line;  // growth over the child's baseline
+    EXPECT_GE(file, 0) << line;
+    EXPECT_GT(start, 0) << line;
+    rows.push_back(path + " " + std::to_string(gb));
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"streaming 0.000400", "in-memory 0.000400", "streaming 0.000800"}))
+      << r.output;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path)) << "bench data left files in " << tmp.path;
 }
 
 }  // namespace

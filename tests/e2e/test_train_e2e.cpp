@@ -60,6 +60,31 @@ TEST(TrainE2E, StopAndResumeReproducesTheUninterruptedRunBitForBit) {
   expect_same_training(tmp.path / "straight", tmp.path / "split", 20);
 }
 
+// Pre-training shards written by `bitnet data prepare` are streamed (read window by window), and
+// give the very windows of the same corpus read as text: a stopped and resumed run on the shards
+// reproduces the uninterrupted run on the text bit for bit.
+TEST(TrainE2E, StreamedShardsResumeToTheUninterruptedTextRunBitForBit) {
+  TempDir tmp("resume_shards");
+  const std::vector<std::string> twenty = {"train.steps=20"};
+  RunResult straight = run_bitnet(with(tiny_run_args(tmp.path, "text"), twenty));
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+
+  const std::string shards = (tmp.path / "shards").string();
+  RunResult prep = run_bitnet({"data", "prepare", "/usr/share/games/fortunes/*.u8", "--separator", "%", "--out",
+                               shards, "--shard-tokens", "200000"});
+  ASSERT_EQ(prep.exit_code, 0) << prep.output;
+  const std::vector<std::string> on_shards = {"data.format=shards", "data.paths=" + shards, "train.steps=20"};
+  RunResult first = run_bitnet(with(tiny_run_args(tmp.path, "shards"), with(on_shards, {"train.stop_after=10"})));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("streamed from"), std::string::npos) << first.output;
+  EXPECT_EQ(train_losses(tmp.path / "shards").size(), 10u);
+  RunResult second = run_bitnet(with(tiny_run_args(tmp.path, "shards"), with(on_shards, {"resume=auto"})));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("resumed from"), std::string::npos) << second.output;
+
+  expect_same_training(tmp.path / "text", tmp.path / "shards", 20);
+}
+
 // quant.start_fraction: full precision for steps 1-10 (metrics say λ 0), ternary after; a run
 // stopped in the full-precision phase resumes into the ternary one exactly.
 TEST(TrainE2E, FullPrecisionThenTernaryResumesAcrossTheSwitch) {
