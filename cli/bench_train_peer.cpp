@@ -157,40 +157,38 @@ void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions
   const bool bf16 = compute_dtype_for(config.train.precision, device) == torch::kBFloat16;
   const int64_t tokens = config.train.micro_batch * config.data.seq_len * config.train.grad_accum;
 
-  std::map<int, OursAt> ours;
-  std::map<int, PeerRun> peer;
-  StepFigures figures;
-  std::string versions;
-  for (int t : o.threads) {
-    ours[t] = time_ours(config, o, device, t, &figures);
-    peer[t] = run_peer(peer_command(config, figures.vocab_size, bf16, figures.parameters, t, o));
-    versions = peer[t].versions;
-  }
-  std::fprintf(out,
-               "bench train %s vs transformers' BitNetForCausalLM (%s): %s, %s, %s tokens/step "
-               "(micro-batch %lld x seq %lld x accum %lld), median of %lld steps after %lld warm-up\n"
-               "  parameters  ours %s, transformers %s (online AutoBitLinear: ternary weights, int8 activations, STE)\n",
-               config.name.c_str(), versions.c_str(), describe_device(device).c_str(),
-               describe_precision(config.train.precision, device).c_str(), format_count(tokens).c_str(),
-               (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
-               (long long)o.measured_steps, (long long)o.warmup_steps, format_count(figures.parameters).c_str(),
-               format_count(peer.begin()->second.parameters).c_str());
-  std::fprintf(out, "  %-7s %-12s %-11s %-6s %-14s %-14s %-11s %s\n", "threads", "ours s/step", "ours tok/s", "MFU",
-               "eager s/step", "compiled s/step", "eager/ours", "compiled/ours");
   auto ratio = [](const PeerRun& run, const std::string& mode, double ours_s) {
     auto it = run.step_s.find(mode);
     return it == run.step_s.end() ? std::string("-") : fmt("%.2fx", it->second / ours_s);
   };
+  // A row as soon as its thread count is measured: a long run (torch.compile) shows progress.
+  std::map<int, OursAt> ours;
+  std::map<int, PeerRun> peer;
   for (int t : o.threads) {
-    const OursAt& a = ours[t];
-    std::fprintf(out, "  %-7d %-12.4f %-11.0f %-6s %-14s %-14s %-11s %s\n", t, a.step_s, a.tokens_per_s,
-                 fmt("%.1f%%", 100.0 * a.mfu).c_str(), peer_cell(peer[t], "eager").c_str(),
-                 peer_cell(peer[t], "compiled").c_str(), ratio(peer[t], "eager", a.step_s).c_str(),
-                 ratio(peer[t], "compiled", a.step_s).c_str());
-  }
-  for (int t : o.threads)
-    for (const auto& [mode, why] : peer[t].errors)
+    StepFigures figures;
+    const OursAt a = ours[t] = time_ours(config, o, device, t, &figures);
+    const PeerRun& p = peer[t] = run_peer(peer_command(config, figures.vocab_size, bf16, figures.parameters, t, o));
+    if (t == o.threads.front()) {
+      std::fprintf(out,
+                   "bench train %s vs transformers' BitNetForCausalLM (%s): %s, %s, %s tokens/step "
+                   "(micro-batch %lld x seq %lld x accum %lld), median of %lld steps after %lld warm-up\n"
+                   "  parameters  ours %s, transformers %s (online AutoBitLinear: ternary weights, int8 activations, "
+                   "STE)\n",
+                   config.name.c_str(), p.versions.c_str(), describe_device(device).c_str(),
+                   describe_precision(config.train.precision, device).c_str(), format_count(tokens).c_str(),
+                   (long long)config.train.micro_batch, (long long)config.data.seq_len,
+                   (long long)config.train.grad_accum, (long long)o.measured_steps, (long long)o.warmup_steps,
+                   format_count(figures.parameters).c_str(), format_count(p.parameters).c_str());
+      std::fprintf(out, "  %-7s %-12s %-11s %-6s %-13s %-16s %-11s %s\n", "threads", "ours s/step", "ours tok/s",
+                   "MFU", "eager s/step", "compiled s/step", "eager/ours", "compiled/ours");
+    }
+    std::fprintf(out, "  %-7d %-12.4f %-11.0f %-6s %-13s %-16s %-11s %s\n", t, a.step_s, a.tokens_per_s,
+                 fmt("%.1f%%", 100.0 * a.mfu).c_str(), peer_cell(p, "eager").c_str(), peer_cell(p, "compiled").c_str(),
+                 ratio(p, "eager", a.step_s).c_str(), ratio(p, "compiled", a.step_s).c_str());
+    for (const auto& [mode, why] : p.errors)
       std::fprintf(out, "  transformers %s at %d thread(s) did not run: %s\n", mode.c_str(), t, why.c_str());
+    std::fflush(out);
+  }
   if (o.threads.size() >= 2) {
     const int t0 = o.threads.front(), t1 = o.threads.back();
     std::string line = "  speed-up " + std::to_string(t0) + "->" + std::to_string(t1) + " threads: ours " +
