@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_train_peer.h"
 #include "cli/commands.h"
 #include "cli/runtime.h"
 #include "export/export_files.h"
@@ -182,9 +183,7 @@ int bench_generate(const GenBenchArgs& a) {
                 100.0 * dec / bound, bound);
     std::fflush(stdout);
     if (a.llama_cpp) {
-      // llama-cpp-python from the project's .venv (scripts/setup), or the Python in $BITNET_PYTHON.
-      const char* python = std::getenv("BITNET_PYTHON");
-      const std::string cmd = std::string(python != nullptr ? python : BITNET_SOURCE_DIR "/.venv/bin/python") + " " +
+      const std::string cmd = peer_python() + " " +
                               BITNET_SOURCE_DIR "/bench/llama_cpp_bench.py '" + a.model + "' " + std::to_string(t) +
                               " " + std::to_string(a.prompt_tokens) + " " + std::to_string(a.decode_tokens) + " " +
                               std::to_string(bound);

@@ -1,11 +1,15 @@
 // `bitnet bench train` end to end: OpenMP threads wait passively unless the user chose a policy
-// (the 2-thread step collapsed under a compiler's load with libgomp's spinning default), and the
-// benchmark times the step again with competing processes beside it.
+// (the 2-thread step collapsed under a compiler's load with libgomp's spinning default), the
+// benchmark times the step again with competing processes beside it, and --peer transformers
+// prints ours beside transformers' BitNet built with the same parameter count.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <regex>
 
 #include "tests/e2e/cli_runner.h"
 
@@ -77,6 +81,45 @@ TEST(BenchE2E, DataBenchPrintsFiguresPerSizeAndDeletesItsShards) {
   EXPECT_EQ(rows, (std::vector<std::string>{"streaming 0.000400", "in-memory 0.000400", "streaming 0.000800"}))
       << r.output;
   EXPECT_TRUE(std::filesystem::is_empty(tmp.path)) << "bench data left files in " << tmp.path;
+}
+
+// The table of `--peer transformers`: a row per thread count with ours and the peer's eager step,
+// and the parameter counts of both models, which must be equal for the comparison to be fair.
+// (torch.compile is left out here: compiling a training step takes minutes on a loaded CPU.)
+TEST(BenchE2E, PeerTransformersRowsPerThreadCountWithTheSameParameterCount) {
+  const RunResult r = run_bitnet({"bench", "train", std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml", "--warmup",
+                                  "1", "--steps", "1", "--peer", "transformers", "--peer-modes", "eager",
+                                  "--peer-threads", "1,2", "model.tie_embeddings=false"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(parameters  ours ([0-9,]+), transformers ([0-9,]+))")))
+      << r.output;
+  EXPECT_EQ(m[1].str(), m[2].str()) << r.output;
+  for (const char* threads : {"1", "2"}) {
+    // threads | ours s/step | ours tok/s | MFU | eager s/step | compiled s/step (not run) | eager/ours | -
+    const std::regex row(std::string(R"(\n  )") + threads +
+                         R"( +[0-9.]+ +[0-9]+ +[0-9.]+% +[0-9.]+ +- +[0-9.]+x +-\n)");
+    EXPECT_TRUE(std::regex_search(r.output, row)) << "no row for " << threads << " thread(s):\n" << r.output;
+  }
+  EXPECT_NE(r.output.find("speed-up 1->2 threads: ours "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", transformers eager "), std::string::npos) << r.output;
+}
+
+// The peer script itself refuses a model whose parameter count is not ours.
+TEST(BenchE2E, PeerScriptRefusesADifferentParameterCount) {
+  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR +
+                          "/bench/hf_bitnet_train.py' --hidden-size 64 --layers 1 --heads 2 --kv-heads 1 "
+                          "--intermediate-size 128 --vocab 256 --micro-batch 1 --seq-len 8 --threads 1 "
+                          "--expect-parameters 12345 2>&1";
+  std::FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) output += static_cast<char>(ch);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
+  EXPECT_NE(output.find("ours 12345: the shapes differ"), std::string::npos) << output;
+  EXPECT_EQ(output.find("\"mode\""), std::string::npos) << "nothing may be timed:\n" << output;
 }
 
 }  // namespace
