@@ -12,7 +12,7 @@
 
 #include "data/bpe_tokenizer.h"
 #include "data/rng.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

@@ -6,7 +6,7 @@
 #include "data/byte_level.h"
 #include "data/byte_tokenizer.h"
 #include "data/error.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

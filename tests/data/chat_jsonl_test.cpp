@@ -6,7 +6,7 @@
 #include "data/chat_template.h"
 #include "data/error.h"
 #include "data/jsonl.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

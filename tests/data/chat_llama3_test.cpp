@@ -13,7 +13,7 @@
 
 #include "data/bpe_tokenizer.h"
 #include "data/chat_template.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

@@ -8,7 +8,7 @@
 #include "data/error.h"
 #include "data/token_dataset.h"
 #include "formats/token_shard.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

@@ -18,7 +18,7 @@
 #include "data/split.h"
 #include "data/token_dataset.h"
 #include "formats/token_shard.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "data/error.h"
 #include "data/text_documents.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {

@@ -69,17 +69,6 @@ int wait_bitnet(pid_t pid) {
   return decode_status(status);
 }
 
-TempDir::TempDir(const std::string& tag) {
-  path = fs::temp_directory_path() / ("bitnet_e2e_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(path);
-  fs::create_directories(path);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-}
-
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
   return args;

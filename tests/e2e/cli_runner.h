@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace bitnet::e2e {
 
 struct RunResult {
@@ -24,10 +26,13 @@ pid_t start_bitnet(const std::vector<std::string>& args, const std::string& log_
 int wait_bitnet(pid_t pid);
 
 // A fresh directory under the system temp dir, removed at destruction.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& tag);
-  ~TempDir();
+// The tests' scratch directory (tests/support/temp_dir.h) as a filesystem path.
+class TempDir {
+  bitnet::testing::TempDir dir_;  // first: `path` is initialised from it
+
+ public:
+  explicit TempDir(const std::string& tag) : dir_(tag), path(dir_.path()) {}
+  const std::filesystem::path path;
 };
 
 // The per-step training losses of a run's metrics.jsonl, in file order, as printed (full

@@ -18,21 +18,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/temp_dir.h"
+
 namespace bitnet::test {
 
 namespace fs = std::filesystem;
 
 class RunDir {
  public:
-  RunDir() {
-    std::string pattern = (fs::temp_directory_path() / "bitnet-dist-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-    write_corpus();
-  }
-  ~RunDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
+  RunDir() : dir_("dist"), path_(dir_.path()) { write_corpus(); }
   const std::string& path() const { return path_; }
 
   // A tiny model on the generated corpus; `extra` is appended (YAML lines at top level).
@@ -75,6 +69,7 @@ class RunDir {
       f << "%\n";
     }
   }
+  bitnet::testing::TempDir dir_;  // first: path_ is initialised from it
   std::string path_;
 };
 

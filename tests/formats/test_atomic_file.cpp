@@ -9,7 +9,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/error.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::formats {
 namespace {

@@ -9,7 +9,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "formats/ternary_pack.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::formats {
 namespace {

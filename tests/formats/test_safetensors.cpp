@@ -10,7 +10,7 @@
 
 #include "formats/dtype.h"
 #include "formats/safetensors.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::formats {
 namespace {

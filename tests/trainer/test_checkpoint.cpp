@@ -10,21 +10,19 @@
 #include <fstream>
 
 #include "checkpoint/checkpoint.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("bitnet_ckpt_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+// The tests' scratch directory (tests/support/temp_dir.h) as a filesystem path.
+class TempDir {
+  bitnet::testing::TempDir dir_{"ckpt"};  // first: `path` is initialised from it
+
+ public:
+  const fs::path path{dir_.path()};
 };
 
 std::string save_step(const fs::path& root, int64_t step, int64_t keep_last = 5) {

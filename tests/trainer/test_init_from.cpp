@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "hf_dir_writer.h"
 #include "checkpoint/model_options.h"
 #include "trainer/pretrained.h"
@@ -14,7 +14,7 @@
 namespace bitnet {
 namespace {
 
-using bitnet::data::testing::TempDir;
+using bitnet::testing::TempDir;
 using bitnet::testing::HfWriteOptions;
 using bitnet::testing::write_hf_dir;
 

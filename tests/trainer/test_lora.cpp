@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "export/errors.h"
 #include "export/quantized_model.h"
 #include "hf_dir_writer.h"
@@ -24,7 +24,7 @@
 namespace bitnet {
 namespace {
 
-using bitnet::data::testing::TempDir;
+using bitnet::testing::TempDir;
 
 BitNetOptions tiny(bool quantize) {
   BitNetOptions o;

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "layers/lora.h"
 #include "layers/tensor_io.h"
 #include "trainer/finetune_setup.h"
@@ -27,7 +27,7 @@
 namespace bitnet {
 namespace {
 
-using bitnet::data::testing::TempDir;
+using bitnet::testing::TempDir;
 
 const std::string kSource = BITNET_SOURCE_DIR;
 const std::string kPython = BITNET_PYTHON;
