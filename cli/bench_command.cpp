@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_paths.h"
 #include "cli/bench_train_peer.h"
 #include "cli/commands.h"
 #include "cli/runtime.h"
@@ -24,12 +25,6 @@
 #include "kernels/op_profile.h"
 #include "kernels/sampling.h"
 
-#ifndef BITNET_BENCH_KERNELS_PATH
-#define BITNET_BENCH_KERNELS_PATH "bitnet_bench_kernels"
-#endif
-#ifndef BITNET_SOURCE_DIR
-#define BITNET_SOURCE_DIR "."
-#endif
 
 namespace bitnet::cli {
 namespace {
@@ -183,8 +178,8 @@ int bench_generate(const GenBenchArgs& a) {
                 100.0 * dec / bound, bound);
     std::fflush(stdout);
     if (a.llama_cpp) {
-      const std::string cmd = peer_python() + " " +
-                              BITNET_SOURCE_DIR "/bench/llama_cpp_bench.py '" + a.model + "' " + std::to_string(t) +
+      const std::string cmd = bench_python() + " '" + bench_script("llama_cpp_bench.py") + "' '" + a.model + "' " +
+                              std::to_string(t) +
                               " " + std::to_string(a.prompt_tokens) + " " + std::to_string(a.decode_tokens) + " " +
                               std::to_string(bound);
       if (std::system(cmd.c_str()) != 0) std::printf("%-8d %-10s (failed: %s)\n", t, "llama.cpp", cmd.c_str());
@@ -203,7 +198,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   auto* k = cmd->add_subcommand("kernels", "GEMV GB/s and GOPS per kernel path for the 2B4T projection shapes.");
   k->allow_extras();
   k->callback([=] {
-    std::string c = BITNET_BENCH_KERNELS_PATH;
+    std::string c = "'" + bench_kernels_program() + "'";
     for (const auto& e : k->remaining()) c += " '" + e + "'";
     *exit_code = std::system(c.c_str()) == 0 ? 0 : 1;
   });

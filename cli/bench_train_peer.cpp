@@ -12,13 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "cli/bench_paths.h"
 #include "trainer/bench_step_timing.h"
 #include "trainer/console.h"
 #include "trainer/device.h"
 
-#ifndef BITNET_SOURCE_DIR
-#define BITNET_SOURCE_DIR "."
-#endif
 
 namespace bitnet::cli {
 namespace {
@@ -57,7 +55,7 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 std::string peer_command(const RunConfig& c, int64_t vocab, bool bf16, int64_t our_parameters, int threads,
                          const PeerBenchOptions& o) {
   const auto& m = c.model;
-  std::string cmd = shell_quote(peer_python()) + " " + shell_quote(BITNET_SOURCE_DIR "/bench/hf_bitnet_train.py");
+  std::string cmd = shell_quote(bench_python()) + " " + shell_quote(bench_script("hf_bitnet_train.py"));
   auto arg = [&cmd](const char* name, const std::string& value) { cmd += std::string(" --") + name + " " + value; };
   auto num = [](double v) { return fmt("%.17g", v); };  // round-trips every double
   arg("hidden-size", std::to_string(m.hidden_size));
@@ -142,11 +140,6 @@ std::string peer_cell(const PeerRun& run, const std::string& mode) {
 }
 
 }  // namespace
-
-std::string peer_python() {
-  const char* python = std::getenv("BITNET_PYTHON");
-  return python != nullptr ? python : BITNET_SOURCE_DIR "/.venv/bin/python";
-}
 
 void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions& o, std::FILE* out) {
   const torch::Device device = resolve_training_device(config.train.device);

@@ -22,8 +22,4 @@ struct PeerBenchOptions {
 // parameter count differs) or the peer cannot be started.
 void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions& options, std::FILE* out);
 
-// The Python that runs the peers (transformers, llama-cpp-python): $BITNET_PYTHON, else the
-// project's .venv (scripts/setup).
-std::string peer_python();
-
 }  // namespace bitnet::cli
