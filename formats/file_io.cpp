@@ -40,40 +40,39 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
 }
 
 ReadOnlyFile::ReadOnlyFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw FormatError(path + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd_);
-        throw FormatError(path + ": not a regular file");
-    }
-    size_ = static_cast<uint64_t>(st.st_size);
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw FormatError(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw FormatError(path + ": not a regular file");
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
 }
 
 ReadOnlyFile::~ReadOnlyFile() {
-    if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 ReadOnlyFile::ReadOnlyFile(ReadOnlyFile&& other) noexcept
     : path_(std::move(other.path_)), fd_(other.fd_), size_(other.size_) {
-    other.fd_ = -1;
+  other.fd_ = -1;
 }
 
 void ReadOnlyFile::read_at(uint64_t offset, uint64_t n, void* out) const {
-    auto* dst = static_cast<uint8_t*>(out);
-    uint64_t done = 0;
-    while (done < n) {
-        const ssize_t got = ::pread(fd_, dst + done, static_cast<size_t>(n - done),
-                                    static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            throw FormatError(path_ + ": read of bytes [" + std::to_string(offset) + ", " +
-                              std::to_string(offset + n) + ") failed" +
-                              (got < 0 ? std::string(": ") + std::strerror(errno)
-                                       : std::string(": the file ended early (it shrank after it was opened)")));
-        }
-        done += static_cast<uint64_t>(got);
+  auto* dst = static_cast<uint8_t*>(out);
+  uint64_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, dst + done, static_cast<size_t>(n - done), static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      throw FormatError(path_ + ": read of bytes [" + std::to_string(offset) + ", " + std::to_string(offset + n) +
+                        ") failed" +
+                        (got < 0 ? std::string(": ") + std::strerror(errno)
+                                 : std::string(": the file ended early (it shrank after it was opened)")));
     }
+    done += static_cast<uint64_t>(got);
+  }
 }
 
 uint16_t load_u16_le(const uint8_t* p) {

@@ -21,30 +21,27 @@ void put_u64(std::string& out, uint64_t v) {
 }
 
 // Throws unless offsets run from 0, non-decreasing, to n; offsets_at is their byte position.
-void check_offsets(const std::string& path, const std::vector<uint64_t>& offsets, uint64_t n,
-                   uint64_t offsets_at) {
+void check_offsets(const std::string& path, const std::vector<uint64_t>& offsets, uint64_t n, uint64_t offsets_at) {
   if (offsets.empty() || offsets.front() != 0) {
     throw_format_error(path, "the first document offset must be 0", offsets_at, "0",
                        offsets.empty() ? "no offsets" : std::to_string(offsets.front()));
   }
   for (size_t d = 1; d < offsets.size(); ++d) {
     if (offsets[d] < offsets[d - 1] || offsets[d] > n) {
-      throw_format_error(path, "document offset " + std::to_string(d) + " is out of order",
-                         offsets_at + 8 * d,
+      throw_format_error(path, "document offset " + std::to_string(d) + " is out of order", offsets_at + 8 * d,
                          "a value in [" + std::to_string(offsets[d - 1]) + ", " + std::to_string(n) + "]",
                          std::to_string(offsets[d]));
     }
   }
   if (offsets.back() != n) {
     throw_format_error(path, "the last document offset must equal the token count",
-                       offsets_at + 8 * (offsets.size() - 1), std::to_string(n),
-                       std::to_string(offsets.back()));
+                       offsets_at + 8 * (offsets.size() - 1), std::to_string(n), std::to_string(offsets.back()));
   }
 }
 
 // Throws unless offsets/tokens/mask describe a valid shard; the *_at arguments name positions.
-void check_contents(const std::string& path, const TokenShard& s, uint64_t offsets_at,
-                    uint64_t tokens_at, uint64_t mask_at) {
+void check_contents(const std::string& path, const TokenShard& s, uint64_t offsets_at, uint64_t tokens_at,
+                    uint64_t mask_at) {
   const uint64_t n = s.tokens.size();
   check_offsets(path, s.offsets, n, offsets_at);
   for (uint64_t i = 0; i < n; ++i) {
@@ -54,13 +51,13 @@ void check_contents(const std::string& path, const TokenShard& s, uint64_t offse
   }
   if (!s.mask.empty()) {
     if (s.mask.size() != n) {
-      throw_format_error(path, "the loss mask needs one entry per token", mask_at,
-                         std::to_string(n), std::to_string(s.mask.size()));
+      throw_format_error(path, "the loss mask needs one entry per token", mask_at, std::to_string(n),
+                         std::to_string(s.mask.size()));
     }
     for (uint64_t i = 0; i < n; ++i) {
       if (s.mask[i] > 1) {
-        throw_format_error(path, "loss mask entry " + std::to_string(i) + " is not 0 or 1",
-                           mask_at + i, "0 or 1", std::to_string(s.mask[i]));
+        throw_format_error(path, "loss mask entry " + std::to_string(i) + " is not 0 or 1", mask_at + i, "0 or 1",
+                           std::to_string(s.mask[i]));
       }
     }
   }
@@ -87,15 +84,15 @@ ShardHeader parse_header(const std::string& path, const uint8_t* p, uint64_t siz
   const uint64_t d = load_u64_le(p + 16), n = load_u64_le(p + 24);
   // Expected size, every step overflow-checked, before anything is allocated.
   uint64_t offsets_bytes = 0, tokens_bytes = 0, expected = 0, d1 = 0;
-  const bool ok = checked_add(d, 1, &d1) && checked_mul(d1, 8, &offsets_bytes) &&
-                  checked_mul(n, 4, &tokens_bytes) &&
+  const bool ok = checked_add(d, 1, &d1) && checked_mul(d1, 8, &offsets_bytes) && checked_mul(n, 4, &tokens_bytes) &&
                   checked_add(kTokenShardHeaderBytes, offsets_bytes, &expected) &&
                   checked_add(expected, tokens_bytes, &expected) &&
                   ((flags & kFlagMask) == 0 || checked_add(expected, n, &expected));
   if (!ok || expected != size) {
-    throw_format_error(path, "file size does not match the header's " + std::to_string(d) +
-                       " documents and " + std::to_string(n) + " tokens", kNoOffset,
-                       ok ? std::to_string(expected) + " bytes" : "sizes that fit in 64 bits",
+    throw_format_error(path,
+                       "file size does not match the header's " + std::to_string(d) + " documents and " +
+                           std::to_string(n) + " tokens",
+                       kNoOffset, ok ? std::to_string(expected) + " bytes" : "sizes that fit in 64 bits",
                        std::to_string(size) + " bytes");
   }
   ShardHeader h;
@@ -118,10 +115,10 @@ std::vector<uint64_t> load_offsets(const uint8_t* p, uint64_t count) {
 
 }  // namespace
 
-void throw_token_outside_vocabulary(const std::string& path, uint64_t index, uint64_t tokens_at,
-                                    uint64_t vocab_size, uint32_t token) {
-  throw_format_error(path, "token " + std::to_string(index) + " is outside the vocabulary",
-                     tokens_at + 4 * index, "< " + std::to_string(vocab_size), std::to_string(token));
+void throw_token_outside_vocabulary(const std::string& path, uint64_t index, uint64_t tokens_at, uint64_t vocab_size,
+                                    uint32_t token) {
+  throw_format_error(path, "token " + std::to_string(index) + " is outside the vocabulary", tokens_at + 4 * index,
+                     "< " + std::to_string(vocab_size), std::to_string(token));
 }
 
 std::string token_shard_prefix(const std::vector<uint64_t>& offsets, uint64_t vocab_size,
@@ -143,8 +140,8 @@ void write_token_shard(const std::string& path, const TokenShard& shard) {
   const uint64_t d = shard.num_documents();
   check_contents(path, shard, kTokenShardHeaderBytes, kTokenShardHeaderBytes + 8 * (d + 1),
                  kTokenShardHeaderBytes + 8 * (d + 1) + 4 * shard.tokens.size());
-  const std::string prefix = token_shard_prefix(shard.offsets, shard.vocab_size,
-                                                shard.tokenizer_fingerprint, !shard.mask.empty());
+  const std::string prefix =
+      token_shard_prefix(shard.offsets, shard.vocab_size, shard.tokenizer_fingerprint, !shard.mask.empty());
   std::string tokens;
   tokens.reserve(4 * shard.tokens.size());
   for (uint32_t t : shard.tokens) put_u32(tokens, t);

@@ -34,7 +34,7 @@ struct TokenShard {
   uint64_t tokenizer_fingerprint = 0;
   std::vector<uint64_t> offsets{0};  // D + 1 entries
   std::vector<uint32_t> tokens;
-  std::vector<uint8_t> mask;         // empty, or one entry (0/1) per token
+  std::vector<uint8_t> mask;  // empty, or one entry (0/1) per token
   uint64_t num_documents() const { return offsets.size() - 1; }
 };
 
@@ -70,8 +70,7 @@ TokenShardIndex read_token_shard_index(const ReadOnlyFile& file);
 
 // FormatError for token `index` of a shard (tokens starting at byte tokens_at) that is not below
 // vocab_size: the message every shard reader gives.
-[[noreturn]] void throw_token_outside_vocabulary(const std::string& path, uint64_t index,
-                                                 uint64_t tokens_at, uint64_t vocab_size,
-                                                 uint32_t token);
+[[noreturn]] void throw_token_outside_vocabulary(const std::string& path, uint64_t index, uint64_t tokens_at,
+                                                 uint64_t vocab_size, uint32_t token);
 
 }  // namespace bitnet::formats

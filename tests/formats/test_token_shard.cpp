@@ -14,7 +14,8 @@ namespace bitnet::formats {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("bitnet_shard_" + std::to_string(::getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("bitnet_shard_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 void put(std::string& s, uint64_t v, int bytes) {
@@ -24,14 +25,18 @@ void put(std::string& s, uint64_t v, int bytes) {
 // Two documents [5, 6] and [7], vocab 10, fingerprint 0x1122, with or without a mask.
 std::string hand_made(bool mask) {
   std::string s = "BNTSHRD1";
-  put(s, 1, 4);              // version
-  put(s, mask ? 1 : 0, 4);   // flags
-  put(s, 2, 8);              // D
-  put(s, 3, 8);              // N
-  put(s, 10, 8);             // vocab
-  put(s, 0x1122, 8);         // fingerprint
-  put(s, 0, 8); put(s, 2, 8); put(s, 3, 8);  // offsets
-  put(s, 5, 4); put(s, 6, 4); put(s, 7, 4);  // tokens
+  put(s, 1, 4);             // version
+  put(s, mask ? 1 : 0, 4);  // flags
+  put(s, 2, 8);             // D
+  put(s, 3, 8);             // N
+  put(s, 10, 8);            // vocab
+  put(s, 0x1122, 8);        // fingerprint
+  put(s, 0, 8);
+  put(s, 2, 8);
+  put(s, 3, 8);  // offsets
+  put(s, 5, 4);
+  put(s, 6, 4);
+  put(s, 7, 4);  // tokens
   if (mask) s += std::string("\x00\x01\x01", 3);
   return s;
 }
