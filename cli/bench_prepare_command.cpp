@@ -1,6 +1,7 @@
 // `bitnet bench prepare INPUTS... [--threads 1,2]`: `data prepare` throughput (input MB/s, tokens/s)
 // at each thread count on the same input in one run, the speed-up over the first count, and
 // whether every count wrote the same shards. Figures only: nothing here passes or fails on time.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,6 +34,14 @@ std::string file_bytes(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// CPU seconds (user + system) this process has used: with the wall time it shows how much of the
+// machine a run got (a busy machine gives a second thread no core to run on).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 bool same_shards(const fs::path& a, const fs::path& b, const std::vector<std::string>& names_a,
                  const std::vector<std::string>& names_b) {
   if (names_a != names_b) return false;
@@ -62,7 +71,9 @@ int run_bench_prepare(BenchPrepareOptions o) {
     data::PrepareOptions p = o.prepare;
     p.threads = o.threads[i];
     p.out = (work / ("threads-" + std::to_string(p.threads))).string();
+    const double cpu_before = cpu_seconds();
     const data::PrepareResult r = data::prepare_shards(p);
+    const double cpu = cpu_seconds() - cpu_before;
     const data::PrepareStatus& s = r.status;
     const double rate = s.seconds > 0 ? double(s.bytes_done - s.bytes_at_start) / s.seconds : 0.0;
     if (i == 0) {
@@ -71,9 +82,9 @@ int run_bench_prepare(BenchPrepareOptions o) {
       first_shards = r.shards;
       first_dir = p.out;
     }
-    std::printf("threads %3d: %8.2f MB/s  %9s tokens/s  %7.2f s  %s documents  %s tokens  x%.2f vs %d thread(s)%s\n",
+    std::printf("threads %3d: %8.2f MB/s  %9s tokens/s  %7.2f s (cpu %.2f s)  %s documents  %s tokens  x%.2f vs %d thread(s)%s\n",
                 r.threads, rate / 1e6, format_si(s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0).c_str(),
-                s.seconds, format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
+                s.seconds, cpu, format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
                 first_rate > 0 ? rate / first_rate : 0.0, first_threads,
                 i == 0 ? "" : (same_shards(first_dir, p.out, first_shards, r.shards) ? "  same shards" : "  SHARDS DIFFER"));
     std::fflush(stdout);

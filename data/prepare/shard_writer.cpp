@@ -23,7 +23,7 @@ void ShardWriter::start() {
 }
 
 bool ShardWriter::add(const MaskedTokens& item) {
-  for (int32_t t : item.tokens) shard_.tokens.push_back(static_cast<uint32_t>(t));
+  shard_.tokens.insert(shard_.tokens.end(), item.tokens.begin(), item.tokens.end());  // ids are >= 0
   if (masked_) shard_.mask.insert(shard_.mask.end(), item.trained.begin(), item.trained.end());
   shard_.offsets.push_back(shard_.tokens.size());
   return static_cast<int64_t>(shard_.tokens.size()) >= shard_tokens_ && flush();
