@@ -9,7 +9,7 @@
 #         shards works; a shard for another tokenizer is refused; a damaged shard is refused.
 # prepare: `data prepare` writes the same files whatever the thread count (1, 2, 3); stopped
 #         after some shards (a test option, and a real kill -9) and run again, it equals an
-#         uninterrupted prepare byte for byte; a gzip input gives the shards of the plain file;
+#         uninterrupted prepare byte for byte (also JSONL with skipped bad lines); a gzip input gives the shards of the plain file;
 #         truncated and corrupt gzip files fail naming the file; {"text"} JSONL lines with
 #         --format jsonl-text give the shards of the same documents in a text file; resuming with
 #         other options or a changed input is refused with what differs; a complete prepare says so.
@@ -161,6 +161,14 @@ prepare)
   [[ -e $tmp/k/dataset.json ]] && echo "kill -9 landed after the end" || echo "kill -9 landed with $(ls "$tmp/k"/*.bts 2> /dev/null | wc -l) shard(s) written"
   prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/k" --threads 2 > "$tmp/k2.log" 2>&1 || { cat "$tmp/k2.log"; fail "resume after kill -9"; }
   same_dirs "$tmp/t1" "$tmp/k" "a prepare resumed after kill -9 differs from an uninterrupted one"
+  # JSONL with bad lines skipped: a stopped and resumed prepare counts them as an uninterrupted one.
+  for i in $(seq 1 30); do cat "$chat"; echo "not json $i"; done > "$tmp/bad.jsonl"
+  jopts=(--format jsonl --bad-lines skip --shard-tokens 3000 --chunk-bytes 2048)
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j1" --threads 2 > "$tmp/j1.log" 2>&1 || { cat "$tmp/j1.log"; fail "jsonl prepare"; }
+  grep -q "2,400 examples.*30 bad line(s) skipped" "$tmp/j1.log" || { cat "$tmp/j1.log"; fail "jsonl counts"; }
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j2" --stop-after-shards 3 > /dev/null 2>&1 && fail "stop exited 0"
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j2" --threads 3 > "$tmp/j2.log" 2>&1 || { cat "$tmp/j2.log"; fail "jsonl resume"; }
+  same_dirs "$tmp/j1" "$tmp/j2" "a resumed JSONL prepare with skipped lines differs from an uninterrupted one"
   # A complete prepare run again has nothing to do.
   prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/t1" > "$tmp/again.log" 2>&1 || { cat "$tmp/again.log"; fail "prepare again"; }
   grep -q "nothing to do" "$tmp/again.log" || { cat "$tmp/again.log"; fail "a complete prepare should say so"; }
