@@ -83,12 +83,12 @@ std::vector<std::string> identity_differences(const json& recorded, const json& 
   for (const auto& [key, now] : current["options"].items()) {
     const json before = was.is_object() ? was.value(key, json()) : json();
     if (before != now) {
-      out.push_back(key + ": was " + (before.is_null() ? "not set" : shown(before)) + ", now " + shown(now));
+      out.push_back(key + ": was " + (before.is_null() ? "not set" : before.dump()) + ", now " + now.dump());
     }
   }
   if (was.is_object()) {
     for (const auto& [key, before] : was.items()) {
-      if (!current["options"].contains(key)) out.push_back(key + ": was " + shown(before) + ", now not set");
+      if (!current["options"].contains(key)) out.push_back(key + ": was " + before.dump() + ", now not set");
     }
   }
   input_differences(recorded.is_object() ? recorded.value("inputs", json()) : json(), current["inputs"], out);

@@ -25,8 +25,8 @@ nlohmann::json prepare_identity(const PrepareOptions& options, const Tokenizer& 
                                 uint64_t tokenizer_fingerprint, const std::vector<std::string>& files);
 
 // One line per difference between a recorded identity and the current one, e.g.
-// "format: was jsonl, now text" or "input 2 (/c/b.txt): size was 10 bytes, now 12"; empty when
-// they are equal.
+// `format: was "jsonl", now "text"` or `input 2 (/c/b.txt): size was 10 bytes, now 12`; empty
+// when they are equal.
 std::vector<std::string> identity_differences(const nlohmann::json& recorded, const nlohmann::json& current);
 
 // Where the input continues: the next document starts at `offset` of file `file`.
