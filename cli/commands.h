@@ -18,6 +18,8 @@ void add_bench_command(CLI::App& app, int* exit_code);     // bench kernels, ben
 void add_bench_data_command(CLI::App& app, int* exit_code);  // bench data
 void add_lora_command(CLI::App& app, int* exit_code);      // lora merge
 void add_data_command(CLI::App& app, int* exit_code);      // data prepare, data check
+void add_data_prepare_command(CLI::App& data_command, int* exit_code);
+void add_bench_prepare_command(CLI::App& app, int* exit_code);
 void add_eval_command(CLI::App& app, int* exit_code);
 
 }  // namespace bitnet::cli

@@ -1,5 +1,5 @@
-// `bitnet data prepare INPUTS... --out DIR` (text/JSONL → token shards) and
-// `bitnet data check CONFIG [key=value ...]` (load a run's dataset, print its statistics).
+// `bitnet data check CONFIG [key=value ...]` (load a run's dataset, print its statistics); the
+// `data prepare` subcommand is in data_prepare_command.cpp.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -7,18 +7,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "data/byte_tokenizer.h"
 #include "data/dataset_stats.h"
 #include "data/error.h"
 #include "data/shard_stream.h"
-#include "data/jsonl.h"
-#include "data/text_documents.h"
 #include "data/token_dataset.h"
-#include "formats/atomic_file.h"
-#include "formats/token_shard.h"
 #include "trainer/config.h"
 #include "trainer/console.h"
 #include "trainer/run_data.h"
@@ -28,124 +22,6 @@ namespace bitnet::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct PrepareOptions {
-  std::vector<std::string> inputs;
-  std::string out;
-  std::string tokenizer = "byte";  // "byte" or a tokenizer.json / model directory
-  std::string format = "text";
-  std::string separator = "%";
-  std::string chat_template = "generic";
-  std::string bad_lines = "fail";
-  int64_t shard_tokens = 64 << 20;
-  int64_t max_line_bytes = data::kDefaultMaxLineBytes;  // jsonl: a longer line is a bad line
-};
-
-// Accumulates items into shards of about shard_tokens tokens (whole documents) and writes them.
-class ShardWriter {
- public:
-  ShardWriter(const PrepareOptions& o, uint64_t vocab, uint64_t fingerprint)
-      : o_(o), vocab_(vocab), fingerprint_(fingerprint) { start(); }
-  void add(const data::MaskedTokens& m, bool masked) {
-    shard_.tokens.insert(shard_.tokens.end(), m.tokens.begin(), m.tokens.end());
-    if (masked) shard_.mask.insert(shard_.mask.end(), m.trained.begin(), m.trained.end());
-    shard_.offsets.push_back(shard_.tokens.size());
-    if (static_cast<int64_t>(shard_.tokens.size()) >= o_.shard_tokens) flush();
-  }
-  void flush() {
-    if (shard_.num_documents() == 0) return;
-    char name[32];
-    std::snprintf(name, sizeof name, "shard-%05zu.bts", files_.size());
-    const std::string path = (std::filesystem::path(o_.out) / name).string();
-    formats::write_token_shard(path, shard_);
-    files_.push_back(name);
-    start();
-  }
-  const std::vector<std::string>& files() const { return files_; }
-
- private:
-  void start() {
-    shard_ = formats::TokenShard();
-    shard_.vocab_size = vocab_;
-    shard_.tokenizer_fingerprint = fingerprint_;
-  }
-  const PrepareOptions& o_;
-  uint64_t vocab_, fingerprint_;
-  formats::TokenShard shard_;
-  std::vector<std::string> files_;
-};
-
-void progress(const Clock::time_point& start, int64_t docs, int64_t tokens, uint64_t bytes, bool final) {
-  const double s = std::chrono::duration<double>(Clock::now() - start).count();
-  std::fprintf(stderr, "%sprepare: %s documents, %s tokens, %.1f MB in %.1f s (%s tokens/s)%s",
-               final ? "" : "\r", format_count(docs).c_str(), format_si(double(tokens)).c_str(),
-               double(bytes) / 1e6, s, format_si(s > 0 ? double(tokens) / s : 0.0).c_str(),
-               final ? "\n" : "");
-  std::fflush(stderr);
-}
-
-int run_prepare(const PrepareOptions& o) {
-  const std::string type = o.tokenizer == "byte" ? "byte" : "bpe";
-  const auto tokenizer = data::make_tokenizer(type, type == "byte" ? "" : o.tokenizer);
-  if (o.format != "text" && o.format != "jsonl") {
-    throw data::DataError("--format must be text or jsonl, got '" + o.format + "'");
-  }
-  if (o.shard_tokens < 1) throw data::DataError("--shard-tokens must be at least 1");
-  if (o.max_line_bytes < 1) throw data::DataError("--max-line-bytes must be at least 1");
-  std::filesystem::create_directories(o.out);
-  const uint64_t fingerprint = data::tokenizer_fingerprint(*tokenizer);
-  ShardWriter writer(o, static_cast<uint64_t>(tokenizer->vocab_size()), fingerprint);
-  const bool masked = o.format == "jsonl";
-  data::DatasetOptions dopt;
-  dopt.format = o.format;
-  dopt.separator_line = o.separator;
-  dopt.chat_template = data::parse_chat_template(o.chat_template);
-  dopt.bad_lines = o.bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
-  dopt.max_line_bytes = o.max_line_bytes;
-  const auto start = Clock::now();
-  auto last = start;
-  int64_t docs = 0, tokens = 0, skipped = 0;
-  uint64_t bytes = 0;
-  for (const std::string& file : data::expand_paths(o.inputs)) {  // one file at a time: progress
-    dopt.paths = {file};
-    data::TokenDataset ds = data::load_token_dataset(dopt, *tokenizer);
-    bytes += std::filesystem::file_size(file);
-    skipped += ds.jsonl.skipped;
-    for (const std::string& m : ds.jsonl.messages) std::fprintf(stderr, "\nskipped %s\n", m.c_str());
-    for (const data::MaskedTokens& m : ds.items) {
-      writer.add(m, masked);
-      ++docs;
-      tokens += static_cast<int64_t>(m.tokens.size());
-    }
-    if (Clock::now() - last > std::chrono::milliseconds(500)) {
-      progress(start, docs, tokens, bytes, false);
-      last = Clock::now();
-    }
-  }
-  writer.flush();
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  nlohmann::json index = {
-      {"format", "bitnet token shards v1"},
-      {"source_format", o.format},
-      {"masked", masked},
-      {"tokenizer", {{"type", type}, {"path", type == "byte" ? "" : o.tokenizer},
-                     {"vocab_size", tokenizer->vocab_size()}, {"fingerprint", fingerprint}}},
-      {"documents", docs},
-      {"tokens", tokens},
-      {"skipped_lines", skipped},
-      {"shards", writer.files()}};
-  formats::write_file_atomic((std::filesystem::path(o.out) / "dataset.json").string(), index.dump(2) + "\n");
-  progress(start, docs, tokens, bytes, true);
-  std::printf("prepared %s: %s %s, %s tokens in %zu shard(s)%s; %s tokens/s, %.2f MB/s\n"
-              "train on it with: data.format=shards data.paths=[%s] tokenizer.type=%s%s\n",
-              o.out.c_str(), format_count(docs).c_str(), masked ? "examples" : "documents",
-              format_count(tokens).c_str(), writer.files().size(),
-              skipped > 0 ? (", " + std::to_string(skipped) + " bad line(s) skipped").c_str() : "",
-              format_si(secs > 0 ? double(tokens) / secs : 0.0).c_str(),
-              secs > 0 ? double(bytes) / 1e6 / secs : 0.0, o.out.c_str(), type.c_str(),
-              type == "byte" ? "" : (" tokenizer.path=" + o.tokenizer).c_str());
-  return 0;
-}
 
 // Pre-training shards are not loaded: their statistics come from the document offsets. False
 // (and `out` untouched) for other formats and for fine-tuning shards.
@@ -238,20 +114,7 @@ int run_check(const std::string& config_path, const std::vector<std::string>& ov
 void add_data_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("data", "Prepare token shards and check datasets.");
   cmd->require_subcommand(1);
-  auto po = std::make_shared<PrepareOptions>();
-  auto* prepare = cmd->add_subcommand("prepare", "Tokenize text or JSONL files once into token shards.");
-  prepare->add_option("inputs", po->inputs, "text or JSONL files (globs allowed)")->required();
-  prepare->add_option("--out", po->out, "output directory for the shards")->required();
-  prepare->add_option("--tokenizer", po->tokenizer, "byte, or a tokenizer.json / model directory (bpe)");
-  prepare->add_option("--format", po->format, "text | jsonl")->check(CLI::IsMember({"text", "jsonl"}));
-  prepare->add_option("--separator", po->separator, "text: line that ends a document (\"\" = blank lines)");
-  prepare->add_option("--chat-template", po->chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
-      ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
-  prepare->add_option("--bad-lines", po->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
-  prepare->add_option("--shard-tokens", po->shard_tokens, "tokens per shard file (whole documents)");
-  prepare->add_option("--max-line-bytes", po->max_line_bytes,
-                      "jsonl: a longer line is a bad line, never held whole (default 16 MiB)");
-  prepare->callback([=] { *exit_code = run_prepare(*po); });
+  add_data_prepare_command(*cmd, exit_code);
 
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();

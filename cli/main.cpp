@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   bitnet::cli::add_train_command(app, &exit_code);
   bitnet::cli::add_config_command(app, &exit_code);
   bitnet::cli::add_bench_train_command(app, &exit_code);
+  bitnet::cli::add_bench_prepare_command(app, &exit_code);
   bitnet::cli::add_export_command(app, &exit_code);
   bitnet::cli::add_generate_command(app, &exit_code);
   bitnet::cli::add_bench_command(app, &exit_code);

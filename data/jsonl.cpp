@@ -3,11 +3,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "data/error.h"
+#include "data/input_file.h"
+#include "data/line_reader.h"
 #include "data/text_documents.h"
 #include "formats/json_read.h"
 
@@ -16,50 +17,6 @@ namespace bitnet::data {
 namespace {
 
 using nlohmann::json;
-
-// Reads a stream one line at a time, holding at most `max_bytes` of any line: the rest of a
-// longer line is read and dropped, only its length is kept. (std::getline would hold the whole
-// line, however long.)
-class BoundedLineReader {
- public:
-  BoundedLineReader(std::istream& in, size_t max_bytes)
-      : in_(in), max_bytes_(max_bytes), buffer_(size_t{1} << 16) {}
-
-  // The next line without its '\n': `line` gets its first min(length, max_bytes) bytes and
-  // `length` its full length. False at the end of the input.
-  bool next(std::string& line, uint64_t& length) {
-    line.clear();
-    length = 0;
-    bool read_any = false;
-    for (;;) {
-      if (pos_ == end_ && !fill()) return read_any;
-      read_any = true;
-      const char* begin = buffer_.data() + pos_;
-      const auto* newline = static_cast<const char*>(std::memchr(begin, '\n', end_ - pos_));
-      const size_t n = newline != nullptr ? static_cast<size_t>(newline - begin) : end_ - pos_;
-      length += n;
-      if (line.size() < max_bytes_) line.append(begin, std::min(n, max_bytes_ - line.size()));
-      pos_ += n;
-      if (newline != nullptr) {
-        ++pos_;
-        return true;
-      }
-    }
-  }
-
- private:
-  bool fill() {
-    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-    pos_ = 0;
-    end_ = static_cast<size_t>(in_.gcount());
-    return end_ > 0;
-  }
-
-  std::istream& in_;
-  size_t max_bytes_;
-  std::vector<char> buffer_;
-  size_t pos_ = 0, end_ = 0;  // the unread bytes of buffer_
-};
 
 const std::string& string_field(const json& obj, const char* key) {
   const auto it = obj.find(key);
@@ -116,23 +73,82 @@ MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer,
   return render_chat(chat, chat_template, tokenizer, false);
 }
 
+// A {"text": ...} line of a Hugging Face style dump: the text is a pre-training document.
+MaskedTokens document_from_json(const json& obj, const Tokenizer& tokenizer) {
+  if (!obj.is_object()) {
+    throw DataError(std::string("expected a JSON object, found ") + obj.type_name());
+  }
+  MaskedTokens out;
+  out.append(tokenizer.encode(string_field(obj, "text")), true);  // as text files' documents
+  return out;
+}
+
+json parse_line(const std::string& line, const std::string& where) {
+  try {
+    return formats::parse_json_strict(line, where);
+  } catch (const formats::FormatError& e) {
+    throw DataError(e.what());
+  }
+}
+
 }  // namespace
 
 MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
                                    ChatTemplate chat_template, const std::string& origin,
                                    int64_t line_number) {
   const std::string where = origin + ":" + std::to_string(line_number);
-  json obj;
-  try {
-    obj = formats::parse_json_strict(line, where);
-  } catch (const formats::FormatError& e) {
-    throw DataError(e.what());
-  }
+  const json obj = parse_line(line, where);
   try {
     return example_from_json(obj, tokenizer, chat_template);
   } catch (const DataError& e) {
     throw DataError(where + ": " + e.what());
   }
+}
+
+namespace {
+
+// One non-blank line → its item; DataError "origin:line: reason" on a bad line.
+MaskedTokens line_item(const std::string& text, const JsonlLine& line, const std::string& origin,
+                       const Tokenizer& tokenizer, const JsonlOptions& options) {
+  if (options.rows == JsonlRows::kExamples) {
+    return jsonl_line_to_example(text, tokenizer, options.chat_template, origin, line.number);
+  }
+  const std::string where = origin + ":" + std::to_string(line.number);
+  const json obj = parse_line(text, where);
+  try {
+    return document_from_json(obj, tokenizer);
+  } catch (const DataError& e) {
+    throw DataError(where + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+bool take_jsonl_line(const JsonlLine& line, const std::string& origin, const Tokenizer& tokenizer,
+                     const JsonlOptions& options, JsonlReport& report, MaskedTokens* out) {
+  const bool too_long = line.length > static_cast<uint64_t>(options.max_line_bytes);
+  std::string_view text = line.text;
+  if (!too_long && !text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (!too_long && text.find_first_not_of(" \t") == std::string_view::npos) return false;
+  ++report.lines;
+  try {
+    if (too_long) {
+      throw DataError(origin + ":" + std::to_string(line.number) + ": the line is " +
+                      std::to_string(line.length) + " bytes, longer than the limit of " +
+                      std::to_string(options.max_line_bytes) +
+                      " bytes (data.max_line_bytes; --max-line-bytes in data prepare)");
+    }
+    *out = line_item(std::string(text), line, origin, tokenizer, options);
+  } catch (const DataError& e) {
+    if (options.bad_lines == BadLines::kFail) throw;
+    ++report.skipped;
+    if (static_cast<int64_t>(report.messages.size()) < options.max_reported) {
+      report.messages.emplace_back(e.what());
+    }
+    return false;
+  }
+  ++report.examples;
+  return true;
 }
 
 std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,
@@ -146,37 +162,14 @@ std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& pa
   JsonlReport local;
   std::vector<MaskedTokens> examples;
   for (const std::string& path : expand_paths(paths_or_globs)) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError("cannot open '" + path + "'");
+    InputFile in(path);
     BoundedLineReader reader(in, static_cast<size_t>(options.max_line_bytes));
-    std::string line;
-    uint64_t length = 0;
-    int64_t number = 0;
-    while (reader.next(line, length)) {
-      ++number;
-      const bool too_long = length > static_cast<uint64_t>(options.max_line_bytes);
-      if (!too_long && !line.empty() && line.back() == '\r') line.pop_back();
-      if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
-      ++local.lines;
-      try {
-        if (too_long) {
-          throw DataError(path + ":" + std::to_string(number) + ": the line is " +
-                          std::to_string(length) + " bytes, longer than the limit of " +
-                          std::to_string(options.max_line_bytes) +
-                          " bytes (data.max_line_bytes; --max-line-bytes in data prepare)");
-        }
-        examples.push_back(
-            jsonl_line_to_example(line, tokenizer, options.chat_template, path, number));
-        ++local.examples;
-      } catch (const DataError& e) {
-        if (options.bad_lines == BadLines::kFail) throw;
-        ++local.skipped;
-        if (static_cast<int64_t>(local.messages.size()) < options.max_reported) {
-          local.messages.emplace_back(e.what());
-        }
-      }
+    JsonlLine line;
+    while (reader.next(line.text, line.length)) {
+      ++line.number;
+      MaskedTokens item;
+      if (take_jsonl_line(line, path, tokenizer, options, local, &item)) examples.push_back(std::move(item));
     }
-    if (in.bad()) throw DataError("error while reading '" + path + "'");
   }
   if (report != nullptr) *report = local;
   if (examples.empty()) {

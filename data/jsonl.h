@@ -23,6 +23,11 @@ namespace bitnet::data {
 
 enum class BadLines { kFail, kSkip };
 
+// What a line becomes. kExamples: the three shapes above. kTextDocuments: every line is an object
+// with a string "text" field (other fields ignored: the layout of Hugging Face datasets' JSONL
+// files), which is a pre-training document: its tokens, all trained, no EOS (packing adds it).
+enum class JsonlRows { kExamples, kTextDocuments };
+
 // The default longest line (16 MiB, excluding its '\n'): far above any real example, small
 // enough that one broken file (an unterminated string running to the end) cannot take the
 // machine's memory.
@@ -33,6 +38,7 @@ struct JsonlOptions {
   BadLines bad_lines = BadLines::kFail;
   int64_t max_reported = 20;  // skipped lines whose message is kept in the report
   int64_t max_line_bytes = kDefaultMaxLineBytes;  // longer lines are bad lines; must be > 0
+  JsonlRows rows = JsonlRows::kExamples;
 };
 
 struct JsonlReport {
@@ -47,7 +53,23 @@ MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tok
                                    ChatTemplate chat_template, const std::string& origin,
                                    int64_t line_number);
 
-// Reads every file of `paths_or_globs` (expanded like read_text_documents). DataError on a
+// A line of a JSONL file as data/line_reader.h reads it.
+struct JsonlLine {
+  std::string text;     // its first max_line_bytes bytes, without the '\n'
+  uint64_t length = 0;  // its full length
+  int64_t number = 0;   // 1-based line number
+};
+
+// The chunk-level entry point, for readers that cut files into pieces: one line → its example
+// (or document, per options.rows) in *out, true when there is one. A blank line is ignored and
+// not counted. A bad line (longer than options.max_line_bytes, bad JSON, not a known shape,
+// message "origin:line: reason") is thrown under BadLines::kFail; under kSkip it is counted in
+// `report`, its message kept while fewer than options.max_reported are kept.
+bool take_jsonl_line(const JsonlLine& line, const std::string& origin, const Tokenizer& tokenizer,
+                     const JsonlOptions& options, JsonlReport& report, MaskedTokens* out);
+
+// Reads every file of `paths_or_globs` (expanded like read_text_documents; gzip files are
+// decompressed, data/input_file.h). DataError on a
 // missing/unreadable path, on a bad line under kFail, when no example results at all, and when
 // options.max_line_bytes is not positive.
 std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,

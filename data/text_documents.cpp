@@ -3,13 +3,9 @@
 
 #include <glob.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "data/error.h"
+#include "data/input_file.h"
 
 namespace bitnet::data {
 
@@ -28,58 +24,59 @@ std::string join_list(const std::vector<std::string>& items) {
   return out;
 }
 
-// Lines [begin, end) of one document, without leading/trailing blank lines; empty when nothing
+// Lines [begin, end) of one document, without leading/trailing blank lines; false when nothing
 // but blank lines remain.
-void emit_document(const std::vector<std::string_view>& lines, std::vector<std::string>& docs) {
+bool emit_document(const std::vector<std::string_view>& lines, std::vector<std::string>& docs) {
   size_t begin = 0, end = lines.size();
   while (begin < end && is_blank(lines[begin])) ++begin;
   while (end > begin && is_blank(lines[end - 1])) --end;
-  if (begin == end) return;
+  if (begin == end) return false;
   std::string doc;
   for (size_t i = begin; i < end; ++i) {
     if (i > begin) doc.push_back('\n');
     doc.append(lines[i]);
   }
   docs.push_back(std::move(doc));
+  return true;
 }
 
 std::string read_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError("cannot read '" + path + "': not a regular file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw DataError("error while reading '" + path + "'");
-  return buffer.str();
+  InputFile in(path);
+  std::string text;
+  std::vector<char> buffer(size_t{1} << 18);
+  while (const size_t n = in.read(buffer.data(), buffer.size())) text.append(buffer.data(), n);
+  return text;
 }
 
 }  // namespace
 
+bool is_document_boundary(std::string_view line, const std::string& separator_line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return separator_line.empty() ? is_blank(line) : line == separator_line;
+}
+
 std::vector<std::string> split_text_documents(const std::string& text,
-                                              const std::string& separator_line) {
+                                              const std::string& separator_line,
+                                              std::vector<size_t>* document_ends) {
   std::vector<std::string> docs;
   std::vector<std::string_view> current;
-  const bool blank_mode = separator_line.empty();
   const std::string_view all(text);
+  if (document_ends != nullptr) document_ends->clear();
   size_t pos = 0;
   while (pos < all.size()) {
     size_t nl = all.find('\n', pos);
     const size_t line_end = nl == std::string_view::npos ? all.size() : nl;
     std::string_view line = all.substr(pos, line_end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = nl == std::string_view::npos ? all.size() : nl + 1;
-    const bool boundary = blank_mode ? is_blank(line) : line == separator_line;
-    if (boundary) {
-      emit_document(current, docs);
+    if (is_document_boundary(line, separator_line)) {
+      if (emit_document(current, docs) && document_ends != nullptr) document_ends->push_back(pos);
       current.clear();
     } else {
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       current.push_back(line);
     }
   }
-  emit_document(current, docs);
+  if (emit_document(current, docs) && document_ends != nullptr) document_ends->push_back(all.size());
   return docs;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bitnet::data {
@@ -14,7 +15,7 @@ inline constexpr const char* kBuiltinFortunesGlob = "/usr/share/games/fortunes/*
 inline constexpr const char* kFortuneSeparator = "%";
 
 // Expands each entry with glob(3) in the order given (the matches of one pattern sorted), reads
-// every file and splits it into documents:
+// every file (gunzipped when it is gzip, data/input_file.h) and splits it into documents:
 //  - lines are split on '\n' and a trailing '\r' is dropped (CRLF files read like LF files);
 //  - separator_line non-empty: a line equal to it ends a document;
 //    separator_line "": one or more blank lines end a document;
@@ -26,9 +27,18 @@ inline constexpr const char* kFortuneSeparator = "%";
 std::vector<std::string> read_text_documents(const std::vector<std::string>& paths_or_globs,
                                              const std::string& separator_line);
 
-// The same splitting on text already in memory, as if it were one file.
+// The same splitting on text already in memory, as if it were one file. With document_ends, also
+// gives for each document the offset in `text` just past the line that ended it (the separator or
+// blank line, or the end of the text). Splitting the text after such a line gives the same
+// documents as splitting it whole, which is what lets a reader cut a file into pieces
+// (is_document_boundary) and resume at a recorded offset.
 std::vector<std::string> split_text_documents(const std::string& text,
-                                              const std::string& separator_line);
+                                              const std::string& separator_line,
+                                              std::vector<size_t>* document_ends = nullptr);
+
+// True when `line` (without its '\n'; a trailing '\r' is ignored) ends a document under the rules
+// above: it equals separator_line, or separator_line is "" and the line is blank.
+bool is_document_boundary(std::string_view line, const std::string& separator_line);
 
 // glob(3) expansion with the rules above; exposed for tools that list a corpus.
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths_or_globs);

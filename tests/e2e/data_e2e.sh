@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # End-to-end dataset tests through the real `bitnet` binary.
-#   data_e2e.sh BUILD_DIR SOURCE_DIR sft|shards|bpe
+#   data_e2e.sh BUILD_DIR SOURCE_DIR sft|shards|prepare|bpe|gguf
 # sft   : a JSONL chat file with one bad line: `data check` fails naming file:line, or skips it
 #         with bad_lines=skip and prints statistics; `bitnet train` fine-tunes on it with packed
 #         rows (loss goes down) and with padded rows; a packed run stopped and resumed gives
 #         the uninterrupted run's losses bit for bit.
 # shards: `data prepare` (text and JSONL) writes token shards and a summary; training on the
 #         shards works; a shard for another tokenizer is refused; a damaged shard is refused.
+# prepare: `data prepare` writes the same files whatever the thread count (1, 2, 3); stopped
+#         after some shards (a test option, and a real kill -9) and run again, it equals an
+#         uninterrupted prepare byte for byte (also JSONL with skipped bad lines); a gzip input gives the shards of the plain file;
+#         truncated and corrupt gzip files fail naming the file; {"text"} JSONL lines with
+#         --format jsonl-text give the shards of the same documents in a text file; resuming with
+#         other options or a changed input is refused with what differs; a complete prepare says so.
 # bpe   : the LLaMA 3 tokenizer.json trains a tiny model; the checkpoint carries tokenizer.json,
 #         verifies, and resumes.
 # gguf  : a tiny model trained with the LLaMA 3 tokenizer exports to GGUF with its BPE vocabulary
@@ -111,6 +117,110 @@ shards)
     fail "a truncated shard was accepted"
   fi
   grep -q "zz-broken.bts" "$tmp/c2.log" || { cat "$tmp/c2.log"; fail "damaged shard message"; }
+  ;;
+prepare)
+  # Two corpora of fortunes (about 1.3 MB each), cut into many chunks and shards.
+  files=(/usr/share/games/fortunes/*.u8)
+  half=$((${#files[@]} / 2))
+  cat "${files[@]:0:$half}" > "$tmp/c1.txt"
+  cat "${files[@]:$half}" > "$tmp/c2.txt"
+  gzip -c "$tmp/c2.txt" > "$tmp/c2.txt.gz"
+  opts=(--shard-tokens 200000 --chunk-bytes 16384)
+  prep() { "$bitnet" data prepare "$@" "${opts[@]}"; }
+  same_dirs() { diff -r "$1" "$2" > /dev/null || fail "$3: $(diff -rq "$1" "$2" | head -3)"; }
+  for t in 1 2 3; do
+    prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/t$t" --threads $t > "$tmp/t$t.log" 2>&1 || { cat "$tmp/t$t.log"; fail "prepare with $t threads"; }
+  done
+  cat "$tmp/t1.log"
+  n=$(ls "$tmp/t1"/*.bts | wc -l)
+  [[ $n -ge 5 ]] || fail "expected several shards, got $n"
+  [[ ! -e $tmp/t1/prepare-progress.json ]] || fail "the progress file outlived a complete prepare"
+  same_dirs "$tmp/t1" "$tmp/t2" "2 threads wrote other files than 1"
+  same_dirs "$tmp/t1" "$tmp/t3" "3 threads wrote other files than 1"
+  # Stopped twice after 2 shards (with other thread counts), then finished: the same files.
+  if prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/r" --stop-after-shards 2 --threads 2 > "$tmp/r1.log" 2>&1; then
+    fail "a stopped prepare exited 0"
+  fi
+  grep -q "stopped after 2 shard" "$tmp/r1.log" || { cat "$tmp/r1.log"; fail "stop message"; }
+  [[ -f $tmp/r/prepare-progress.json && ! -e $tmp/r/dataset.json ]] || fail "a stopped prepare must leave progress, not dataset.json"
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/r" --stop-after-shards 2 --threads 3 > "$tmp/r2.log" 2>&1 && fail "second stop exited 0"
+  [[ $(ls "$tmp/r"/*.bts | wc -l) -eq 4 ]] || fail "expected 4 shards after two stops"
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/r" --threads 1 > "$tmp/r3.log" 2>&1 || { cat "$tmp/r3.log"; fail "resume"; }
+  grep -q "resumed after 4 shard(s)" "$tmp/r3.log" || { cat "$tmp/r3.log"; fail "resume message"; }
+  same_dirs "$tmp/t1" "$tmp/r" "a resumed prepare differs from an uninterrupted one"
+  # A real kill -9 wherever it lands (once a shard is recorded, or later), then a run to the end.
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/k" --threads 1 > "$tmp/k1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 2000); do
+    grep -q '"shard-00000.bts"' "$tmp/k/prepare-progress.json" 2> /dev/null && break
+    kill -0 $pid 2> /dev/null || break
+    sleep 0.005
+  done
+  kill -9 $pid 2> /dev/null || true
+  wait $pid 2> /dev/null || true
+  [[ -e $tmp/k/dataset.json ]] && echo "kill -9 landed after the end" || echo "kill -9 landed with $(ls "$tmp/k"/*.bts 2> /dev/null | wc -l) shard(s) written"
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/k" --threads 2 > "$tmp/k2.log" 2>&1 || { cat "$tmp/k2.log"; fail "resume after kill -9"; }
+  same_dirs "$tmp/t1" "$tmp/k" "a prepare resumed after kill -9 differs from an uninterrupted one"
+  # JSONL with bad lines skipped: a stopped and resumed prepare counts them as an uninterrupted one.
+  for i in $(seq 1 30); do cat "$chat"; echo "not json $i"; done > "$tmp/bad.jsonl"
+  jopts=(--format jsonl --bad-lines skip --shard-tokens 3000 --chunk-bytes 2048)
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j1" --threads 2 > "$tmp/j1.log" 2>&1 || { cat "$tmp/j1.log"; fail "jsonl prepare"; }
+  grep -q "2,400 examples.*30 bad line(s) skipped" "$tmp/j1.log" || { cat "$tmp/j1.log"; fail "jsonl counts"; }
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j2" --stop-after-shards 3 > /dev/null 2>&1 && fail "stop exited 0"
+  "$bitnet" data prepare "$tmp/bad.jsonl" "${jopts[@]}" --out "$tmp/j2" --threads 3 > "$tmp/j2.log" 2>&1 || { cat "$tmp/j2.log"; fail "jsonl resume"; }
+  same_dirs "$tmp/j1" "$tmp/j2" "a resumed JSONL prepare with skipped lines differs from an uninterrupted one"
+  # A complete prepare run again has nothing to do.
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/t1" > "$tmp/again.log" 2>&1 || { cat "$tmp/again.log"; fail "prepare again"; }
+  grep -q "nothing to do" "$tmp/again.log" || { cat "$tmp/again.log"; fail "a complete prepare should say so"; }
+  # Resuming with other options or a changed input is refused, naming the difference.
+  prep "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/m" --stop-after-shards 1 > /dev/null 2>&1 && fail "stop exited 0"
+  if "$bitnet" data prepare "$tmp/c1.txt" "$tmp/c2.txt" --out "$tmp/m" --shard-tokens 1000 > "$tmp/m1.log" 2>&1; then
+    fail "a resume with another --shard-tokens was accepted"
+  fi
+  grep -q "shard_tokens: was 200000, now 1000" "$tmp/m1.log" && grep -q -- "--restart" "$tmp/m1.log" || { cat "$tmp/m1.log"; fail "mismatch message"; }
+  cp "$tmp/c2.txt" "$tmp/c2b.txt"
+  prep "$tmp/c1.txt" "$tmp/c2b.txt" --out "$tmp/m2" --stop-after-shards 1 > /dev/null 2>&1 && fail "stop exited 0"
+  echo "one more fortune" >> "$tmp/c2b.txt"
+  if prep "$tmp/c1.txt" "$tmp/c2b.txt" --out "$tmp/m2" > "$tmp/m2.log" 2>&1; then fail "a resume over a changed input was accepted"; fi
+  grep -q "input 2 (.*c2b.txt): size was" "$tmp/m2.log" || { cat "$tmp/m2.log"; fail "changed input message"; }
+  prep "$tmp/c1.txt" "$tmp/c2b.txt" --out "$tmp/m2" --restart > "$tmp/m3.log" 2>&1 || { cat "$tmp/m3.log"; fail "--restart"; }
+  grep -q "resumed" "$tmp/m3.log" && fail "--restart resumed"
+  mkdir -p "$tmp/foreign" && cp "$tmp/t1/shard-00000.bts" "$tmp/foreign/old.bts"
+  if prep "$tmp/c1.txt" --out "$tmp/foreign" > "$tmp/f.log" 2>&1; then fail "shards of an unknown prepare were mixed in"; fi
+  grep -q "old.bts" "$tmp/f.log" || { cat "$tmp/f.log"; fail "foreign shards message"; }
+  # gzip: the shards of the plain file; damaged gzip files fail naming the file.
+  prep "$tmp/c1.txt" "$tmp/c2.txt.gz" --out "$tmp/g" --threads 2 > "$tmp/g.log" 2>&1 || { cat "$tmp/g.log"; fail "prepare gzip"; }
+  for f in "$tmp/t1"/*.bts; do cmp -s "$f" "$tmp/g/$(basename "$f")" || fail "gzip input: $(basename "$f") differs"; done
+  [[ $(ls "$tmp/g"/*.bts | wc -l) -eq $n ]] || fail "gzip input: shard count"
+  head -c $(($(wc -c < "$tmp/c2.txt.gz") / 2)) "$tmp/c2.txt.gz" > "$tmp/cut.gz"
+  if prep "$tmp/cut.gz" --out "$tmp/cut" > "$tmp/cut.log" 2>&1; then fail "a truncated gzip file was accepted"; fi
+  grep -q "truncated gzip file '.*cut.gz'" "$tmp/cut.log" || { cat "$tmp/cut.log"; fail "truncated gzip message"; }
+  python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[len(b)//2:len(b)//2+64]=bytes(64); open(sys.argv[2],"wb").write(b)' \
+    "$tmp/c2.txt.gz" "$tmp/bad.gz"
+  if prep "$tmp/bad.gz" --out "$tmp/bad" > "$tmp/bad.log" 2>&1; then fail "a corrupt gzip file was accepted"; fi
+  grep -q "gzip data in '.*bad.gz' near byte" "$tmp/bad.log" || { cat "$tmp/bad.log"; fail "corrupt gzip message"; }
+  [[ $(wc -l < "$tmp/bad.log") -lt 5 ]] || { cat "$tmp/bad.log"; fail "corrupt gzip: expected a short error"; }
+  # {"text"} lines (Hugging Face datasets' JSONL) as pre-training documents: the shards of the same
+  # documents in a text file.
+  python3 -c '
+import json, sys
+docs = [f"document {i}: " + "word " * (i % 17) + "end" for i in range(500)]
+open(sys.argv[1], "w").write("\n%\n".join(docs) + "\n")
+with open(sys.argv[2], "w") as f:
+    for i, d in enumerate(docs):
+        f.write(json.dumps({"text": d, "id": i, "meta": {"source": "test"}}) + "\n")' "$tmp/docs.txt" "$tmp/hf.jsonl"
+  "$bitnet" data prepare "$tmp/docs.txt" --out "$tmp/docs" --shard-tokens 5000 > "$tmp/d.log" 2>&1 || { cat "$tmp/d.log"; fail "prepare docs.txt"; }
+  "$bitnet" data prepare "$tmp/hf.jsonl" --format jsonl-text --out "$tmp/hf" --shard-tokens 5000 > "$tmp/hf.log" 2>&1 ||
+    { cat "$tmp/hf.log"; fail "prepare --format jsonl-text"; }
+  grep -q "500 documents" "$tmp/hf.log" || { cat "$tmp/hf.log"; fail "jsonl-text document count"; }
+  for f in "$tmp/docs"/*.bts; do cmp -s "$f" "$tmp/hf/$(basename "$f")" || fail "jsonl-text: $(basename "$f") differs from the text file's"; done
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["masked"] is False and d["source_format"] == "jsonl-text"' "$tmp/hf/dataset.json" ||
+    fail "jsonl-text dataset.json"
+  "$bitnet" data prepare "$tmp/hf.jsonl" --format jsonl --out "$tmp/hf-sft" > "$tmp/hf2.log" 2>&1 || { cat "$tmp/hf2.log"; fail "prepare --format jsonl of text lines"; }
+  grep -q -- "--format jsonl-text" "$tmp/hf2.log" || { cat "$tmp/hf2.log"; fail "no hint towards jsonl-text"; }
+  "$bitnet" data check "$config" data.format=shards data.paths="$tmp/hf" data.seq_len=32 > "$tmp/hfc.log" 2>&1 ||
+    { cat "$tmp/hfc.log"; fail "data check of jsonl-text shards"; }
+  grep -q "documents 500," "$tmp/hfc.log" || { cat "$tmp/hfc.log"; fail "jsonl-text shards should load as documents"; }
   ;;
 bpe)
   bpe=$llama3/tokenizer.json
