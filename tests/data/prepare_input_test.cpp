@@ -15,7 +15,7 @@
 #include "data/prepare/chunk_tokens.h"
 #include "data/prepare/input_chunks.h"
 #include "data/text_documents.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
 namespace {
