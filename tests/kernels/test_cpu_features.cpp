@@ -34,7 +34,9 @@ TEST(CpuFeatures, NamesRoundTrip) {
 
 TEST(CpuFeatures, FeatureImplicationsHold) {
   const CpuFeatures f = detect_cpu_features();
-  if (f.avx512bw || f.avx512vl || f.avx512_vnni) EXPECT_TRUE(f.avx512f);
+  if (f.avx512bw || f.avx512vl || f.avx512_vnni) {
+    EXPECT_TRUE(f.avx512f);
+  }
   EXPECT_TRUE(kernel_path_available(KernelPath::scalar, f));
   EXPECT_FALSE(kernel_path_available(KernelPath::avx512, CpuFeatures{}));
   std::cout << "cpu: " << describe_cpu_features(f) << "\n";
