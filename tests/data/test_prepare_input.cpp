@@ -196,7 +196,9 @@ TEST(ChunkReader, TextChunksGiveTheDocumentsOfTheWholeFiles) {
     o.chunk_bytes = chunk_bytes;
     const auto chunks = read_chunks(files, o);
     EXPECT_EQ(tokens_of(chunks), expected) << "chunk_bytes " << chunk_bytes;
-    if (chunk_bytes == 1) EXPECT_GT(chunks.size(), 100u);
+    if (chunk_bytes == 1) {
+      EXPECT_GT(chunks.size(), 100u);
+    }
     // Resuming after any document gives the documents that follow it.
     const TokenizedChunk& mid = chunks[chunks.size() / 2];
     const auto rest = tokens_of(read_chunks(files, o, mid.after.front()));

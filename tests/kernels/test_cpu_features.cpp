@@ -46,9 +46,10 @@ TEST(CpuFeatures, DefaultIsBestAvailable) {
   EnvGuard env(nullptr);
   const CpuFeatures f = detect_cpu_features();
   const KernelPath p = select_kernel_path();
-  if (kernel_path_available(KernelPath::avx512, f)) EXPECT_EQ(p, KernelPath::avx512);
-  else if (f.avx2) EXPECT_EQ(p, KernelPath::avx2);
-  else EXPECT_EQ(p, KernelPath::scalar);
+  const KernelPath expected = kernel_path_available(KernelPath::avx512, f) ? KernelPath::avx512
+                              : f.avx2                                       ? KernelPath::avx2
+                                                                             : KernelPath::scalar;
+  EXPECT_EQ(p, expected);
 }
 
 TEST(CpuFeatures, EnvOverrideSelectsScalar) {

@@ -53,7 +53,9 @@ TEST(RunDataFineTuning, AssistantAndEndOfTurnAreTargetsPromptIsNot) {
     EXPECT_EQ(b.num_targets, static_cast<int64_t>(targets.size()));
     // Each target EOS directly follows the assistant's last 'A' in the inputs.
     for (size_t i = 0; i < b.targets.size(); ++i) {
-      if (b.targets[i] == tok.eos_id()) EXPECT_EQ(b.inputs[i], 'A');
+      if (b.targets[i] == tok.eos_id()) {
+        EXPECT_EQ(b.inputs[i], 'A');
+      }
     }
     EXPECT_EQ(b.doc_ids.empty(), layout == "pad");
   }

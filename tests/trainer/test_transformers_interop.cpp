@@ -179,7 +179,9 @@ TEST_F(TransformersModels, LlamaInF32F16AndShardedBf16) {
     EXPECT_EQ(s.kind, "llama");
     EXPECT_EQ(s.model.rms_norm_eps, 1e-6);
     EXPECT_EQ(s.model.rope_theta, 10000.0);  // from rope_parameters
-    if (std::string(name) == "llama-bf16-sharded") EXPECT_GT(s.weight_files.size(), 1u);
+    if (std::string(name) == "llama-bf16-sharded") {
+      EXPECT_GT(s.weight_files.size(), 1u);
+    }
     // Unquantized: the reference is LLaMA itself plus the sub-norms of ones init_from inserts.
     BitNetLM m = load_via_init_from(model(name), false);
     expect_logits_match(name, m, model(name) + "/reference.json");
