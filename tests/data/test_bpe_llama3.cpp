@@ -138,7 +138,7 @@ TEST(BpeLlama3, InvalidUtf8RoundTrips) {
   ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
       << "the reference tokenizer package is missing: run scripts/clients";
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
-  for (const std::string text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
+  for (const std::string& text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
                                  std::string("\xe2\x82 truncated \xf0\x9f\x98"),
                                  std::string("nul\0byte", 8)}) {
     const std::vector<int32_t> ids = tokenizer->encode(text);
