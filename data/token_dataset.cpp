@@ -33,7 +33,7 @@ void load_shards(const DatasetOptions& o, const Tokenizer& tokenizer, TokenDatas
       throw DataError(e.what());
     }
     check_shard_tokenizer(path, s.vocab_size, s.tokenizer_fingerprint, tokenizer, fingerprint);
-    const bool masked = !s.mask.empty();
+    const bool masked = s.masked;
     if (!first && masked != out.masked) {
       throw DataError(path + ": mixes fine-tuning shards (with a loss mask) and text shards");
     }

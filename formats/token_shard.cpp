@@ -49,7 +49,7 @@ void check_contents(const std::string& path, const TokenShard& s, uint64_t offse
       throw_token_outside_vocabulary(path, i, tokens_at, s.vocab_size, s.tokens[i]);
     }
   }
-  if (!s.mask.empty()) {
+  if (s.has_mask()) {
     if (s.mask.size() != n) {
       throw_format_error(path, "the loss mask needs one entry per token", mask_at, std::to_string(n),
                          std::to_string(s.mask.size()));
@@ -141,7 +141,7 @@ void write_token_shard(const std::string& path, const TokenShard& shard) {
   check_contents(path, shard, kTokenShardHeaderBytes, kTokenShardHeaderBytes + 8 * (d + 1),
                  kTokenShardHeaderBytes + 8 * (d + 1) + 4 * shard.tokens.size());
   const std::string prefix =
-      token_shard_prefix(shard.offsets, shard.vocab_size, shard.tokenizer_fingerprint, !shard.mask.empty());
+      token_shard_prefix(shard.offsets, shard.vocab_size, shard.tokenizer_fingerprint, shard.has_mask());
   std::string tokens;
   tokens.reserve(4 * shard.tokens.size());
   for (uint32_t t : shard.tokens) put_u32(tokens, t);
@@ -162,6 +162,7 @@ TokenShard read_token_shard(const std::string& path) {
   s.offsets = load_offsets(p + h.offsets_at, h.documents + 1);
   s.tokens.resize(h.tokens);
   for (uint64_t i = 0; i < h.tokens; ++i) s.tokens[i] = load_u32_le(p + h.tokens_at + 4 * i);
+  s.masked = h.masked;
   if (h.masked) s.mask.assign(p + h.mask_at, p + h.mask_at + h.tokens);
   check_contents(path, s, h.offsets_at, h.tokens_at, h.mask_at);
   return s;

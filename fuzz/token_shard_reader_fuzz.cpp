@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool indexed = read_index(path, &index);
   try {
     TokenShard s = read_token_shard(path);
-    if (!indexed || index.offsets != s.offsets || index.masked != !s.mask.empty() ||
+    if (!indexed || index.offsets != s.offsets || index.masked != s.masked ||
         index.vocab_size != s.vocab_size || index.tokenizer_fingerprint != s.tokenizer_fingerprint) {
       std::abort();
     }
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint32_t t : s.tokens) {
       if (t >= s.vocab_size) std::abort();
     }
-    if (!s.mask.empty() && s.mask.size() != s.tokens.size()) std::abort();
+    if (s.masked ? s.mask.size() != s.tokens.size() : !s.mask.empty()) std::abort();
     for (uint8_t m : s.mask) {
       if (m > 1) std::abort();
     }

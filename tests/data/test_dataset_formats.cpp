@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <filesystem>
+
 #include "data/byte_tokenizer.h"
 #include "data/error.h"
 #include "data/token_dataset.h"
@@ -177,6 +179,15 @@ TEST(ShardDataset, ReadsDocumentsAndMasksAndRefusesAnotherTokenizer) {
   EXPECT_EQ(d.items[0].tokens, (std::vector<int32_t>{1, 2}));
   EXPECT_EQ(d.items[0].trained, (std::vector<uint8_t>{0, 1}));
   EXPECT_EQ(d.items[1].trained, (std::vector<uint8_t>{1}));
+
+  // An empty fine-tuning shard beside it is still a fine-tuning shard, not a text one.
+  formats::TokenShard empty_masked;
+  empty_masked.vocab_size = s.vocab_size;
+  empty_masked.tokenizer_fingerprint = s.tokenizer_fingerprint;
+  empty_masked.masked = true;
+  formats::write_token_shard(dir.path("z.bts"), empty_masked);
+  EXPECT_EQ(load_token_dataset(o, tok).items.size(), 2u);
+  std::filesystem::remove(dir.path("z.bts"));
 
   s.tokenizer_fingerprint ^= 1;
   formats::write_token_shard(dir.path("a.bts"), s);

@@ -99,6 +99,22 @@ TEST(TokenShard, EmptyShardRoundTrips) {
   std::filesystem::remove(p);
   EXPECT_EQ(r.num_documents(), 0u);
   EXPECT_TRUE(r.tokens.empty());
+  EXPECT_FALSE(r.masked);
+}
+
+// A fine-tuning shard without tokens keeps its flag: it has no mask entries but is not a text shard.
+TEST(TokenShard, EmptyMaskedShardStaysMasked) {
+  TokenShard s;
+  s.vocab_size = 3;
+  s.masked = true;
+  const std::string p = temp_path("empty-masked.bts");
+  write_token_shard(p, s);
+  const TokenShard r = read_token_shard(p);
+  const TokenShardIndex index = read_token_shard_index(ReadOnlyFile(p));
+  std::filesystem::remove(p);
+  EXPECT_TRUE(r.masked);
+  EXPECT_TRUE(r.mask.empty());
+  EXPECT_TRUE(index.masked);
 }
 
 TEST(TokenShard, DamagedFilesAreRefused) {

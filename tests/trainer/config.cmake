@@ -8,4 +8,4 @@ add_executable(test_config
 target_include_directories(test_config PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(test_config PRIVATE BITNET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_link_libraries(test_config PRIVATE bitnet_config bitnet::xxhash GTest::gtest_main)
-gtest_discover_tests(test_config)
+gtest_discover_tests(test_config DISCOVERY_TIMEOUT 60)

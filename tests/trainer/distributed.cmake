@@ -11,4 +11,4 @@ add_executable(test_distributed_pieces
 target_include_directories(test_distributed_pieces PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(test_distributed_pieces PRIVATE bitnet_trainer GTest::gtest_main)
 bitnet_use_torch(test_distributed_pieces)
-gtest_discover_tests(test_distributed_pieces PROPERTIES TIMEOUT 60)
+gtest_discover_tests(test_distributed_pieces DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 60)
