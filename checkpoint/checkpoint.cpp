@@ -105,7 +105,9 @@ pid_t writer_pid(const std::string& name) {
   return static_cast<pid_t>(pid);
 }
 
-bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+bool process_alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
 
 // A half-written checkpoint directory is removed when its write fails: on a full disk each retry
 // would otherwise fail sooner.
@@ -143,7 +145,8 @@ std::string checkpoint_dir_name(int64_t step) {
   return buf;
 }
 
-std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std::pair<std::string, torch::Tensor>>& model,
+std::string save_checkpoint(const std::string& ckpt_root,
+                            const std::vector<std::pair<std::string, torch::Tensor>>& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& optim, const TrainState& state,
                             const std::string& config_yaml, int64_t keep_last,
                             const std::vector<std::pair<std::string, std::string>>& extra_files) {
@@ -237,7 +240,8 @@ CheckpointContents load_checkpoint(const std::string& dir) {
   CheckpointContents c;
   c.dir = dir;
   try {
-    c.state = state_from_json(formats::parse_json_strict(read_text(d / "state.json"), (d / "state.json").string()), dir);
+    c.state =
+        state_from_json(formats::parse_json_strict(read_text(d / "state.json"), (d / "state.json").string()), dir);
     c.model = load_tensors((d / "model.safetensors").string());
     c.optim = load_tensors((d / "optim.safetensors").string());
   } catch (const CheckpointError&) {

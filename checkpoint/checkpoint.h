@@ -33,8 +33,8 @@ struct TrainState {
   std::string config_hash;  // of the config with run-control keys normalised
   int64_t threads = 0;
   int64_t world_size = 1;
-  std::string torch_rng;    // hex of the global CPU generator state
-  std::string device_rng;   // hex of the GPU generator's state (runs on a GPU; empty on the CPU)
+  std::string torch_rng;   // hex of the global CPU generator state
+  std::string device_rng;  // hex of the GPU generator's state (runs on a GPU; empty on the CPU)
 };
 
 struct CheckpointContents {
@@ -48,10 +48,11 @@ struct CheckpointContents {
 std::string checkpoint_dir_name(int64_t step);  // "step_00001200"
 
 // Writes a checkpoint under `ckpt_root`, points `latest` at it, and removes the oldest ones
-// beyond keep_last. A write that fails removes its temporary directory before the error leaves. Returns its directory. `extra_files` (name, contents), e.g. the BPE
-// tokenizer.json the run trained with, are written beside the others and listed in the manifest,
-// so the checkpoint is self-contained.
-std::string save_checkpoint(const std::string& ckpt_root, const std::vector<std::pair<std::string, torch::Tensor>>& model,
+// beyond keep_last. A write that fails removes its temporary directory before the error leaves. Returns its directory.
+// `extra_files` (name, contents), e.g. the BPE tokenizer.json the run trained with, are written beside the others and
+// listed in the manifest, so the checkpoint is self-contained.
+std::string save_checkpoint(const std::string& ckpt_root,
+                            const std::vector<std::pair<std::string, torch::Tensor>>& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& optim, const TrainState& state,
                             const std::string& config_yaml, int64_t keep_last,
                             const std::vector<std::pair<std::string, std::string>>& extra_files = {});

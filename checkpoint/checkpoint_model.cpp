@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/byte_tokenizer.h"
-#include "layers/tensor_io.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/model_options.h"
+#include "data/byte_tokenizer.h"
+#include "layers/tensor_io.h"
 
 namespace bitnet {
 
@@ -19,7 +19,8 @@ std::string resolve_checkpoint_dir(const std::string& source) {
   if (fs::exists(fs::path(source) / "ckpt" / "latest", ec)) {
     return fs::canonical(fs::path(source) / "ckpt" / "latest").string();
   }
-  throw std::runtime_error(source + ": neither a checkpoint directory (manifest.json) nor a run directory (ckpt/latest)");
+  throw std::runtime_error(source +
+                           ": neither a checkpoint directory (manifest.json) nor a run directory (ckpt/latest)");
 }
 
 std::unique_ptr<data::Tokenizer> checkpoint_tokenizer(const std::string& dir, const RunConfig& config) {
@@ -34,9 +35,11 @@ CheckpointModel load_checkpoint_model(const std::string& source) {
   CheckpointContents ckpt = load_checkpoint(out.dir);
   out.config = parse_config(ckpt.config_yaml, out.dir + "/config.yaml");
   if (out.config.lora.rank > 0) {
-    throw std::runtime_error(out.dir + " is a LoRA checkpoint (adapters only, lora.rank=" +
-                             std::to_string(out.config.lora.rank) + "): merge the adapters first with "
-                             "`bitnet lora merge " + out.dir + " --out DIR`, then use DIR/latest");
+    throw std::runtime_error(out.dir +
+                             " is a LoRA checkpoint (adapters only, lora.rank=" + std::to_string(out.config.lora.rank) +
+                             "): merge the adapters first with "
+                             "`bitnet lora merge " +
+                             out.dir + " --out DIR`, then use DIR/latest");
   }
   out.tokenizer = checkpoint_tokenizer(out.dir, out.config);
   const int64_t vocab = out.config.model.vocab_size > 0 ? out.config.model.vocab_size : out.tokenizer->vocab_size();

@@ -11,7 +11,6 @@ namespace bitnet {
 
 // `compute_dtype` is the matmul dtype: fp32 to run a checkpoint as it is (eval, export, merges);
 // training passes what train.precision resolves to on its device (trainer/device.h).
-BitNetOptions model_options(const RunConfig& config, int64_t vocab_size,
-                            torch::Dtype compute_dtype = torch::kFloat);
+BitNetOptions model_options(const RunConfig& config, int64_t vocab_size, torch::Dtype compute_dtype = torch::kFloat);
 
 }  // namespace bitnet

@@ -25,12 +25,13 @@
 #include "kernels/op_profile.h"
 #include "kernels/sampling.h"
 
-
 namespace bitnet::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 __attribute__((target("avx2"))) uint64_t sum_avx2(const uint64_t* p, int64_t n) {
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -41,7 +42,8 @@ __attribute__((target("avx2"))) uint64_t sum_avx2(const uint64_t* p, int64_t n) 
     a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
   }
   alignas(32) uint64_t out[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out),
+                     _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
   return out[0] + out[1] + out[2] + out[3];
 }
 
@@ -142,8 +144,8 @@ int bench_generate(const GenBenchArgs& a) {
   for (uint64_t b : op_bytes) bytes += b;
   std::printf("model %s: %s, %lld layers, hidden %lld, vocab %lld, %s projections, %s embedding, kernels %s\n",
               a.model.c_str(), lm.architecture.c_str(), (long long)w.spec.num_layers, (long long)w.spec.hidden_size,
-              (long long)w.spec.vocab_size, formats::ggml_type_name(lm.weight_type), formats::ggml_type_name(lm.embd_type),
-              kernels::kernel_path_name(kernels::select_kernel_path()));
+              (long long)w.spec.vocab_size, formats::ggml_type_name(lm.weight_type),
+              formats::ggml_type_name(lm.embd_type), kernels::kernel_path_name(kernels::select_kernel_path()));
   std::printf("bytes read per decoded token: %.1f MB (repacked 2-bit projections + LM head)\n", double(bytes) / 1e6);
   std::vector<int32_t> prompt(static_cast<size_t>(a.prompt_tokens));
   for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t(32 + (i * 7) % 90);
@@ -179,9 +181,8 @@ int bench_generate(const GenBenchArgs& a) {
     std::fflush(stdout);
     if (a.llama_cpp) {
       const std::string cmd = bench_python() + " '" + bench_script("llama_cpp_bench.py") + "' '" + a.model + "' " +
-                              std::to_string(t) +
-                              " " + std::to_string(a.prompt_tokens) + " " + std::to_string(a.decode_tokens) + " " +
-                              std::to_string(bound);
+                              std::to_string(t) + " " + std::to_string(a.prompt_tokens) + " " +
+                              std::to_string(a.decode_tokens) + " " + std::to_string(bound);
       if (std::system(cmd.c_str()) != 0) std::printf("%-8d %-10s (failed: %s)\n", t, "llama.cpp", cmd.c_str());
       std::fflush(stdout);
     }
@@ -211,8 +212,10 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   gen->add_flag("--llama-cpp", g->llama_cpp, "also time llama.cpp (llama-cpp-python from .venv) on the same file");
   gen->callback([=] { *exit_code = bench_generate(*g); });
 
-  auto mk = std::make_shared<std::tuple<std::string, std::string, std::string, std::string>>("", "tq2_0", "f16", "2b4t");
-  auto* make = cmd->add_subcommand("make-model", "Write a random ternary SiLU model GGUF (default: the 2B4T shape; ~1 GB).");
+  auto mk =
+      std::make_shared<std::tuple<std::string, std::string, std::string, std::string>>("", "tq2_0", "f16", "2b4t");
+  auto* make =
+      cmd->add_subcommand("make-model", "Write a random ternary SiLU model GGUF (default: the 2B4T shape; ~1 GB).");
   make->add_option("out", std::get<0>(*mk), "output .gguf (keep it out of the repository, e.g. /tmp)")->required();
   make->add_option("--type", std::get<1>(*mk), "tq2_0 | tq1_0");
   make->add_option("--embd-type", std::get<2>(*mk), "f16 | q8_0 | f32");
@@ -220,11 +223,17 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   make->callback([=] {
     BitNetOptions o = exporting::shape_2b4t();
     if (std::get<3>(*mk) == "small") {
-      o.hidden_size = 512; o.num_layers = 4; o.num_heads = 8; o.num_kv_heads = 2; o.intermediate_size = 1536; o.vocab_size = 4096;
+      o.hidden_size = 512;
+      o.num_layers = 4;
+      o.num_heads = 8;
+      o.num_kv_heads = 2;
+      o.intermediate_size = 1536;
+      o.vocab_size = 4096;
     }
     exporting::QuantizedModel m = exporting::random_model(o, 1234);
-    exporting::ExportSummary s = exporting::write_gguf(m, std::get<0>(*mk), exporting::parse_ternary_type(std::get<1>(*mk)),
-                                                       exporting::parse_embd_type(std::get<2>(*mk)));
+    exporting::ExportSummary s =
+        exporting::write_gguf(m, std::get<0>(*mk), exporting::parse_ternary_type(std::get<1>(*mk)),
+                              exporting::parse_embd_type(std::get<2>(*mk)));
     std::printf("wrote %s: %.1f MB (%.4f bits/weight ternary); the same model in bf16: %.1f MB\n", s.path.c_str(),
                 double(s.file_bytes) / 1e6, s.ternary_bits_per_weight(), double(s.bf16_bytes) / 1e6);
     *exit_code = 0;

@@ -39,7 +39,9 @@ namespace bitnet::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 struct BenchDataOptions {
   std::string dir = "/tmp";
@@ -84,9 +86,12 @@ Rss read_rss() {
   std::string key;
   double kb = 0;
   while (in >> key) {
-    if (key == "VmHWM:" && in >> kb) r.peak = kb / 1024;
-    else if (key == "RssAnon:" && in >> kb) r.anon = kb / 1024;
-    else if (key == "RssFile:" && in >> kb) r.file = kb / 1024;
+    if (key == "VmHWM:" && in >> kb)
+      r.peak = kb / 1024;
+    else if (key == "RssAnon:" && in >> kb)
+      r.anon = kb / 1024;
+    else if (key == "RssFile:" && in >> kb)
+      r.file = kb / 1024;
   }
   return r;
 }
@@ -119,8 +124,7 @@ std::pair<std::unique_ptr<data::TrainStream>, std::unique_ptr<data::EvalStream>>
   d.format = "shards";
   d.paths = files;
   data::TokenDataset ds = data::load_token_dataset(d, tok);
-  const data::DocumentSplit split =
-      data::split_documents(static_cast<int64_t>(ds.items.size()), o.val_fraction, 1);
+  const data::DocumentSplit split = data::split_documents(static_cast<int64_t>(ds.items.size()), o.val_fraction, 1);
   auto pack = [&](const std::vector<int64_t>& ids) {
     std::vector<std::vector<int32_t>> docs;
     docs.reserve(ids.size());
@@ -137,12 +141,12 @@ std::pair<std::unique_ptr<data::TrainStream>, std::unique_ptr<data::EvalStream>>
     const std::vector<std::string>& files, const data::Tokenizer& tok, const BenchDataOptions& o) {
   auto corpus = std::make_shared<const data::ShardCorpus>(files, tok);
   data::DocumentSplit split = data::split_documents(corpus->num_documents(), o.val_fraction, 1);
-  return {std::make_unique<data::TrainBatches>(
-              std::make_shared<const data::StreamedPackedTokens>(corpus, std::move(split.train), tok.eos_id()),
-              o.seq_len, 1),
-          std::make_unique<data::EvalBatches>(
-              std::make_shared<const data::StreamedPackedTokens>(corpus, std::move(split.val), tok.eos_id()),
-              o.seq_len)};
+  return {
+      std::make_unique<data::TrainBatches>(
+          std::make_shared<const data::StreamedPackedTokens>(corpus, std::move(split.train), tok.eos_id()), o.seq_len,
+          1),
+      std::make_unique<data::EvalBatches>(
+          std::make_shared<const data::StreamedPackedTokens>(corpus, std::move(split.val), tok.eos_id()), o.seq_len)};
 }
 
 // Runs in the child: builds the streams, draws the batches, prints one row.
@@ -172,10 +176,9 @@ void measure(const std::string& path_name, double size_gb, const std::vector<std
   for (const data::Batch& b : eval) eval_tokens += b.batch_size * b.seq_len;
   rss.sample();
   const double train_tokens = double(o.batches * o.micro_batch * o.seq_len);
-  std::printf("%-10s %8g %9.2f %14.0f %14.0f %10.1f %10.1f %10.1f %10.1f%s\n", path_name.c_str(), size_gb,
-              build_s, train_tokens / train_s, double(eval_tokens) / eval_s, rss.max.peak,
-              rss.max.anon - before.anon, rss.max.file - before.file, before.anon + before.file,
-              sink == -1 ? " " : "");
+  std::printf("%-10s %8g %9.2f %14.0f %14.0f %10.1f %10.1f %10.1f %10.1f%s\n", path_name.c_str(), size_gb, build_s,
+              train_tokens / train_s, double(eval_tokens) / eval_s, rss.max.peak, rss.max.anon - before.anon,
+              rss.max.file - before.file, before.anon + before.file, sink == -1 ? " " : "");
   std::fflush(stdout);
 }
 
@@ -207,13 +210,14 @@ int bench_data(const BenchDataOptions& o) {
   install_stop_handlers();
   auto stopped = [] { return stop_signal_received() != 0; };
   ScratchDir scratch(o.dir);
-  std::printf("data path: seq_len %lld, micro_batch %lld, %lld train batches + %lld eval batches, val_fraction %g;\n"
-              "shards of random byte tokens, documents of 1..%lld tokens, under %s (deleted afterwards);\n"
-              "page cache dropped before each measurement (reads start cold); one child process each\n",
-              (long long)o.seq_len, (long long)o.micro_batch, (long long)o.batches, (long long)o.eval_batches,
-              o.val_fraction, (long long)o.max_document_tokens, scratch.path().c_str());
-  std::printf("%-10s %8s %9s %14s %14s %10s %10s %10s %10s\n", "path", "GB", "build s", "train tok/s",
-              "eval tok/s", "peak MB", "+anon MB", "+file MB", "start MB");
+  std::printf(
+      "data path: seq_len %lld, micro_batch %lld, %lld train batches + %lld eval batches, val_fraction %g;\n"
+      "shards of random byte tokens, documents of 1..%lld tokens, under %s (deleted afterwards);\n"
+      "page cache dropped before each measurement (reads start cold); one child process each\n",
+      (long long)o.seq_len, (long long)o.micro_batch, (long long)o.batches, (long long)o.eval_batches, o.val_fraction,
+      (long long)o.max_document_tokens, scratch.path().c_str());
+  std::printf("%-10s %8s %9s %14s %14s %10s %10s %10s %10s\n", "path", "GB", "build s", "train tok/s", "eval tok/s",
+              "peak MB", "+anon MB", "+file MB", "start MB");
   bool ok = true;
   for (size_t i = 0; i < o.sizes_gb.size(); ++i) {
     const double gb = o.sizes_gb[i];
@@ -232,8 +236,9 @@ int bench_data(const BenchDataOptions& o) {
     std::filesystem::remove_all(dir);
     if (stopped()) throw data::DataError("stopped by a signal; the shards were deleted");
   }
-  std::printf("peak = VmHWM of the child (the process's own baseline included); +anon / +file = largest\n"
-              "RssAnon / RssFile seen minus their values before building the streams; start = RSS then\n");
+  std::printf(
+      "peak = VmHWM of the child (the process's own baseline included); +anon / +file = largest\n"
+      "RssAnon / RssFile seen minus their values before building the streams; start = RSS then\n");
   return ok ? 0 : 1;
 }
 
@@ -241,21 +246,30 @@ int bench_data(const BenchDataOptions& o) {
 
 void add_bench_data_command(CLI::App& app, int* exit_code) {
   auto* cmd = bench_group(app)->add_subcommand(
-      "data", "The pre-training data path alone on synthetic token shards: tokens/s and peak memory of the\n"
+      "data",
+      "The pre-training data path alone on synthetic token shards: tokens/s and peak memory of the\n"
       "streaming shard reader per corpus size, and of the in-memory path for the smaller sizes.");
   auto o = std::make_shared<BenchDataOptions>();
   cmd->add_option("--sizes-gb", o->sizes_gb, "corpus sizes in GB of tokens (4 bytes each)")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--dir", o->dir, "where the shards are written (a fresh directory inside, deleted afterwards)")
       ->capture_default_str();
   cmd->add_option("--in-memory-max-gb", o->in_memory_max_gb, "also measure the in-memory path up to this size")
       ->capture_default_str();
   cmd->add_option("--seq-len", o->seq_len, "tokens per window")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--micro-batch", o->micro_batch, "windows per batch")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batches", o->batches, "train micro-batches drawn")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--eval-batches", o->eval_batches, "eval batches drawn")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--micro-batch", o->micro_batch, "windows per batch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batches", o->batches, "train micro-batches drawn")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--eval-batches", o->eval_batches, "eval batches drawn")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-document-tokens", o->max_document_tokens, "documents are 1..N tokens long")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([=] { *exit_code = bench_data(*o); });
 }
 

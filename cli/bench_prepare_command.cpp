@@ -82,11 +82,13 @@ int run_bench_prepare(BenchPrepareOptions o) {
       first_shards = r.shards;
       first_dir = p.out;
     }
-    std::printf("threads %3d: %8.2f MB/s  %9s tokens/s  %7.2f s (cpu %.2f s)  %s documents  %s tokens  x%.2f vs %d thread(s)%s\n",
-                r.threads, rate / 1e6, format_si(s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0).c_str(),
-                s.seconds, cpu, format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
-                first_rate > 0 ? rate / first_rate : 0.0, first_threads,
-                i == 0 ? "" : (same_shards(first_dir, p.out, first_shards, r.shards) ? "  same shards" : "  SHARDS DIFFER"));
+    std::printf(
+        "threads %3d: %8.2f MB/s  %9s tokens/s  %7.2f s (cpu %.2f s)  %s documents  %s tokens  x%.2f vs %d "
+        "thread(s)%s\n",
+        r.threads, rate / 1e6, format_si(s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0).c_str(), s.seconds, cpu,
+        format_count(s.documents).c_str(), format_count(s.tokens).c_str(), first_rate > 0 ? rate / first_rate : 0.0,
+        first_threads,
+        i == 0 ? "" : (same_shards(first_dir, p.out, first_shards, r.shards) ? "  same shards" : "  SHARDS DIFFER"));
     std::fflush(stdout);
   }
   if (o.keep) {
@@ -102,11 +104,13 @@ int run_bench_prepare(BenchPrepareOptions o) {
 void add_bench_prepare_command(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<BenchPrepareOptions>();
   auto* cmd = bench_group(app)->add_subcommand(
-      "prepare", "`data prepare` throughput (input MB/s, tokens/s) at each thread count on the same input, the\n"
-                 "speed-up over the first count, and whether every count wrote the same shards.");
+      "prepare",
+      "`data prepare` throughput (input MB/s, tokens/s) at each thread count on the same input, the\n"
+      "speed-up over the first count, and whether every count wrote the same shards.");
   cmd->add_option("inputs", o->prepare.inputs, "text or JSONL files, plain or gzip (globs allowed)")->required();
   cmd->add_option("--tokenizer", o->prepare.tokenizer, "byte, or a tokenizer.json / model directory (bpe)");
-  cmd->add_option("--format", o->format, "text | jsonl | jsonl-text")->check(CLI::IsMember({"text", "jsonl", "jsonl-text"}));
+  cmd->add_option("--format", o->format, "text | jsonl | jsonl-text")
+      ->check(CLI::IsMember({"text", "jsonl", "jsonl-text"}));
   cmd->add_option("--separator", o->prepare.separator, "text: line that ends a document (\"\" = blank lines)");
   cmd->add_option("--threads", o->threads, "thread counts to measure, in order")->delimiter(',')->capture_default_str();
   cmd->add_flag("--keep", o->keep, "keep the shards written (their directory is printed)");

@@ -18,7 +18,8 @@ CLI::App* bench_group(CLI::App& app) {
 
 void add_bench_train_command(CLI::App& app, int* exit_code) {
   auto* cmd = bench_group(app)->add_subcommand(
-      "train", "Training throughput of a config on its train.device: ms/step, tokens/s, peak memory, MFU vs a matmul\n"
+      "train",
+      "Training throughput of a config on its train.device: ms/step, tokens/s, peak memory, MFU vs a matmul\n"
       "of the same shapes, the cost of quantization against the same model with quant.mode=none, and the step\n"
       "again while competing processes load the CPU. With --peer transformers: ours beside transformers' BitNet\n"
       "(eager and torch.compile) at 1 and 2 threads, with ratios and our speed-up.");
@@ -30,9 +31,11 @@ void add_bench_train_command(CLI::App& app, int* exit_code) {
   cmd->add_option("config", *config_path, "YAML run config")->required();
   cmd->add_option("overrides", *overrides, "key.sub=value overrides");
   cmd->add_option("--warmup", options->warmup_steps, "steps before measuring")->capture_default_str();
-  cmd->add_option("--steps", options->measured_steps, "measured steps")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", options->measured_steps, "measured steps")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("!--no-twin", options->compare_full_precision,
-               "skip the full-precision twin (quant.mode=none) measured for the quantization-cost ratio");
+                "skip the full-precision twin (quant.mode=none) measured for the quantization-cost ratio");
   cmd->add_option("--load", options->competing_processes,
                   "also time the step with N competing processes (default: one per hardware thread; 0 skips; CPU only)")
       ->check(CLI::Range(-1, 256));
@@ -42,9 +45,13 @@ void add_bench_train_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"transformers"}));
   // Comma lists (one argument each), so key=value overrides may follow them.
   cmd->add_option("--peer-threads", peer_options->threads, "thread counts of the side-by-side table (default 1,2)")
-      ->delimiter(',')->allow_extra_args(false)->check(CLI::Range(1, 1024));
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--peer-modes", peer_options->modes, "the peer's modes: eager,compiled (torch.compile); default both")
-      ->delimiter(',')->allow_extra_args(false)->check(CLI::IsMember({"eager", "compiled"}));
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember({"eager", "compiled"}));
   cmd->callback([=] {
     const RunConfig config = load_config(*config_path, *overrides);
     if (!peer->empty()) {

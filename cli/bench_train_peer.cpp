@@ -9,14 +9,13 @@
 #include <map>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/bench_paths.h"
 #include "trainer/bench_step_timing.h"
 #include "trainer/console.h"
 #include "trainer/device.h"
-
 
 namespace bitnet::cli {
 namespace {
@@ -28,8 +27,8 @@ struct OursAt {
 struct PeerRun {
   int64_t parameters = 0;
   std::string versions;
-  std::map<std::string, double> step_s;        // mode -> median seconds per step
-  std::map<std::string, std::string> errors;   // mode -> why it did not run
+  std::map<std::string, double> step_s;       // mode -> median seconds per step
+  std::map<std::string, std::string> errors;  // mode -> why it did not run
 };
 
 std::string shell_quote(const std::string& s) {
@@ -116,8 +115,8 @@ PeerRun run_peer(const std::string& cmd) {
   if (status != 0 || run.parameters == 0) {
     if (other.size() > 2000) other = "..." + other.substr(other.size() - 2000);
     throw std::runtime_error("bench train --peer transformers: the peer failed (exit status " +
-                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n  " + cmd +
-                             "\n" + other);
+                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "):\n  " + cmd + "\n" +
+                             other);
   }
   return run;
 }
@@ -172,8 +171,8 @@ void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions
                    (long long)config.train.micro_batch, (long long)config.data.seq_len,
                    (long long)config.train.grad_accum, (long long)o.measured_steps, (long long)o.warmup_steps,
                    format_count(figures.parameters).c_str(), format_count(p.parameters).c_str());
-      std::fprintf(out, "  %-7s %-12s %-11s %-6s %-13s %-16s %-11s %s\n", "threads", "ours s/step", "ours tok/s",
-                   "MFU", "eager s/step", "compiled s/step", "eager/ours", "compiled/ours");
+      std::fprintf(out, "  %-7s %-12s %-11s %-6s %-13s %-16s %-11s %s\n", "threads", "ours s/step", "ours tok/s", "MFU",
+                   "eager s/step", "compiled s/step", "eager/ours", "compiled/ours");
     }
     std::fprintf(out, "  %-7d %-12.4f %-11.0f %-6s %-13s %-16s %-11s %s\n", t, a.step_s, a.tokens_per_s,
                  fmt("%.1f%%", 100.0 * a.mfu).c_str(), peer_cell(p, "eager").c_str(), peer_cell(p, "compiled").c_str(),
@@ -193,8 +192,9 @@ void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions
     }
     std::fprintf(out, "%s\n", line.c_str());
   }
-  std::fprintf(out, "  (MFU: model FLOPs per step / step time, against the best fp32/bf16 matmul of the model's "
-                    "projection shapes at that thread count, same run; ratios > 1 mean ours is faster)\n");
+  std::fprintf(out,
+               "  (MFU: model FLOPs per step / step time, against the best fp32/bf16 matmul of the model's "
+               "projection shapes at that thread count, same run; ratios > 1 mean ours is faster)\n");
 }
 
 }  // namespace bitnet::cli

@@ -40,18 +40,20 @@ bool pretraining_shard_stats(const RunConfig& c, const data::Tokenizer& tokenize
 void print_stats(const data::TokenDataset& ds, const data::DatasetStats& s, const RunConfig& c) {
   const int64_t T = c.data.seq_len;
   std::printf("%s %s, %s tokens, longest %s, mean %.1f\n", ds.masked ? "examples " : "documents",
-              format_count(s.documents).c_str(), format_count(s.tokens).c_str(),
-              format_count(s.longest).c_str(), s.documents > 0 ? double(s.tokens) / double(s.documents) : 0.0);
+              format_count(s.documents).c_str(), format_count(s.tokens).c_str(), format_count(s.longest).c_str(),
+              s.documents > 0 ? double(s.tokens) / double(s.documents) : 0.0);
   if (ds.masked) {
-    std::printf("masking   %.1f%% of tokens masked (not trained), %s trained tokens\n",
-                100.0 * s.masked_fraction, format_count(s.trained_tokens).c_str());
-    std::printf("seq_len   %s: %s truncated (longer than seq_len + 1), %s with no trained token left "
-                "(dropped)\n", format_count(T).c_str(), format_count(s.truncated).c_str(),
-                format_count(s.untrainable).c_str());
-    std::printf("rows      pad: %s rows, %.1f%% positions wasted; pack: %s rows, %.1f%% wasted "
-                "(data.sft_layout=%s)\n", format_count(s.pad_rows).c_str(),
-                100.0 * s.wasted_fraction(s.pad_rows, T), format_count(s.pack_rows).c_str(),
-                100.0 * s.wasted_fraction(s.pack_rows, T), c.data.sft_layout.c_str());
+    std::printf("masking   %.1f%% of tokens masked (not trained), %s trained tokens\n", 100.0 * s.masked_fraction,
+                format_count(s.trained_tokens).c_str());
+    std::printf(
+        "seq_len   %s: %s truncated (longer than seq_len + 1), %s with no trained token left "
+        "(dropped)\n",
+        format_count(T).c_str(), format_count(s.truncated).c_str(), format_count(s.untrainable).c_str());
+    std::printf(
+        "rows      pad: %s rows, %.1f%% positions wasted; pack: %s rows, %.1f%% wasted "
+        "(data.sft_layout=%s)\n",
+        format_count(s.pad_rows).c_str(), 100.0 * s.wasted_fraction(s.pad_rows, T), format_count(s.pack_rows).c_str(),
+        100.0 * s.wasted_fraction(s.pack_rows, T), c.data.sft_layout.c_str());
     if (ds.jsonl.lines > 0) {
       std::printf("jsonl     %s lines, %s examples, %s skipped\n", format_count(ds.jsonl.lines).c_str(),
                   format_count(ds.jsonl.examples).c_str(), format_count(ds.jsonl.skipped).c_str());
@@ -59,9 +61,11 @@ void print_stats(const data::TokenDataset& ds, const data::DatasetStats& s, cons
     }
   } else {
     const int64_t packed = s.tokens + s.documents;  // EOS after each document
-    std::printf("seq_len   %s: %s windows of seq_len + 1 tokens (documents packed with EOS); "
-                "%s documents longer than one window\n", format_count(T).c_str(),
-                format_count(packed > T ? (packed - 1) / T : 0).c_str(), format_count(s.truncated).c_str());
+    std::printf(
+        "seq_len   %s: %s windows of seq_len + 1 tokens (documents packed with EOS); "
+        "%s documents longer than one window\n",
+        format_count(T).c_str(), format_count(packed > T ? (packed - 1) / T : 0).c_str(),
+        format_count(s.truncated).c_str());
   }
 }
 
@@ -73,9 +77,10 @@ int check_mixture(const RunConfig& c, const data::Tokenizer& tokenizer) {
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("dataset   mixture of %zu sources (%s tokenizer, vocab %s), loaded, tokenized and mixed in %.2f s\n",
               mix.sources.size(), tokenizer.type().c_str(), format_count(tokenizer.vocab_size()).c_str(), secs);
-  std::printf("mixture   weight = share of the training tokens, epochs = passes over a source's own training "
-              "documents (train.seed %lld, data.val_fraction %g)\n",
-              static_cast<long long>(c.train.seed), c.data.val_fraction);
+  std::printf(
+      "mixture   weight = share of the training tokens, epochs = passes over a source's own training "
+      "documents (train.seed %lld, data.val_fraction %g)\n",
+      static_cast<long long>(c.train.seed), c.data.val_fraction);
   for (const std::string& line : mixture_table(mix.sources)) std::printf("  %s\n", line.c_str());
   std::printf("training set of the mixture (repeats counted):\n");
   data::TokenDataset train;
@@ -100,8 +105,7 @@ int run_check(const std::string& config_path, const std::vector<std::string>& ov
     s = data::dataset_stats(ds, c.data.seq_len);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n",
-              c.data.format.c_str(), tokenizer->type().c_str(),
+  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n", c.data.format.c_str(), tokenizer->type().c_str(),
               format_count(tokenizer->vocab_size()).c_str(),
               indexed ? "indexed (headers and document offsets, no token read)" : "loaded and tokenized", secs);
   print_stats(ds, s, c);

@@ -46,27 +46,31 @@ int run_prepare(const data::PrepareOptions& o) {
   }
   if (progress_shown) std::fprintf(stderr, "\n");
   if (r.already_complete) {
-    std::printf("%s already holds this prepare, complete (dataset.json): nothing to do "
-                "(--restart prepares it again)\n", o.out.c_str());
+    std::printf(
+        "%s already holds this prepare, complete (dataset.json): nothing to do "
+        "(--restart prepares it again)\n",
+        o.out.c_str());
     return 0;
   }
   const data::PrepareStatus& s = r.status;
   if (r.stopped) {
-    std::printf("stopped after %zu shard(s) as asked (--stop-after-shards): run the same command again to "
-                "continue\n", r.shards.size());
+    std::printf(
+        "stopped after %zu shard(s) as asked (--stop-after-shards): run the same command again to "
+        "continue\n",
+        r.shards.size());
     return 1;
   }
   const double secs = s.seconds;
   const double mb = double(s.bytes_done - s.bytes_at_start) / 1e6;
-  std::printf("prepared %s: %s %s, %s tokens in %zu shard(s)%s%s; %s tokens/s, %.2f MB/s on %d thread(s)\n"
-              "train on it with: data.format=shards data.paths=[%s] tokenizer.type=%s%s\n",
-              o.out.c_str(), format_count(s.documents).c_str(), r.masked ? "examples" : "documents",
-              format_count(s.tokens).c_str(), r.shards.size(),
-              s.skipped_lines > 0 ? (", " + std::to_string(s.skipped_lines) + " bad line(s) skipped").c_str() : "",
-              r.resumed_shards > 0 ? (", resumed after " + std::to_string(r.resumed_shards) + " shard(s)").c_str() : "",
-              format_si(secs > 0 ? double(s.tokens) / secs : 0.0).c_str(), secs > 0 ? mb / secs : 0.0, r.threads,
-              o.out.c_str(), r.tokenizer_type.c_str(),
-              r.tokenizer_type == "byte" ? "" : (" tokenizer.path=" + o.tokenizer).c_str());
+  std::printf(
+      "prepared %s: %s %s, %s tokens in %zu shard(s)%s%s; %s tokens/s, %.2f MB/s on %d thread(s)\n"
+      "train on it with: data.format=shards data.paths=[%s] tokenizer.type=%s%s\n",
+      o.out.c_str(), format_count(s.documents).c_str(), r.masked ? "examples" : "documents",
+      format_count(s.tokens).c_str(), r.shards.size(),
+      s.skipped_lines > 0 ? (", " + std::to_string(s.skipped_lines) + " bad line(s) skipped").c_str() : "",
+      r.resumed_shards > 0 ? (", resumed after " + std::to_string(r.resumed_shards) + " shard(s)").c_str() : "",
+      format_si(secs > 0 ? double(s.tokens) / secs : 0.0).c_str(), secs > 0 ? mb / secs : 0.0, r.threads, o.out.c_str(),
+      r.tokenizer_type.c_str(), r.tokenizer_type == "byte" ? "" : (" tokenizer.path=" + o.tokenizer).c_str());
   if (!r.hint.empty()) std::printf("%s\n", r.hint.c_str());
   return 0;
 }
@@ -79,8 +83,9 @@ void add_data_prepare_command(CLI::App& data_command, int* exit_code) {
   auto chat_template = std::make_shared<std::string>("generic");
   auto bad_lines = std::make_shared<std::string>("fail");
   auto* cmd = data_command.add_subcommand(
-      "prepare", "Tokenize text or JSONL files (plain or gzip) once into token shards, on every core; an "
-                 "interrupted prepare continues where it stopped when run again.");
+      "prepare",
+      "Tokenize text or JSONL files (plain or gzip) once into token shards, on every core; an "
+      "interrupted prepare continues where it stopped when run again.");
   cmd->add_option("inputs", o->inputs, "text or JSONL files, plain or gzip (globs allowed), read in order")->required();
   cmd->add_option("--out", o->out, "output directory for the shards")->required();
   cmd->add_option("--tokenizer", o->tokenizer, "byte, or a tokenizer.json / model directory (bpe)");

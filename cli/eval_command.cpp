@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/checkpoint_model.h"
 #include "cli/commands.h"
 #include "cli/runtime.h"
 #include "data/batches.h"
@@ -24,7 +25,6 @@
 #include "kernels/gguf_model.h"
 #include "kernels/model.h"
 #include "kernels/thread_pool.h"
-#include "checkpoint/checkpoint_model.h"
 #include "trainer/console.h"
 #include "trainer/run_data.h"
 #include "trainer/train_step.h"
@@ -98,8 +98,7 @@ struct EvalData {
   double bytes_per_token = 1.0;
 };
 
-EvalData load_eval_data(const EvalOptions& o, const data::Tokenizer& tokenizer, int64_t seq_len,
-                        int64_t micro_batch) {
+EvalData load_eval_data(const EvalOptions& o, const data::Tokenizer& tokenizer, int64_t seq_len, int64_t micro_batch) {
   data::TokenDataset ds = data::load_token_dataset(dataset_options(o), tokenizer);
   EvalData d;
   d.masked = ds.masked;
@@ -162,7 +161,8 @@ Totals score_gguf(const kernels::LoadedModel& model, const EvalData& d, int thre
     }
     for (int64_t r = 0; r < batch.batch_size; ++r) {
       const auto row = static_cast<size_t>(r * batch.seq_len);
-      const std::vector<int32_t> inputs(batch.inputs.begin() + long(row), batch.inputs.begin() + long(row + batch.seq_len));
+      const std::vector<int32_t> inputs(batch.inputs.begin() + long(row),
+                                        batch.inputs.begin() + long(row + batch.seq_len));
       session.reset();
       const std::vector<float> logits = session.prefill_all(inputs);
       for (int64_t p = 0; p < batch.seq_len; ++p) {
@@ -211,7 +211,8 @@ int run_eval(const EvalOptions& o) {
     d = load_eval_data(o, *m.tokenizer, seq_len, 8);
     std::fprintf(stderr, "eval %s: checkpoint on LibTorch (fp32, %d threads), %lld %s, %lld windows of %lld tokens\n",
                  m.dir.c_str(), at::get_num_threads(), static_cast<long long>(d.items),
-                 d.masked ? "examples" : "documents", static_cast<long long>(d.windows), static_cast<long long>(seq_len));
+                 d.masked ? "examples" : "documents", static_cast<long long>(d.windows),
+                 static_cast<long long>(seq_len));
     totals = score_checkpoint(m, d);
     result["backend"] = "libtorch";
   }
@@ -240,7 +241,8 @@ int run_eval(const EvalOptions& o) {
 void add_eval_command(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<EvalOptions>();
   auto* cmd = app.add_subcommand(
-      "eval", "Loss, perplexity and bits per byte of a checkpoint (LibTorch) or a GGUF export (CPU kernels) on a dataset.");
+      "eval",
+      "Loss, perplexity and bits per byte of a checkpoint (LibTorch) or a GGUF export (CPU kernels) on a dataset.");
   cmd->add_option("model", o->model, "checkpoint directory, run directory (its ckpt/latest) or .gguf file")->required();
   cmd->add_option("--data", o->data, "files or globs (shards: directories too)")->required();
   cmd->add_option("--format", o->format, "text | jsonl | shards (default text)")
@@ -249,8 +251,9 @@ void add_eval_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--chat-template", o->chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
       ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
   cmd->add_option("--bad-lines", o->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
-  cmd->add_option("--seq-len", o->seq_len,
-                  "tokens fed (and predicted) per window (default: the checkpoint's data.seq_len, or the GGUF's context)")
+  cmd->add_option(
+         "--seq-len", o->seq_len,
+         "tokens fed (and predicted) per window (default: the checkpoint's data.seq_len, or the GGUF's context)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--max-windows", o->max_windows, "score only the first N windows (default: all)")
       ->check(CLI::NonNegativeNumber);

@@ -13,9 +13,12 @@ namespace {
 
 std::string human_bytes(uint64_t b) {
   char buf[32];
-  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(uint64_t{1} << 30));
-  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(uint64_t{1} << 20));
-  else std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+  if (b >= (uint64_t{1} << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(uint64_t{1} << 30));
+  else if (b >= (uint64_t{1} << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(uint64_t{1} << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
   return buf;
 }
 
@@ -49,7 +52,8 @@ int run_export(const ExportArgs& a) {
               human_bytes(s.ternary_bytes).c_str(), s.ternary_bits_per_weight(),
               a.format == "gguf" ? (type == TernaryType::tq2_0 ? "TQ2_0" : "TQ1_0") : "HF packed uint8");
   std::printf("  parameters        %lld\n", static_cast<long long>(s.parameters));
-  std::printf("  file size         %s (%llu bytes)\n", human_bytes(s.file_bytes).c_str(), static_cast<unsigned long long>(s.file_bytes));
+  std::printf("  file size         %s (%llu bytes)\n", human_bytes(s.file_bytes).c_str(),
+              static_cast<unsigned long long>(s.file_bytes));
   std::printf("  same model, bf16  %s (%.2fx larger)\n", human_bytes(s.bf16_bytes).c_str(),
               double(s.bf16_bytes) / double(std::max<uint64_t>(1, s.file_bytes)));
   if (a.no_verify) {
@@ -61,7 +65,8 @@ int run_export(const ExportArgs& a) {
   VerifyReport r = a.format == "gguf" ? verify_gguf(a.out, m, vo) : verify_hf_packed(a.out, m);
   std::fputs(format_report(r).c_str(), stdout);
   if (!r.ok()) {
-    std::fprintf(stderr, "error: verification failed: %s does not compute the checkpoint's model (see the table above)\n",
+    std::fprintf(stderr,
+                 "error: verification failed: %s does not compute the checkpoint's model (see the table above)\n",
                  a.out.c_str());
     return 2;
   }
@@ -72,7 +77,8 @@ int run_export(const ExportArgs& a) {
 
 void add_export_command(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<ExportArgs>();
-  auto* cmd = app.add_subcommand("export", "Pack a checkpoint's ternary weights into GGUF (llama.cpp) or HF safetensors, then verify.");
+  auto* cmd = app.add_subcommand(
+      "export", "Pack a checkpoint's ternary weights into GGUF (llama.cpp) or HF safetensors, then verify.");
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint directory, e.g. runs/tiny/ckpt/latest")->required();
   cmd->add_option("--out", a->out, "output file (.gguf) or directory (safetensors)")->required();
   cmd->add_option("--type", a->type, "ternary packing: tq2_0 (2.06 bits/weight, default) or tq1_0 (1.69)");
@@ -85,7 +91,8 @@ void add_export_command(CLI::App& app, int* exit_code) {
   cmd->callback([=] { *exit_code = run_export(*a); });
 
   auto v = std::make_shared<ExportArgs>();
-  auto* ver = app.add_subcommand("verify", "Check a GGUF export against its checkpoint (codes, activations, logits, greedy text).");
+  auto* ver = app.add_subcommand(
+      "verify", "Check a GGUF export against its checkpoint (codes, activations, logits, greedy text).");
   ver->add_option("model", v->out, "GGUF export")->required();
   ver->add_option("--checkpoint", v->checkpoint, "checkpoint directory it was exported from")->required();
   ver->add_option("--threads", v->threads, "threads (default 1)")->check(CLI::PositiveNumber);

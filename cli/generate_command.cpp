@@ -9,7 +9,8 @@ namespace bitnet::cli {
 
 void add_generate_command(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<RunOptions>();
-  auto* cmd = app.add_subcommand("generate", "Generate text from a GGUF export on the CPU kernels (greedy with --temp 0).");
+  auto* cmd =
+      app.add_subcommand("generate", "Generate text from a GGUF export on the CPU kernels (greedy with --temp 0).");
   add_run_options(cmd, o.get());
   cmd->callback([=] { *exit_code = o->logprobs_json.empty() ? run_generate(*o) : run_dump_logprobs(*o); });
 }

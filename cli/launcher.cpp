@@ -104,11 +104,14 @@ std::string describe_exit(int code) {
   return "failed (exit " + std::to_string(code) + ")";
 }
 
-bool is_clean_stop(int code) { return code == 128 + SIGINT || code == 128 + SIGTERM; }
+bool is_clean_stop(int code) {
+  return code == 128 + SIGINT || code == 128 + SIGTERM;
+}
 
 // Environment of rank `rank`: ours minus any distributed variables, plus the run's.
 std::vector<std::string> rank_environment(int rank, int nproc, int port) {
-  static const char* kOwn[] = {"RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
+  static const char* kOwn[] = {
+      "RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
@@ -145,7 +148,8 @@ int worst_exit_code(const std::vector<int>& codes) {
 
 int free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("cannot open a socket to find a free port: ") + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error(std::string("cannot open a socket to find a free port: ") + std::strerror(errno));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -176,7 +180,8 @@ Rank start_rank(int r, int nproc, int port, std::vector<char*>& argv, std::vecto
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
+  if (pid < 0)
+    throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
   if (pid == 0) {
     ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the launcher only, which forwards it once
     ::signal(SIGINT, SIG_DFL);
@@ -301,7 +306,8 @@ int launch_local_ranks(const LaunchOptions& options) {
   struct sigaction action {};
   action.sa_handler = record_launcher_signal;
   sigemptyset(&action.sa_mask);
-  struct sigaction old_int {}, old_term {};
+  struct sigaction old_int {
+  }, old_term{};
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
 

@@ -7,9 +7,10 @@
 #include "cli/runtime.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"bitnet-run: generate text with a BitNet b1.58 GGUF export on the CPU (no LibTorch).\n"
-               "  bitnet-run MODEL.gguf --prompt \"The \" -n 64 [--temp 0.8 --top-k 40 --top-p 0.95 --seed 0] [--threads N]",
-               "bitnet-run"};
+  CLI::App app{
+      "bitnet-run: generate text with a BitNet b1.58 GGUF export on the CPU (no LibTorch).\n"
+      "  bitnet-run MODEL.gguf --prompt \"The \" -n 64 [--temp 0.8 --top-k 40 --top-p 0.95 --seed 0] [--threads N]",
+      "bitnet-run"};
   bitnet::cli::RunOptions options;
   bitnet::cli::add_run_options(&app, &options);
   try {

@@ -13,8 +13,8 @@
 
 #include "data/bpe_tokenizer.h"
 #include "data/byte_level.h"
-#include "data/error.h"
 #include "data/byte_tokenizer.h"
+#include "data/error.h"
 #include "kernels/sampling.h"
 
 namespace bitnet::cli {
@@ -23,7 +23,8 @@ std::unique_ptr<data::Tokenizer> tokenizer_from_gguf(const kernels::GgufVocab& v
   data::ByteTokenizer byte;
   bool is_byte = v.model == "gpt2" && v.merges.empty() && static_cast<int64_t>(v.tokens.size()) >= byte.vocab_size() &&
                  v.bos == byte.bos_id() && v.eos == byte.eos_id();
-  for (int b = 0; is_byte && b < 256; ++b) is_byte = v.tokens[size_t(b)] == data::bytes_to_byte_level(std::string(1, char(b)));
+  for (int b = 0; is_byte && b < 256; ++b)
+    is_byte = v.tokens[size_t(b)] == data::bytes_to_byte_level(std::string(1, char(b)));
   if (is_byte) return std::make_unique<data::ByteTokenizer>();
   // A BPE vocabulary (our export of a tokenizer.json): rebuilt with the same encoder as training.
   const std::optional<std::string> pattern = data::split_pattern_for_gguf_pre(v.pre);
@@ -62,14 +63,17 @@ int resolve_threads(int threads) {
 void add_run_options(CLI::App* cmd, RunOptions* o) {
   cmd->add_option("model", o->model, "GGUF export (bitnet export)")->required();
   cmd->add_option("--prompt", o->prompt, "prompt text")->required();
-  cmd->add_option("-n,--tokens", o->max_new_tokens, "tokens to generate (default 64)")->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("-n,--tokens", o->max_new_tokens, "tokens to generate (default 64)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_option("--temp", o->temperature, "temperature; 0 = greedy (default 0.8)")->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-k", o->top_k, "keep the k most likely tokens; 0 = all (default 40)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-k", o->top_k, "keep the k most likely tokens; 0 = all (default 40)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-p", o->top_p, "nucleus probability in (0, 1] (default 0.95)")->check(CLI::Range(1e-6f, 1.0f));
   cmd->add_option("--seed", o->seed, "sampling seed (default 0)");
   cmd->add_option("--threads", o->threads, "threads; 0 = all cores (default)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--logprobs-json", o->logprobs_json,
-                  "write teacher-forced next-token log-probabilities of EOS + prompt to this JSON file instead of generating");
+  cmd->add_option(
+      "--logprobs-json", o->logprobs_json,
+      "write teacher-forced next-token log-probabilities of EOS + prompt to this JSON file instead of generating");
 }
 
 namespace {
@@ -113,14 +117,17 @@ int run_generate(const RunOptions& o) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     ++produced;
-    if (produced < o.max_new_tokens && session.position() < l.model.weights.spec.max_seq_len) logits = session.decode(next);
+    if (produced < o.max_new_tokens && session.position() < l.model.weights.spec.max_seq_len)
+      logits = session.decode(next);
   }
   const auto t2 = std::chrono::steady_clock::now();
   std::fputc('\n', stdout);
-  const double pre = std::chrono::duration<double>(t1 - t0).count(), dec = std::chrono::duration<double>(t2 - t1).count();
+  const double pre = std::chrono::duration<double>(t1 - t0).count(),
+               dec = std::chrono::duration<double>(t2 - t1).count();
   std::fprintf(stderr, "[%zu prompt tokens: %.1f tok/s | %lld generated: %.1f tok/s | %d threads, %s kernels]\n",
                l.prompt.size(), double(l.prompt.size()) / std::max(pre, 1e-9), static_cast<long long>(produced),
-               double(produced) / std::max(dec, 1e-9), pool.size(), kernels::kernel_path_name(kernels::select_kernel_path()));
+               double(produced) / std::max(dec, 1e-9), pool.size(),
+               kernels::kernel_path_name(kernels::select_kernel_path()));
   return 0;
 }
 

@@ -29,8 +29,8 @@ struct RunOptions {
   int64_t top_k = 40;
   float top_p = 0.95f;
   uint64_t seed = 0;
-  int threads = 0;              // 0 = all cores
-  std::string logprobs_json;    // set: teacher-forced dump of the prompt instead of generating
+  int threads = 0;            // 0 = all cores
+  std::string logprobs_json;  // set: teacher-forced dump of the prompt instead of generating
 };
 
 // Adds the options above to `cmd` (positional MODEL, --prompt, -n, --temp, ...).

@@ -18,7 +18,9 @@
 namespace bitnet::cli {
 namespace {
 
-const char* lookup_env(const char* name) { return std::getenv(name); }
+const char* lookup_env(const char* name) {
+  return std::getenv(name);
+}
 
 // train.threads=0 means "all cores"; ranks sharing a machine split them.
 void share_cores(RunConfig& config, int64_t local_world_size) {
@@ -30,10 +32,11 @@ void share_cores(RunConfig& config, int64_t local_world_size) {
 void print_collective_stats(const ProcessGroupCommunicator& comm, const std::string& backend) {
   const CollectiveStats& s = comm.stats();
   if (s.calls == 0) return;
-  std::printf("all-reduce (%s, %lld ranks): %lld calls, %.2f ms per call on average, %.2f MB in the largest, "
-              "%.2f s in total\n",
-              backend.c_str(), static_cast<long long>(comm.world_size()), static_cast<long long>(s.calls),
-              1000.0 * s.seconds / double(s.calls), double(s.largest_call_bytes) / 1e6, s.seconds);
+  std::printf(
+      "all-reduce (%s, %lld ranks): %lld calls, %.2f ms per call on average, %.2f MB in the largest, "
+      "%.2f s in total\n",
+      backend.c_str(), static_cast<long long>(comm.world_size()), static_cast<long long>(s.calls),
+      1000.0 * s.seconds / double(s.calls), double(s.largest_call_bytes) / 1e6, s.seconds);
 }
 
 int train_one_rank(const std::string& config_path, const std::vector<std::string>& overrides) {
@@ -58,15 +61,15 @@ int train_one_rank(const std::string& config_path, const std::vector<std::string
 }  // namespace
 
 void add_train_command(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "train",
-      "Train a model as the YAML config says. Arguments after the config are overrides,\n"
-      "e.g. train.steps=50 optim.lr=1e-3 data.paths=[my.txt] resume=auto.\n"
-      "The run directory is log.dir/name (default runs/<name>): config.yaml, metrics.jsonl,\n"
-      "samples.txt, loss.svg and ckpt/. SIGINT/SIGTERM finish the step, checkpoint and exit;\n"
-      "resume=auto continues from the newest valid checkpoint.\n"
-      "Data-parallel: --nproc N starts N local ranks; under torchrun or srun (RANK, WORLD_SIZE,\n"
-      "MASTER_ADDR, MASTER_PORT set) each process is one rank. See docs/distributed.md.");
+  auto* cmd =
+      app.add_subcommand("train",
+                         "Train a model as the YAML config says. Arguments after the config are overrides,\n"
+                         "e.g. train.steps=50 optim.lr=1e-3 data.paths=[my.txt] resume=auto.\n"
+                         "The run directory is log.dir/name (default runs/<name>): config.yaml, metrics.jsonl,\n"
+                         "samples.txt, loss.svg and ckpt/. SIGINT/SIGTERM finish the step, checkpoint and exit;\n"
+                         "resume=auto continues from the newest valid checkpoint.\n"
+                         "Data-parallel: --nproc N starts N local ranks; under torchrun or srun (RANK, WORLD_SIZE,\n"
+                         "MASTER_ADDR, MASTER_PORT set) each process is one rank. See docs/distributed.md.");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto nproc = std::make_shared<int>(0);
@@ -82,13 +85,15 @@ void add_train_command(CLI::App& app, int* exit_code) {
       return;
     }
     if (std::getenv("WORLD_SIZE") != nullptr) {
-      throw DistributedError("--nproc starts its own ranks, but WORLD_SIZE is already set (this process is a rank "
-                             "of torchrun, srun or another launcher): drop --nproc or unset WORLD_SIZE");
+      throw DistributedError(
+          "--nproc starts its own ranks, but WORLD_SIZE is already set (this process is a rank "
+          "of torchrun, srun or another launcher): drop --nproc or unset WORLD_SIZE");
     }
     const RunConfig config = load_config(*config_path, *overrides);  // fail here, once, on a bad config
     if (config.distributed.backend == "nccl" && !nccl_available()) {
-      throw DistributedError("distributed.backend=nccl needs a LibTorch built with CUDA and NCCL, and this build has "
-                             "none; use distributed.backend=gloo (docs/distributed.md)");
+      throw DistributedError(
+          "distributed.backend=nccl needs a LibTorch built with CUDA and NCCL, and this build has "
+          "none; use distributed.backend=gloo (docs/distributed.md)");
     }
     LaunchOptions launch;
     launch.nproc = *nproc;

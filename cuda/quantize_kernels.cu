@@ -13,7 +13,7 @@ namespace bitnet::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr float kEps = 1e-5f;  // layers/quantize.h kQuantEps
+constexpr float kEps = 1e-5f;     // layers/quantize.h kQuantEps
 constexpr int kSumBlocks = 1024;  // fixed, so the reduction order is the same on every run
 
 void check(cudaError_t status, const char* what) {
@@ -23,7 +23,9 @@ void check(cudaError_t status, const char* what) {
 template <typename T>
 __device__ __forceinline__ float load(const T* p, int64_t i);
 template <>
-__device__ __forceinline__ float load<float>(const float* p, int64_t i) { return p[i]; }
+__device__ __forceinline__ float load<float>(const float* p, int64_t i) {
+  return p[i];
+}
 template <>
 __device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p, int64_t i) {
   return __bfloat162float(p[i]);
@@ -32,7 +34,9 @@ __device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p, int
 template <typename T>
 __device__ __forceinline__ void store(T* p, int64_t i, float v);
 template <>
-__device__ __forceinline__ void store<float>(float* p, int64_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void store<float>(float* p, int64_t i, float v) {
+  p[i] = v;
+}
 template <>
 __device__ __forceinline__ void store<__nv_bfloat16>(__nv_bfloat16* p, int64_t i, float v) {
   p[i] = __float2bfloat16_rn(v);
@@ -126,17 +130,21 @@ int grid_for(int64_t n) {
 template <typename F>
 void dispatch(const void* in, ElementType in_type, void* out, ElementType out_type, F f) {
   auto with_out = [&](auto* typed_in) {
-    if (out_type == ElementType::kFloat32) f(typed_in, static_cast<float*>(out));
-    else f(typed_in, static_cast<__nv_bfloat16*>(out));
+    if (out_type == ElementType::kFloat32)
+      f(typed_in, static_cast<float*>(out));
+    else
+      f(typed_in, static_cast<__nv_bfloat16*>(out));
   };
-  if (in_type == ElementType::kFloat32) with_out(static_cast<const float*>(in));
-  else with_out(static_cast<const __nv_bfloat16*>(in));
+  if (in_type == ElementType::kFloat32)
+    with_out(static_cast<const float*>(in));
+  else
+    with_out(static_cast<const __nv_bfloat16*>(in));
 }
 
 }  // namespace
 
-void launch_int8_activation_fake_quant(const void* x, ElementType x_type, void* out, ElementType out_type,
-                                       int64_t rows, int64_t n, cudaStream_t stream) {
+void launch_int8_activation_fake_quant(const void* x, ElementType x_type, void* out, ElementType out_type, int64_t rows,
+                                       int64_t n, cudaStream_t stream) {
   if (rows == 0 || n == 0) return;
   if (rows > 0x7fffffff) throw std::runtime_error("int8 activation quantizer: more than 2^31 rows");
   dispatch(x, x_type, out, out_type, [&](auto* in, auto* o) {
@@ -145,7 +153,9 @@ void launch_int8_activation_fake_quant(const void* x, ElementType x_type, void* 
   check(cudaGetLastError(), "int8 activation quantizer kernel launch");
 }
 
-int64_t ternary_partial_count(int64_t) { return kSumBlocks; }
+int64_t ternary_partial_count(int64_t) {
+  return kSumBlocks;
+}
 
 void launch_abs_sum(const void* w, ElementType w_type, int64_t n, double* partials, double* sum_out,
                     cudaStream_t stream) {

@@ -15,8 +15,8 @@ enum class ElementType { kFloat32, kBFloat16 };
 // Per-token int8 fake quantization of `rows` rows of `n` values:
 //   s = 127 / max(max_j |x_j|, 1e-5);  out_j = clamp(rint(x_j * s), -128, 127) / s.
 // One thread block per row; absmax is a max, so the result does not depend on the order.
-void launch_int8_activation_fake_quant(const void* x, ElementType x_type, void* out, ElementType out_type,
-                                       int64_t rows, int64_t n, cudaStream_t stream);
+void launch_int8_activation_fake_quant(const void* x, ElementType x_type, void* out, ElementType out_type, int64_t rows,
+                                       int64_t n, cudaStream_t stream);
 
 // Sum of |w| over `n` values into `partials` (fp64, `ternary_partial_count(n)` slots) and then
 // into `*sum_out` (fp64): two fixed passes, no atomics, so the same input gives the same sum on

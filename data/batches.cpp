@@ -34,18 +34,16 @@ void append_window(Batch& b, const int32_t* w, int64_t seq_len) {
 
 }  // namespace
 
-TrainBatches::TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len,
-                           uint64_t seed, int64_t shard_rank, int64_t shard_count)
+TrainBatches::TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len, uint64_t seed,
+                           int64_t shard_rank, int64_t shard_count)
     : tokens_(std::move(tokens)),
       seq_len_(seq_len),
       order_(tokens_->num_windows(seq_len), seed, shard_rank, shard_count,
              "windows of " + std::to_string(seq_len + 1) + " tokens"),
       window_(static_cast<size_t>(seq_len + 1)) {}
 
-TrainBatches::TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed,
-                           int64_t shard_rank, int64_t shard_count)
-    : TrainBatches(std::make_shared<const PackedTokens>(std::move(tokens)), seq_len, seed,
-                   shard_rank, shard_count) {}
+TrainBatches::TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed, int64_t shard_rank, int64_t shard_count)
+    : TrainBatches(std::make_shared<const PackedTokens>(std::move(tokens)), seq_len, seed, shard_rank, shard_count) {}
 
 Batch TrainBatches::next(int64_t micro_batch) {
   check_micro_batch(micro_batch);
@@ -57,7 +55,9 @@ Batch TrainBatches::next(int64_t micro_batch) {
   return b;
 }
 
-void TrainBatches::restore(const DataCursor& cursor) { order_.restore(cursor); }
+void TrainBatches::restore(const DataCursor& cursor) {
+  order_.restore(cursor);
+}
 
 EvalBatches::EvalBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len)
     : tokens_(std::move(tokens)), seq_len_(seq_len) {

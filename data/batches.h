@@ -50,10 +50,9 @@ class TrainBatches final : public TrainStream {
   // DataError if seq_len < 1, the corpus holds no window, shard_rank is not in [0, shard_count),
   // or there are fewer windows than ranks. The stream is in memory or read from shards as
   // windows need it (shard_stream.h); the windows and their order are the same.
-  TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len, uint64_t seed,
-               int64_t shard_rank = 0, int64_t shard_count = 1);
-  TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed, int64_t shard_rank = 0,
+  TrainBatches(std::shared_ptr<const PackedStream> tokens, int64_t seq_len, uint64_t seed, int64_t shard_rank = 0,
                int64_t shard_count = 1);
+  TrainBatches(PackedTokens tokens, int64_t seq_len, uint64_t seed, int64_t shard_rank = 0, int64_t shard_count = 1);
 
   // The next micro_batch windows of this rank (crossing into the next epoch when one ends).
   Batch next(int64_t micro_batch) override;
@@ -61,7 +60,7 @@ class TrainBatches final : public TrainStream {
   // DataError if the cursor's position is outside [0, windows_per_epoch()).
   void restore(const DataCursor& cursor) override;
 
-  int64_t num_windows() const { return order_.num_items(); }   // W, all ranks together
+  int64_t num_windows() const { return order_.num_items(); }       // W, all ranks together
   int64_t windows_per_epoch() const { return order_.per_rank(); }  // this rank's share
   int64_t seq_len() const { return seq_len_; }
   // Window index this rank reads at `position` of `epoch` (the order above; for tests and tools).

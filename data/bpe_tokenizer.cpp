@@ -24,8 +24,7 @@ namespace {
 using nlohmann::json;
 
 // The GPT-2 pre-tokenizer regex (used when the ByteLevel pre-tokenizer has use_regex: true).
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 // Token ids above this are refused before anything is sized by them; ids must also be nearly
 // dense (max id < 2 * entries + 1024), so a stray huge id cannot make us allocate a huge table.
 constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
@@ -47,10 +46,9 @@ json parse_json(const std::string& text, const std::string& origin) {
   }
 }
 
-[[noreturn]] void unsupported(const std::string& origin, const std::string& key,
-                              const std::string& found, const std::string& expected) {
-  throw DataError(origin + ": " + key + " is " + found + "; only " + expected +
-                  " is supported by the bpe tokenizer");
+[[noreturn]] void unsupported(const std::string& origin, const std::string& key, const std::string& found,
+                              const std::string& expected) {
+  throw DataError(origin + ": " + key + " is " + found + "; only " + expected + " is supported by the bpe tokenizer");
 }
 
 bool is_null_or_empty(const json& obj, const char* key) {
@@ -73,23 +71,20 @@ std::optional<std::string> config_token(const json& config, const char* key) {
 
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_file(const std::string& path) {
   const std::string text = read_whole_file(path);
-  const std::filesystem::path config_path =
-      std::filesystem::path(path).parent_path() / "tokenizer_config.json";
+  const std::filesystem::path config_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
   std::error_code ec;
   std::string config_text;
   if (std::filesystem::is_regular_file(config_path, ec)) config_text = read_whole_file(config_path);
   return from_json(text, config_text, path);
 }
 
-std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_text,
-                                                      const std::string& config_json,
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_text, const std::string& config_json,
                                                       const std::string& origin) {
   try {
     return load(json_text, config_json, origin);
   } catch (const json::exception& e) {
     // A key of the wrong type (e.g. a number where a string belongs) lands here.
-    throw DataError(origin + ": unexpected value in the tokenizer files: " +
-                    formats::quote_excerpt(e.what()));
+    throw DataError(origin + ": unexpected value in the tokenizer files: " + formats::quote_excerpt(e.what()));
   }
 }
 
@@ -134,8 +129,8 @@ void BpeLoader::check_model(const json& root) const {
   }
   t->ignore_merges_ = model.value("ignore_merges", false);
   if (root.contains("normalizer") && !root["normalizer"].is_null()) {
-    unsupported(origin, "normalizer",
-                formats::quote_excerpt(root["normalizer"].value("type", std::string("?"))), "null");
+    unsupported(origin, "normalizer", formats::quote_excerpt(root["normalizer"].value("type", std::string("?"))),
+                "null");
   }
 }
 
@@ -146,11 +141,10 @@ void BpeLoader::read_vocabulary(const json& root) const {
     throw DataError(origin + ": model.vocab is missing or not an object");
   }
   auto add_token = [&](const std::string& token, const json& id_json, const std::string& where) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
-        id_json.get<int64_t>() > kMaxTokenId) {
+    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() > kMaxTokenId) {
       throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
-                      formats::describe_json(id_json) + " (expected an integer in [0, " +
-                      std::to_string(kMaxTokenId) + "])");
+                      formats::describe_json(id_json) + " (expected an integer in [0, " + std::to_string(kMaxTokenId) +
+                      "])");
     }
     const auto id = static_cast<int32_t>(id_json.get<int64_t>());
     if (static_cast<size_t>(id) >= t->id_to_token_.size()) t->id_to_token_.resize(id + 1);
@@ -158,15 +152,14 @@ void BpeLoader::read_vocabulary(const json& root) const {
     // that is also in model.vocab) is the one repeat allowed.
     const std::string& holder = t->id_to_token_[id];
     if (!holder.empty() && holder != token) {
-      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
-                      std::to_string(id) + ", which token '" + formats::quote_excerpt(holder) +
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " + std::to_string(id) +
+                      ", which token '" + formats::quote_excerpt(holder) +
                       "' already has (each id must name one token)");
     }
     const auto known = t->token_to_id_.find(token);
     if (known != t->token_to_id_.end() && known->second != id) {
-      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " +
-                      std::to_string(id) + " but already has id " + std::to_string(known->second) +
-                      " (each token must have one id)");
+      throw DataError(origin + ": " + where + " '" + formats::quote_excerpt(token) + "' has id " + std::to_string(id) +
+                      " but already has id " + std::to_string(known->second) + " (each token must have one id)");
     }
     t->id_to_token_[id] = token;
     t->token_to_id_[token] = id;
@@ -193,16 +186,13 @@ void BpeLoader::read_vocabulary(const json& root) const {
   for (const auto& [token, id] : model["vocab"].items()) add_token(token, id, "model.vocab entry");
   if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
     for (const json& a : root["added_tokens"]) {
-      if (!a.is_object() || !a.contains("content") || !a["content"].is_string() ||
-          !a.contains("id")) {
-        throw DataError(origin + ": an added_tokens entry lacks \"content\" or \"id\": " +
-                        formats::describe_json(a));
+      if (!a.is_object() || !a.contains("content") || !a["content"].is_string() || !a.contains("id")) {
+        throw DataError(origin + ": an added_tokens entry lacks \"content\" or \"id\": " + formats::describe_json(a));
       }
       const std::string content = a["content"].get<std::string>();
       for (const char* flag : {"lstrip", "rstrip", "single_word"}) {
         if (a.value(flag, false)) {
-          unsupported(origin, "added token '" + formats::quote_excerpt(content) + "' " + flag, "true",
-                      "false");
+          unsupported(origin, "added token '" + formats::quote_excerpt(content) + "' " + flag, "true", "false");
         }
       }
       if (content.empty()) throw DataError(origin + ": an added token has empty content");
@@ -211,9 +201,7 @@ void BpeLoader::read_vocabulary(const json& root) const {
     }
   }
   std::stable_sort(t->added_.begin(), t->added_.end(),
-                   [](const AddedToken& a, const AddedToken& b) {
-                     return a.content.size() > b.content.size();
-                   });
+                   [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
   t->is_special_.assign(t->id_to_token_.size(), 0);
   t->is_added_.assign(t->id_to_token_.size(), 0);
   for (const AddedToken& a : t->added_) {
@@ -234,8 +222,8 @@ void BpeLoader::read_merges(const json& model) const {
       const std::string s = m.get<std::string>();
       const size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        throw DataError(origin + ": merge " + std::to_string(rank) + " '" +
-                        formats::quote_excerpt(s) + "' is not two tokens separated by one space");
+        throw DataError(origin + ": merge " + std::to_string(rank) + " '" + formats::quote_excerpt(s) +
+                        "' is not two tokens separated by one space");
       }
       left = s.substr(0, space);
       right = s.substr(space + 1);
@@ -246,22 +234,17 @@ void BpeLoader::read_merges(const json& model) const {
       throw DataError(origin + ": merge " + std::to_string(rank) + " is neither \"a b\" nor " +
                       "[\"a\", \"b\"]: " + formats::describe_json(m));
     }
-    const auto l = t->token_to_id_.find(left), r = t->token_to_id_.find(right),
-               lr = t->token_to_id_.find(left + right);
-    if (l == t->token_to_id_.end() || r == t->token_to_id_.end() ||
-        lr == t->token_to_id_.end()) {
-      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" +
-                      formats::quote_excerpt(left) + "' + '" + formats::quote_excerpt(right) +
-                      "') uses or makes a token that is not in model.vocab");
+    const auto l = t->token_to_id_.find(left), r = t->token_to_id_.find(right), lr = t->token_to_id_.find(left + right);
+    if (l == t->token_to_id_.end() || r == t->token_to_id_.end() || lr == t->token_to_id_.end()) {
+      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" + formats::quote_excerpt(left) + "' + '" +
+                      formats::quote_excerpt(right) + "') uses or makes a token that is not in model.vocab");
     }
     // A pair listed twice would have two ranks; refuse it rather than pick one, so that rank
     // r is always the r-th merge of the file (merges_in_rank_order relies on it).
-    const auto [it, inserted] =
-        t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
+    const auto [it, inserted] = t->merges_.emplace(MergeKey{l->second, r->second}, Merge{rank, lr->second});
     if (!inserted) {
-      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" +
-                      formats::quote_excerpt(left) + "' + '" + formats::quote_excerpt(right) +
-                      "') repeats merge " + std::to_string(it->second.rank) +
+      throw DataError(origin + ": merge " + std::to_string(rank) + " ('" + formats::quote_excerpt(left) + "' + '" +
+                      formats::quote_excerpt(right) + "') repeats merge " + std::to_string(it->second.rank) +
                       " (each pair may be listed once)");
     }
     ++rank;
@@ -301,8 +284,7 @@ void BpeLoader::read_pre_tokenizer(const json& root) const {
       }
       const std::string behavior = s.value("behavior", std::string("?"));
       if (behavior != "Isolated") {
-        unsupported(origin, "pre_tokenizer Split behavior", formats::quote_excerpt(behavior),
-                    "Isolated");
+        unsupported(origin, "pre_tokenizer Split behavior", formats::quote_excerpt(behavior), "Isolated");
       }
       if (s.value("invert", false)) unsupported(origin, "pre_tokenizer Split invert", "true", "false");
     } else if (type == "ByteLevel") {
@@ -315,12 +297,12 @@ void BpeLoader::read_pre_tokenizer(const json& root) const {
         pattern = kGpt2Pattern;
       }
     } else {
-      unsupported(origin, "pre_tokenizer type", "'" + formats::quote_excerpt(type) + "'",
-                  "Split or ByteLevel");
+      unsupported(origin, "pre_tokenizer type", "'" + formats::quote_excerpt(type) + "'", "Split or ByteLevel");
     }
   }
   if (!byte_level) {
-    throw DataError(origin + ": the pre_tokenizer has no ByteLevel step; only byte-level BPE "
+    throw DataError(origin +
+                    ": the pre_tokenizer has no ByteLevel step; only byte-level BPE "
                     "tokenizers are supported");
   }
   if (!pattern.empty()) t->splitter_ = std::make_unique<RegexSplitter>(pattern);
@@ -334,8 +316,8 @@ void BpeLoader::read_special_ids(const json& root, const std::string& config_jso
     if (auto name = config_token(config, key)) {
       const auto it = t->token_to_id_.find(*name);
       if (it == t->token_to_id_.end()) {
-        throw DataError(origin + ": tokenizer_config.json " + key + " '" +
-                        formats::quote_excerpt(*name) + "' is not a token of the vocabulary");
+        throw DataError(origin + ": tokenizer_config.json " + key + " '" + formats::quote_excerpt(*name) +
+                        "' is not a token of the vocabulary");
       }
       return it->second;
     }
@@ -375,8 +357,7 @@ void BpeLoader::read_special_ids(const json& root, const std::string& config_jso
   if (t->pad_id_ < 0) t->pad_id_ = t->eos_id_;
 }
 
-std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text,
-                                                 const std::string& config_json,
+std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::string& json_text, const std::string& config_json,
                                                  const std::string& origin) {
   std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
   t->origin_ = origin;
@@ -455,13 +436,17 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_parts(const Parts& p, const std
   json pre = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
   if (!p.split_pattern.empty()) {
     pre = {{"type", "Sequence"},
-           {"pretokenizers", json::array({{{"type", "Split"}, {"pattern", {{"Regex", p.split_pattern}}},
-                                           {"behavior", "Isolated"}, {"invert", false}},
+           {"pretokenizers", json::array({{{"type", "Split"},
+                                           {"pattern", {{"Regex", p.split_pattern}}},
+                                           {"behavior", "Isolated"},
+                                           {"invert", false}},
                                           pre})}};
   }
-  json root = {{"added_tokens", added}, {"normalizer", nullptr}, {"pre_tokenizer", pre},
-               {"model", {{"type", "BPE"}, {"ignore_merges", p.ignore_merges}, {"vocab", vocab},
-                          {"merges", p.merges}}}};
+  json root = {
+      {"added_tokens", added},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", pre},
+      {"model", {{"type", "BPE"}, {"ignore_merges", p.ignore_merges}, {"vocab", vocab}, {"merges", p.merges}}}};
   auto name = [&](int32_t id) -> json {
     if (id < 0 || static_cast<size_t>(id) >= p.tokens.size()) return nullptr;
     return p.tokens[id];
@@ -502,9 +487,7 @@ void BpeTokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& ou
   }
   struct Candidate {
     int32_t rank, pos, left, right;
-    bool operator>(const Candidate& o) const {
-      return rank != o.rank ? rank > o.rank : pos > o.pos;
-    }
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
   auto push = [&](int32_t pos) {
@@ -582,8 +565,7 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
   std::string text;
   for (int32_t id : ids) {
     if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || id_to_token_[id].empty()) {
-      throw DataError("bpe tokenizer: token id " + std::to_string(id) +
-                      " is not in the vocabulary of " + origin_);
+      throw DataError("bpe tokenizer: token id " + std::to_string(id) + " is not in the vocabulary of " + origin_);
     }
     if (is_special_[id]) continue;
     const std::string& token = id_to_token_[id];
@@ -595,8 +577,7 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
 
 std::string BpeTokenizer::token_text(int32_t id) const {
   if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || id_to_token_[id].empty()) {
-    throw DataError("bpe tokenizer: token id " + std::to_string(id) +
-                    " is not in the vocabulary of " + origin_);
+    throw DataError("bpe tokenizer: token id " + std::to_string(id) + " is not in the vocabulary of " + origin_);
   }
   return id_to_token_[id];
 }

@@ -48,8 +48,7 @@ class BpeTokenizer final : public Tokenizer {
   // Reads `path` (a tokenizer.json); DataError naming the file and key on anything unsupported.
   static std::unique_ptr<BpeTokenizer> from_file(const std::string& path);
   // From the JSON text itself; `config_json` is tokenizer_config.json's text or empty.
-  static std::unique_ptr<BpeTokenizer> from_json(const std::string& json_text,
-                                                 const std::string& config_json,
+  static std::unique_ptr<BpeTokenizer> from_json(const std::string& json_text, const std::string& config_json,
                                                  const std::string& origin);
 
   std::vector<int32_t> encode(std::string_view text) const override;
@@ -84,8 +83,8 @@ class BpeTokenizer final : public Tokenizer {
   // listed in `added` are added tokens (`special` per entry); tokens "" are holes. DataError on
   // anything load() would refuse.
   struct Parts {
-    std::vector<std::string> tokens;       // by id
-    std::vector<std::string> merges;       // "left right", rank order
+    std::vector<std::string> tokens;              // by id
+    std::vector<std::string> merges;              // "left right", rank order
     std::vector<std::pair<int32_t, bool>> added;  // (id, special)
     std::string split_pattern;
     bool ignore_merges = false;
@@ -96,8 +95,7 @@ class BpeTokenizer final : public Tokenizer {
  private:
   friend struct BpeLoader;  // the steps of load() (bpe_tokenizer.cpp)
   BpeTokenizer() = default;
-  static std::unique_ptr<BpeTokenizer> load(const std::string& json_text,
-                                            const std::string& config_json,
+  static std::unique_ptr<BpeTokenizer> load(const std::string& json_text, const std::string& config_json,
                                             const std::string& origin);
   struct MergeKey {
     int32_t left, right;
@@ -122,12 +120,12 @@ class BpeTokenizer final : public Tokenizer {
   void encode_text(std::string_view text, std::vector<int32_t>& out) const;
 
   std::unordered_map<std::string, int32_t> token_to_id_;
-  std::vector<std::string> id_to_token_;   // "" where an id has no token
-  std::vector<uint8_t> is_special_;        // per id: an added token marked special
-  std::vector<uint8_t> is_added_;          // per id: an added token (content is raw text)
+  std::vector<std::string> id_to_token_;  // "" where an id has no token
+  std::vector<uint8_t> is_special_;       // per id: an added token marked special
+  std::vector<uint8_t> is_added_;         // per id: an added token (content is raw text)
   std::unordered_map<MergeKey, Merge, MergeKeyHash> merges_;
-  std::array<int32_t, 256> byte_ids_{};    // id of each single byte's token, -1 if absent
-  std::vector<AddedToken> added_;          // sorted longest first
+  std::array<int32_t, 256> byte_ids_{};  // id of each single byte's token, -1 if absent
+  std::vector<AddedToken> added_;        // sorted longest first
   std::unique_ptr<RegexSplitter> splitter_;
   bool ignore_merges_ = false;
   std::string split_pattern_;

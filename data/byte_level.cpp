@@ -19,11 +19,20 @@ std::array<uint32_t, 256> make_table() {
 bool next_code_point(std::string_view text, size_t& pos, uint32_t& cp) {
   const auto c0 = static_cast<unsigned char>(text[pos]);
   int extra;
-  if (c0 < 0x80) { cp = c0; extra = 0; }
-  else if ((c0 & 0xE0) == 0xC0) { cp = c0 & 0x1F; extra = 1; }
-  else if ((c0 & 0xF0) == 0xE0) { cp = c0 & 0x0F; extra = 2; }
-  else if ((c0 & 0xF8) == 0xF0) { cp = c0 & 0x07; extra = 3; }
-  else return false;
+  if (c0 < 0x80) {
+    cp = c0;
+    extra = 0;
+  } else if ((c0 & 0xE0) == 0xC0) {
+    cp = c0 & 0x1F;
+    extra = 1;
+  } else if ((c0 & 0xF0) == 0xE0) {
+    cp = c0 & 0x0F;
+    extra = 2;
+  } else if ((c0 & 0xF8) == 0xF0) {
+    cp = c0 & 0x07;
+    extra = 3;
+  } else
+    return false;
   if (pos + extra >= text.size()) return false;
   for (int i = 1; i <= extra; ++i) {
     const auto c = static_cast<unsigned char>(text[pos + i]);

@@ -11,8 +11,7 @@ namespace {
 
 void check_id(int32_t id) {
   if (id < 0 || id >= ByteTokenizer::kVocabSize) {
-    throw DataError("byte tokenizer: token id " + std::to_string(id) +
-                    " is outside the vocabulary [0, " +
+    throw DataError("byte tokenizer: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
                     std::to_string(ByteTokenizer::kVocabSize) + ")");
   }
 }

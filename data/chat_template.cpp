@@ -15,15 +15,13 @@ std::string_view trim_ascii(std::string_view s) {
   return s.substr(begin, s.find_last_not_of(ws) - begin + 1);
 }
 
-int32_t required_token(const Tokenizer& tokenizer, ChatTemplate chat_template,
-                       const std::string& token) {
+int32_t required_token(const Tokenizer& tokenizer, ChatTemplate chat_template, const std::string& token) {
   const auto* bpe = dynamic_cast<const BpeTokenizer*>(&tokenizer);
   if (bpe != nullptr) {
     if (auto id = bpe->token_id(token)) return *id;
   }
-  throw DataError("chat template " + chat_template_name(chat_template) + " needs the token " +
-                  token + ", which the " + tokenizer.type() +
-                  " tokenizer lacks: use the LLaMA 3 tokenizer.json of BitNet b1.58 2B4T, or " +
+  throw DataError("chat template " + chat_template_name(chat_template) + " needs the token " + token + ", which the " +
+                  tokenizer.type() + " tokenizer lacks: use the LLaMA 3 tokenizer.json of BitNet b1.58 2B4T, or " +
                   "chat_template: generic");
 }
 
@@ -41,8 +39,8 @@ std::string capitalized(const std::string& role) {
 // Appends the text `head + content` encoded as one string (so the tokens at the seam are those
 // of the whole text), marking `train` on every token that holds a byte of `content`. Byte-level
 // tokens decode to exactly their bytes, so each token's end offset is the running sum of lengths.
-void append_turn_text(MaskedTokens& out, const Tokenizer& tokenizer, const std::string& head,
-                      std::string_view content, bool train) {
+void append_turn_text(MaskedTokens& out, const Tokenizer& tokenizer, const std::string& head, std::string_view content,
+                      bool train) {
   const std::vector<int32_t> ids = encode_plain(tokenizer, head + std::string(content));
   size_t end = 0;
   for (int32_t id : ids) {
@@ -62,9 +60,12 @@ ChatTemplate parse_chat_template(const std::string& name) {
 
 std::string chat_template_name(ChatTemplate t) {
   switch (t) {
-    case ChatTemplate::kGeneric: return "generic";
-    case ChatTemplate::kBitnet2b4t: return "bitnet-2b4t";
-    case ChatTemplate::kLlama3: return "llama3";
+    case ChatTemplate::kGeneric:
+      return "generic";
+    case ChatTemplate::kBitnet2b4t:
+      return "bitnet-2b4t";
+    case ChatTemplate::kLlama3:
+      return "llama3";
   }
   return "generic";
 }

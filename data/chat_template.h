@@ -34,7 +34,7 @@ ChatTemplate parse_chat_template(const std::string& name);
 std::string chat_template_name(ChatTemplate t);
 
 struct ChatMessage {
-  std::string role;     // "system" | "user" | "assistant" (others are rendered as given)
+  std::string role;  // "system" | "user" | "assistant" (others are rendered as given)
   std::string content;
 };
 

@@ -14,21 +14,19 @@ EpochOrder::EpochOrder(int64_t num_items, uint64_t seed, int64_t shard_rank, int
                        const std::string& what)
     : num_items_(num_items), seed_(seed), rank_(shard_rank), count_(shard_count), what_(what) {
   if (count_ < 1 || rank_ < 0 || rank_ >= count_) {
-    throw DataError("shard rank " + std::to_string(rank_) + " is not in [0, " +
-                    std::to_string(count_) + ")");
+    throw DataError("shard rank " + std::to_string(rank_) + " is not in [0, " + std::to_string(count_) + ")");
   }
   per_rank_ = num_items_ / count_;
   if (per_rank_ == 0) {
-    throw DataError("the training set has " + std::to_string(num_items_) + " " + what_ +
-                    " but " + std::to_string(count_) + " ranks need at least one each");
+    throw DataError("the training set has " + std::to_string(num_items_) + " " + what_ + " but " +
+                    std::to_string(count_) + " ranks need at least one each");
   }
 }
 
 int64_t EpochOrder::item_at(int64_t epoch, int64_t position) {
   if (epoch < 0 || position < 0 || position >= per_rank_) {
-    throw DataError("data cursor (epoch " + std::to_string(epoch) + ", position " +
-                    std::to_string(position) + ") is outside [0, " + std::to_string(per_rank_) +
-                    ") " + what_ + " per epoch");
+    throw DataError("data cursor (epoch " + std::to_string(epoch) + ", position " + std::to_string(position) +
+                    ") is outside [0, " + std::to_string(per_rank_) + ") " + what_ + " per epoch");
   }
   if (epoch != cached_epoch_) {
     SplitMix64 rng(derive_seed(seed_, kShuffleTag, static_cast<uint64_t>(epoch)));
@@ -49,9 +47,8 @@ int64_t EpochOrder::take() {
 
 void EpochOrder::restore(const DataCursor& cursor) {
   if (cursor.epoch < 0 || cursor.position < 0 || cursor.position >= per_rank_) {
-    throw DataError("cannot restore data cursor (epoch " + std::to_string(cursor.epoch) +
-                    ", position " + std::to_string(cursor.position) + "): this data has " +
-                    std::to_string(per_rank_) + " " + what_ +
+    throw DataError("cannot restore data cursor (epoch " + std::to_string(cursor.epoch) + ", position " +
+                    std::to_string(cursor.position) + "): this data has " + std::to_string(per_rank_) + " " + what_ +
                     " per epoch per rank; was the data, seq_len or rank count changed?");
   }
   cursor_ = cursor;

@@ -22,8 +22,7 @@ class EpochOrder {
  public:
   // DataError if rank is not in [0, count) or there are fewer items than ranks; `what` names the
   // items in messages ("windows", "examples").
-  EpochOrder(int64_t num_items, uint64_t seed, int64_t shard_rank, int64_t shard_count,
-             const std::string& what);
+  EpochOrder(int64_t num_items, uint64_t seed, int64_t shard_rank, int64_t shard_count, const std::string& what);
 
   // The item at the cursor, then the cursor moves on (into the next epoch after the last).
   int64_t take();

@@ -35,15 +35,17 @@ class Handle {
 };
 
 // HDF5 prints its error stack to stderr by default; our messages say it better.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 struct IntDataset {
   std::vector<uint64_t> dims;
   std::vector<int64_t> values;
 };
 
-IntDataset read_int_dataset(hid_t file, const std::string& path, const std::string& name,
-                            int max_rank, uint64_t max_elements, uint64_t file_bytes) {
+IntDataset read_int_dataset(hid_t file, const std::string& path, const std::string& name, int max_rank,
+                            uint64_t max_elements, uint64_t file_bytes) {
   const std::string where = path + ": dataset '" + name + "'";
   if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
     throw DataError(where + " does not exist (set data.hdf5_dataset / data.hdf5_offsets)");
@@ -57,8 +59,7 @@ IntDataset read_int_dataset(hid_t file, const std::string& path, const std::stri
   Handle space(H5Dget_space(ds.get()), H5Sclose);
   const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
   if (rank < 1 || rank > max_rank) {
-    throw DataError(where + " has rank " + std::to_string(rank) + ", expected " +
-                    (max_rank == 1 ? "1" : "1 or 2"));
+    throw DataError(where + " has rank " + std::to_string(rank) + ", expected " + (max_rank == 1 ? "1" : "1 or 2"));
   }
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
@@ -66,8 +67,10 @@ IntDataset read_int_dataset(hid_t file, const std::string& path, const std::stri
   uint64_t total = 1;
   for (int i = 0; i < rank; ++i) {
     out.dims.push_back(dims[i]);
-    if (dims[i] != 0 && total > max_elements / dims[i]) total = max_elements + 1;
-    else total *= dims[i];
+    if (dims[i] != 0 && total > max_elements / dims[i])
+      total = max_elements + 1;
+    else
+      total *= dims[i];
   }
   if (total > max_elements) {
     throw DataError(where + " has more than " + std::to_string(max_elements) +
@@ -90,26 +93,22 @@ IntDataset read_int_dataset(hid_t file, const std::string& path, const std::stri
                     std::to_string(file_bytes) + " bytes: it is truncated or corrupt");
   }
   out.values.resize(total);
-  if (total > 0 && H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                           out.values.data()) < 0) {
+  if (total > 0 && H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()) < 0) {
     throw DataError(where + " could not be read (corrupt data or an unsupported filter)");
   }
   return out;
 }
 
-void check_token(const std::string& path, const std::string& name, uint64_t index, int64_t v,
-                 int64_t vocab_size) {
+void check_token(const std::string& path, const std::string& name, uint64_t index, int64_t v, int64_t vocab_size) {
   if (v < 0 || v >= vocab_size) {
-    throw DataError(path + ": dataset '" + name + "' element " + std::to_string(index) + " is " +
-                    std::to_string(v) + ", outside the tokenizer's vocabulary [0, " +
-                    std::to_string(vocab_size) + ")");
+    throw DataError(path + ": dataset '" + name + "' element " + std::to_string(index) + " is " + std::to_string(v) +
+                    ", outside the tokenizer's vocabulary [0, " + std::to_string(vocab_size) + ")");
   }
 }
 
-std::vector<std::vector<int32_t>> read_documents_here(const std::string& path,
-                                                     const std::string& dataset,
-                                                     const std::string& offsets_dataset,
-                                                     int64_t vocab_size, int32_t eos_id) {
+std::vector<std::vector<int32_t>> read_documents_here(const std::string& path, const std::string& dataset,
+                                                      const std::string& offsets_dataset, int64_t vocab_size,
+                                                      int32_t eos_id) {
   silence_hdf5();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw DataError(path + ": not a readable HDF5 file");
@@ -145,10 +144,10 @@ std::vector<std::vector<int32_t>> read_documents_here(const std::string& path,
       const int64_t prev = i == 0 ? 0 : offs.values[i - 1];
       const bool last_end = i + 1 == offs.values.size() && o == static_cast<int64_t>(n) && i > 0;
       if ((i == 0 && o != 0) || o < prev || (o >= static_cast<int64_t>(n) && !last_end)) {
-        throw DataError(path + ": dataset '" + offsets_dataset + "' element " + std::to_string(i) +
-                        " is " + std::to_string(o) + "; document offsets must start at 0, " +
-                        "ascend and stay below the token count " + std::to_string(n) +
-                        " (a final " + std::to_string(n) + " is allowed)");
+        throw DataError(path + ": dataset '" + offsets_dataset + "' element " + std::to_string(i) + " is " +
+                        std::to_string(o) + "; document offsets must start at 0, " +
+                        "ascend and stay below the token count " + std::to_string(n) + " (a final " +
+                        std::to_string(n) + " is allowed)");
       }
       if (!last_end) starts.push_back(static_cast<uint64_t>(o));
     }
@@ -241,7 +240,8 @@ std::vector<std::vector<int32_t>> receive_from_child(int fd, const std::string& 
       throw DataError(path + ": the HDF5 reader's answer was cut");
     }
     std::vector<int32_t> doc(length);
-    if (!read_all(fd, doc.data(), length * sizeof(int32_t))) throw DataError(path + ": the HDF5 reader's answer was cut");
+    if (!read_all(fd, doc.data(), length * sizeof(int32_t)))
+      throw DataError(path + ": the HDF5 reader's answer was cut");
     docs.push_back(std::move(doc));
   }
   return docs;
@@ -249,10 +249,9 @@ std::vector<std::vector<int32_t>> receive_from_child(int fd, const std::string& 
 
 }  // namespace
 
-std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
-                                                      const std::string& dataset,
-                                                      const std::string& offsets_dataset,
-                                                      int64_t vocab_size, int32_t eos_id) {
+std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path, const std::string& dataset,
+                                                      const std::string& offsets_dataset, int64_t vocab_size,
+                                                      int32_t eos_id) {
   // libhdf5 (1.10 in Debian 12) can crash on a corrupted file inside its own parsing, before any
   // check of ours can run (fuzzing found a null read in H5Lexists). The file is therefore read in
   // a forked child: a crash there becomes a DataError naming the file, never the end of a run.

@@ -20,9 +20,8 @@ namespace bitnet::data {
 
 inline constexpr uint64_t kMaxHdf5Tokens = uint64_t(1) << 32;
 
-std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path,
-                                                      const std::string& dataset,
-                                                      const std::string& offsets_dataset,
-                                                      int64_t vocab_size, int32_t eos_id);
+std::vector<std::vector<int32_t>> read_hdf5_documents(const std::string& path, const std::string& dataset,
+                                                      const std::string& offsets_dataset, int64_t vocab_size,
+                                                      int32_t eos_id);
 
 }  // namespace bitnet::data

@@ -72,8 +72,8 @@ size_t InputFile::read(char* out, size_t n) {
 size_t InputFile::read_plain(char* out, size_t n) {
   const size_t got = std::fread(out, 1, n, file_);
   if (got < n && std::ferror(file_)) {
-    throw DataError("error while reading '" + path_ + "' at byte " +
-                    std::to_string(content_offset_ + got) + ": " + std::strerror(errno));
+    throw DataError("error while reading '" + path_ + "' at byte " + std::to_string(content_offset_ + got) + ": " +
+                    std::strerror(errno));
   }
   return got;
 }
@@ -82,8 +82,8 @@ bool InputFile::fill_compressed() {
   Inflater& z = *inflater_;
   const size_t got = std::fread(z.buffer.data(), 1, z.buffer.size(), file_);
   if (got == 0 && std::ferror(file_)) {
-    throw DataError("error while reading '" + path_ + "' at byte " + std::to_string(file_read_) +
-                    ": " + std::strerror(errno));
+    throw DataError("error while reading '" + path_ + "' at byte " + std::to_string(file_read_) + ": " +
+                    std::strerror(errno));
   }
   z.stream.next_in = z.buffer.data();
   z.stream.avail_in = static_cast<uInt>(got);
@@ -101,8 +101,8 @@ size_t InputFile::read_gzip(char* out, size_t n) {
       z.member_ended = false;
     }
     if (z.stream.avail_in == 0 && !fill_compressed()) {
-      throw DataError("truncated gzip file '" + path_ + "': it ends at byte " +
-                      std::to_string(file_read_) + " inside a compressed stream (the file is incomplete)");
+      throw DataError("truncated gzip file '" + path_ + "': it ends at byte " + std::to_string(file_read_) +
+                      " inside a compressed stream (the file is incomplete)");
     }
     z.stream.next_out = reinterpret_cast<unsigned char*>(out);
     z.stream.avail_out = static_cast<uInt>(std::min<size_t>(n, size_t{1} << 30));
@@ -111,11 +111,9 @@ size_t InputFile::read_gzip(char* out, size_t n) {
     if (rc == Z_STREAM_END) {
       z.member_ended = true;
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      throw DataError("corrupt gzip data in '" + path_ + "' near byte " +
-                      std::to_string(file_offset()) + ": " +
+      throw DataError("corrupt gzip data in '" + path_ + "' near byte " + std::to_string(file_offset()) + ": " +
                       (z.stream.msg != nullptr ? z.stream.msg : "zlib error " + std::to_string(rc)) +
-                      (content_offset_ > 0 ? " (after " + std::to_string(content_offset_) +
-                                                 " bytes of content)" : ""));
+                      (content_offset_ > 0 ? " (after " + std::to_string(content_offset_) + " bytes of content)" : ""));
     }
     const size_t produced = asked - z.stream.avail_out;
     if (produced > 0) return produced;
@@ -126,8 +124,8 @@ void InputFile::skip(uint64_t n) {
   const uint64_t target = content_offset_ + n;
   if (!inflater_) {
     if (target > file_size_ || fseeko(file_, static_cast<off_t>(target), SEEK_SET) != 0) {
-      throw DataError("cannot resume '" + path_ + "' at byte " + std::to_string(target) +
-                      ": the file holds " + std::to_string(file_size_) + " bytes (it changed)");
+      throw DataError("cannot resume '" + path_ + "' at byte " + std::to_string(target) + ": the file holds " +
+                      std::to_string(file_size_) + " bytes (it changed)");
     }
     content_offset_ = target;
     return;
@@ -136,8 +134,8 @@ void InputFile::skip(uint64_t n) {
   while (content_offset_ < target) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(scratch.size(), target - content_offset_));
     if (read(scratch.data(), want) == 0) {
-      throw DataError("cannot resume '" + path_ + "' at content byte " + std::to_string(target) +
-                      ": it holds " + std::to_string(content_offset_) + " bytes once decompressed (it changed)");
+      throw DataError("cannot resume '" + path_ + "' at content byte " + std::to_string(target) + ": it holds " +
+                      std::to_string(content_offset_) + " bytes once decompressed (it changed)");
     }
   }
 }

@@ -30,7 +30,7 @@ class InputFile {
   void skip(uint64_t n);
 
   uint64_t content_offset() const { return content_offset_; }  // content bytes read or skipped
-  uint64_t file_offset() const;  // bytes of the file consumed (compressed bytes for gzip)
+  uint64_t file_offset() const;                                // bytes of the file consumed (compressed bytes for gzip)
   uint64_t file_size() const { return file_size_; }
   bool gzip() const { return inflater_ != nullptr; }
   const std::string& path() const { return path_; }
@@ -44,7 +44,7 @@ class InputFile {
   std::string path_;
   std::FILE* file_ = nullptr;
   uint64_t file_size_ = 0;
-  uint64_t file_read_ = 0;       // bytes taken from the file
+  uint64_t file_read_ = 0;  // bytes taken from the file
   uint64_t content_offset_ = 0;
   std::unique_ptr<Inflater> inflater_;
 };

@@ -27,8 +27,7 @@ const std::string& string_field(const json& obj, const char* key) {
   return it->get_ref<const std::string&>();
 }
 
-MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer,
-                               ChatTemplate chat_template) {
+MaskedTokens example_from_json(const json& obj, const Tokenizer& tokenizer, ChatTemplate chat_template) {
   if (!obj.is_object()) {
     throw DataError(std::string("expected a JSON object, found ") + obj.type_name());
   }
@@ -93,9 +92,8 @@ json parse_line(const std::string& line, const std::string& where) {
 
 }  // namespace
 
-MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
-                                   ChatTemplate chat_template, const std::string& origin,
-                                   int64_t line_number) {
+MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer, ChatTemplate chat_template,
+                                   const std::string& origin, int64_t line_number) {
   const std::string where = origin + ":" + std::to_string(line_number);
   const json obj = parse_line(line, where);
   try {
@@ -133,9 +131,8 @@ bool take_jsonl_line(const JsonlLine& line, const std::string& origin, const Tok
   ++report.lines;
   try {
     if (too_long) {
-      throw DataError(origin + ":" + std::to_string(line.number) + ": the line is " +
-                      std::to_string(line.length) + " bytes, longer than the limit of " +
-                      std::to_string(options.max_line_bytes) +
+      throw DataError(origin + ":" + std::to_string(line.number) + ": the line is " + std::to_string(line.length) +
+                      " bytes, longer than the limit of " + std::to_string(options.max_line_bytes) +
                       " bytes (data.max_line_bytes; --max-line-bytes in data prepare)");
     }
     *out = line_item(std::string(text), line, origin, tokenizer, options);
@@ -152,12 +149,12 @@ bool take_jsonl_line(const JsonlLine& line, const std::string& origin, const Tok
 }
 
 std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,
-                                              const Tokenizer& tokenizer,
-                                              const JsonlOptions& options, JsonlReport* report) {
+                                              const Tokenizer& tokenizer, const JsonlOptions& options,
+                                              JsonlReport* report) {
   if (paths_or_globs.empty()) throw DataError("no JSONL files given (the list of paths is empty)");
   if (options.max_line_bytes <= 0) {
-    throw DataError("the longest JSONL line allowed must be positive, not " +
-                    std::to_string(options.max_line_bytes) + " bytes");
+    throw DataError("the longest JSONL line allowed must be positive, not " + std::to_string(options.max_line_bytes) +
+                    " bytes");
   }
   JsonlReport local;
   std::vector<MaskedTokens> examples;
@@ -175,8 +172,8 @@ std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& pa
   if (examples.empty()) {
     std::string names;
     for (const std::string& p : paths_or_globs) names += (names.empty() ? "'" : ", '") + p + "'";
-    throw DataError("no examples in " + names + " (" + std::to_string(local.lines) +
-                    " lines, " + std::to_string(local.skipped) + " skipped as bad)");
+    throw DataError("no examples in " + names + " (" + std::to_string(local.lines) + " lines, " +
+                    std::to_string(local.skipped) + " skipped as bad)");
   }
   return examples;
 }

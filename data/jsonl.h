@@ -36,22 +36,21 @@ inline constexpr int64_t kDefaultMaxLineBytes = int64_t{16} << 20;
 struct JsonlOptions {
   ChatTemplate chat_template = ChatTemplate::kGeneric;
   BadLines bad_lines = BadLines::kFail;
-  int64_t max_reported = 20;  // skipped lines whose message is kept in the report
+  int64_t max_reported = 20;                      // skipped lines whose message is kept in the report
   int64_t max_line_bytes = kDefaultMaxLineBytes;  // longer lines are bad lines; must be > 0
   JsonlRows rows = JsonlRows::kExamples;
 };
 
 struct JsonlReport {
-  int64_t lines = 0;      // non-blank lines seen
-  int64_t examples = 0;   // lines turned into examples
-  int64_t skipped = 0;    // bad lines skipped
+  int64_t lines = 0;                  // non-blank lines seen
+  int64_t examples = 0;               // lines turned into examples
+  int64_t skipped = 0;                // bad lines skipped
   std::vector<std::string> messages;  // "file:line: reason" of the first skipped lines
 };
 
 // One line → an example (throws DataError with "origin:line: reason" on a bad line).
-MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer,
-                                   ChatTemplate chat_template, const std::string& origin,
-                                   int64_t line_number);
+MaskedTokens jsonl_line_to_example(const std::string& line, const Tokenizer& tokenizer, ChatTemplate chat_template,
+                                   const std::string& origin, int64_t line_number);
 
 // A line of a JSONL file as data/line_reader.h reads it.
 struct JsonlLine {
@@ -73,8 +72,7 @@ bool take_jsonl_line(const JsonlLine& line, const std::string& origin, const Tok
 // missing/unreadable path, on a bad line under kFail, when no example results at all, and when
 // options.max_line_bytes is not positive.
 std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& paths_or_globs,
-                                              const Tokenizer& tokenizer,
-                                              const JsonlOptions& options,
+                                              const Tokenizer& tokenizer, const JsonlOptions& options,
                                               JsonlReport* report = nullptr);
 
 }  // namespace bitnet::data

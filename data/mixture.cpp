@@ -29,8 +29,7 @@ void check_sources(const std::vector<MixtureSource>& sources) {
   std::string documents, examples;
   for (const MixtureSource& s : sources) {
     if (!(std::isfinite(s.weight) && s.weight > 0)) {
-      throw DataError("mixture: source " + s.label + ": weight must be a number > 0, got " +
-                      std::to_string(s.weight));
+      throw DataError("mixture: source " + s.label + ": weight must be a number > 0, got " + std::to_string(s.weight));
     }
     if (s.dataset.items.empty()) throw DataError("mixture: source " + s.label + " holds no documents");
     std::string& list = s.dataset.masked ? examples : documents;
@@ -52,8 +51,8 @@ int64_t sum_tokens(const std::vector<MaskedTokens>& items, const std::vector<int
 // Appends source `s`'s part of the training set to `picks`: whole passes over `train` (document
 // indices), then a prefix of a seeded permutation of them up to the remainder of `target`.
 // Records what was taken in `p`.
-void draw_source(size_t s, const std::vector<MaskedTokens>& items, const std::vector<int64_t>& train,
-                 bool masked, int64_t target, uint64_t seed, SourceProportion& p, std::vector<Pick>& picks) {
+void draw_source(size_t s, const std::vector<MaskedTokens>& items, const std::vector<int64_t>& train, bool masked,
+                 int64_t target, uint64_t seed, SourceProportion& p, std::vector<Pick>& picks) {
   const int64_t passes = target / p.tokens;
   for (int64_t pass = 0; pass < passes; ++pass) {
     for (int64_t i : train) picks.push_back({s, static_cast<size_t>(i)});
@@ -113,8 +112,8 @@ Mixture mix_sources(std::vector<MixtureSource> sources, double val_fraction, uin
   int64_t total = 0;
   for (size_t s = 0; s < sources.size(); ++s) {
     std::vector<MaskedTokens>& items = sources[s].dataset.items;
-    DocumentSplit split = split_documents(static_cast<int64_t>(items.size()), val_fraction,
-                                          derive_seed(seed, kSourceSplitTag, s));
+    DocumentSplit split =
+        split_documents(static_cast<int64_t>(items.size()), val_fraction, derive_seed(seed, kSourceSplitTag, s));
     SourceProportion p;
     p.label = sources[s].label;
     p.documents = static_cast<int64_t>(split.train.size());

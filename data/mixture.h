@@ -31,8 +31,8 @@ struct MixtureSource {
 // What one source gives the mixture.
 struct SourceProportion {
   std::string label;
-  double weight = 0;                  // normalized: the share of training tokens asked for
-  int64_t documents = 0, tokens = 0;  // the source's own training documents and tokens (after the split)
+  double weight = 0;                              // normalized: the share of training tokens asked for
+  int64_t documents = 0, tokens = 0;              // the source's own training documents and tokens (after the split)
   int64_t mixed_documents = 0, mixed_tokens = 0;  // what the mixture takes from it, repeats counted
   int64_t val_documents = 0, val_tokens = 0;      // held out for validation
   // mixed_tokens / the mixture's training tokens, and mixed_tokens / tokens (2.4 = every document
@@ -42,12 +42,12 @@ struct SourceProportion {
 };
 
 struct Mixture {
-  bool masked = false;                 // masked examples (fine-tuning) rather than documents
-  std::vector<MaskedTokens> train;     // mixed and shuffled
-  std::vector<MaskedTokens> val;       // every source's held-out items, source by source
+  bool masked = false;              // masked examples (fine-tuning) rather than documents
+  std::vector<MaskedTokens> train;  // mixed and shuffled
+  std::vector<MaskedTokens> val;    // every source's held-out items, source by source
   std::vector<SourceProportion> sources;
-  JsonlReport jsonl;                   // the JSONL sources' reports, summed
-  int64_t train_tokens() const;        // the sum of sources[s].mixed_tokens
+  JsonlReport jsonl;             // the JSONL sources' reports, summed
+  int64_t train_tokens() const;  // the sum of sources[s].mixed_tokens
 };
 
 // Tokens an item occupies in training: its tokens, plus the EOS packed after a document.

@@ -22,9 +22,8 @@ PackedTokens::PackedTokens(const std::vector<std::vector<int32_t>>& documents, i
 int64_t packed_windows(int64_t n, int64_t documents, int64_t seq_len) {
   if (seq_len < 1) throw DataError("seq_len must be at least 1, got " + std::to_string(seq_len));
   if (n < seq_len + 1) {
-    throw DataError("the corpus has " + std::to_string(n) + " tokens (" +
-                    std::to_string(documents) + " documents with EOS) but one window of " +
-                    "seq_len + 1 = " + std::to_string(seq_len + 1) +
+    throw DataError("the corpus has " + std::to_string(n) + " tokens (" + std::to_string(documents) +
+                    " documents with EOS) but one window of " + "seq_len + 1 = " + std::to_string(seq_len + 1) +
                     " tokens is needed: add text or lower seq_len");
   }
   return (n - 1) / seq_len;
@@ -49,8 +48,8 @@ void PackedTokens::read(int64_t begin, int64_t count, int32_t* out) const {
 const int32_t* PackedTokens::window(int64_t k, int64_t seq_len) const {
   const int64_t count = num_windows(seq_len);
   if (k < 0 || k >= count) {
-    throw DataError("window " + std::to_string(k) + " is out of range (there are " +
-                    std::to_string(count) + " windows of seq_len " + std::to_string(seq_len) + ")");
+    throw DataError("window " + std::to_string(k) + " is out of range (there are " + std::to_string(count) +
+                    " windows of seq_len " + std::to_string(seq_len) + ")");
   }
   return tokens_.data() + k * seq_len;
 }

@@ -20,7 +20,7 @@ int64_t packed_windows(int64_t tokens, int64_t documents, int64_t seq_len);
 class PackedStream {
  public:
   virtual ~PackedStream() = default;
-  virtual int64_t size() const = 0;           // tokens, EOS included
+  virtual int64_t size() const = 0;  // tokens, EOS included
   virtual int64_t num_documents() const = 0;
   // Tokens [begin, begin + count) into out. DataError when the range is outside [0, size()).
   virtual void read(int64_t begin, int64_t count, int32_t* out) const = 0;

@@ -5,8 +5,8 @@
 
 namespace bitnet::data {
 
-PretrainData prepare_pretraining(const std::vector<std::string>& documents,
-                                 const Tokenizer& tokenizer, double val_fraction, uint64_t seed) {
+PretrainData prepare_pretraining(const std::vector<std::string>& documents, const Tokenizer& tokenizer,
+                                 double val_fraction, uint64_t seed) {
   PretrainData out;
   out.split = split_documents(static_cast<int64_t>(documents.size()), val_fraction, seed);
   auto pack = [&](const std::vector<int64_t>& indices) {

@@ -13,12 +13,12 @@
 namespace bitnet::data {
 
 struct PretrainData {
-  PackedTokens train, val;   // val is empty when val_fraction is 0
-  DocumentSplit split;       // which documents went where
+  PackedTokens train, val;  // val is empty when val_fraction is 0
+  DocumentSplit split;      // which documents went where
 };
 
 // Documents are encoded as ordinary text (special-token strings in them stay text).
-PretrainData prepare_pretraining(const std::vector<std::string>& documents,
-                                 const Tokenizer& tokenizer, double val_fraction, uint64_t seed);
+PretrainData prepare_pretraining(const std::vector<std::string>& documents, const Tokenizer& tokenizer,
+                                 double val_fraction, uint64_t seed);
 
 }  // namespace bitnet::data

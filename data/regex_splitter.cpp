@@ -23,16 +23,14 @@ std::string pcre2_message(int error_code) {
 
 }  // namespace
 
-RegexSplitter::RegexSplitter(const std::string& pattern)
-    : pattern_(pattern), code_(std::make_unique<Code>()) {
+RegexSplitter::RegexSplitter(const std::string& pattern) : pattern_(pattern), code_(std::make_unique<Code>()) {
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error_code,
-                              &error_offset, nullptr);
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error_code, &error_offset, nullptr);
   if (code_->code == nullptr) {
-    throw DataError("pre-tokenizer regex /" + pattern + "/ does not compile at offset " +
-                    std::to_string(error_offset) + ": " + pcre2_message(error_code));
+    throw DataError("pre-tokenizer regex /" + pattern + "/ does not compile at offset " + std::to_string(error_offset) +
+                    ": " + pcre2_message(error_code));
   }
   pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if it fails
 }
@@ -54,8 +52,7 @@ void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& 
     const int rc = pcre2_match(code_->code, subject, text.size(), offset, 0, md.data, nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
-      throw DataError("pre-tokenizer regex failed at byte " + std::to_string(offset) + ": " +
-                      pcre2_message(rc));
+      throw DataError("pre-tokenizer regex failed at byte " + std::to_string(offset) + ": " + pcre2_message(rc));
     }
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(md.data);
     const size_t start = ovector[0], end = ovector[1];

@@ -41,14 +41,14 @@ void append_sft_row(Batch& batch, const MaskedTokens& example, int64_t seq_len, 
   batch.seq_len = seq_len;
 }
 
-std::vector<MaskedTokens> SftBatches::keep_trainable(std::vector<MaskedTokens> examples,
-                                                     int64_t seq_len, int64_t& dropped) {
+std::vector<MaskedTokens> SftBatches::keep_trainable(std::vector<MaskedTokens> examples, int64_t seq_len,
+                                                     int64_t& dropped) {
   check_sizes(seq_len, 1);
   std::vector<MaskedTokens> kept;
   for (MaskedTokens& ex : examples) {
     if (ex.trained.size() != ex.tokens.size()) {
-      throw DataError("an example's mask has " + std::to_string(ex.trained.size()) +
-                      " entries for " + std::to_string(ex.tokens.size()) + " tokens");
+      throw DataError("an example's mask has " + std::to_string(ex.trained.size()) + " entries for " +
+                      std::to_string(ex.tokens.size()) + " tokens");
     }
     if (targets_within(ex, seq_len) > 0) {
       kept.push_back(std::move(ex));
@@ -64,8 +64,8 @@ std::vector<MaskedTokens> SftBatches::keep_trainable(std::vector<MaskedTokens> e
   return kept;
 }
 
-SftBatches::SftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id,
-                       uint64_t seed, int64_t shard_rank, int64_t shard_count)
+SftBatches::SftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed,
+                       int64_t shard_rank, int64_t shard_count)
     : seq_len_(seq_len),
       pad_id_(pad_id),
       examples_(keep_trainable(std::move(examples), seq_len, dropped_)),
@@ -81,8 +81,8 @@ Batch SftBatches::next(int64_t micro_batch) {
   return b;
 }
 
-std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, int64_t seq_len,
-                                    int32_t pad_id, int64_t num_batches, int64_t micro_batch) {
+std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, int64_t seq_len, int32_t pad_id,
+                                    int64_t num_batches, int64_t micro_batch) {
   check_sizes(seq_len, micro_batch);
   std::vector<Batch> batches;
   Batch current;
@@ -108,8 +108,7 @@ SftEvalBatches::SftEvalBatches(std::vector<MaskedTokens> examples, int64_t seq_l
     if (targets_within(ex, seq_len) > 0) return;
   }
   throw DataError("validation set: none of its " + std::to_string(examples_.size()) +
-                  " examples has a trained token within seq_len + 1 = " +
-                  std::to_string(seq_len + 1) + " tokens");
+                  " examples has a trained token within seq_len + 1 = " + std::to_string(seq_len + 1) + " tokens");
 }
 
 }  // namespace bitnet::data

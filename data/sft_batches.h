@@ -24,8 +24,8 @@ void append_sft_row(Batch& batch, const MaskedTokens& example, int64_t seq_len, 
 class SftBatches final : public TrainStream {
  public:
   // DataError if seq_len < 1, no example has a target, or the shard arguments are bad.
-  SftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed,
-             int64_t shard_rank = 0, int64_t shard_count = 1);
+  SftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed, int64_t shard_rank = 0,
+             int64_t shard_count = 1);
 
   Batch next(int64_t micro_batch) override;
   DataCursor cursor() const override { return order_.cursor(); }
@@ -36,8 +36,8 @@ class SftBatches final : public TrainStream {
   int64_t examples_per_epoch() const { return order_.per_rank(); }
 
  private:
-  static std::vector<MaskedTokens> keep_trainable(std::vector<MaskedTokens> examples,
-                                                  int64_t seq_len, int64_t& dropped);
+  static std::vector<MaskedTokens> keep_trainable(std::vector<MaskedTokens> examples, int64_t seq_len,
+                                                  int64_t& dropped);
   int64_t seq_len_;
   int32_t pad_id_;
   int64_t dropped_ = 0;
@@ -47,8 +47,8 @@ class SftBatches final : public TrainStream {
 
 // Evaluation over examples in order: at most num_batches batches of micro_batch rows (the last
 // may be short). Examples without targets are skipped.
-std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, int64_t seq_len,
-                                    int32_t pad_id, int64_t num_batches, int64_t micro_batch);
+std::vector<Batch> sft_eval_batches(const std::vector<MaskedTokens>& examples, int64_t seq_len, int32_t pad_id,
+                                    int64_t num_batches, int64_t micro_batch);
 
 // sft_eval_batches over a held set of examples, as an EvalStream (padded rows: the loss equals
 // that of packed rows with per-document attention, so packed training evaluates the same way).

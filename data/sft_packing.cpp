@@ -11,14 +11,13 @@
 namespace bitnet::data {
 namespace {
 
-std::vector<MaskedTokens> trainable(std::vector<MaskedTokens> examples, int64_t seq_len,
-                                    int64_t& dropped) {
+std::vector<MaskedTokens> trainable(std::vector<MaskedTokens> examples, int64_t seq_len, int64_t& dropped) {
   if (seq_len < 1) throw DataError("seq_len must be at least 1, got " + std::to_string(seq_len));
   std::vector<MaskedTokens> kept;
   for (MaskedTokens& ex : examples) {
     if (ex.trained.size() != ex.tokens.size()) {
-      throw DataError("an example's mask has " + std::to_string(ex.trained.size()) +
-                      " entries for " + std::to_string(ex.tokens.size()) + " tokens");
+      throw DataError("an example's mask has " + std::to_string(ex.trained.size()) + " entries for " +
+                      std::to_string(ex.tokens.size()) + " tokens");
     }
     const auto n = std::min<int64_t>(static_cast<int64_t>(ex.tokens.size()), seq_len + 1);
     int64_t targets = 0;
@@ -39,9 +38,8 @@ std::vector<MaskedTokens> trainable(std::vector<MaskedTokens> examples, int64_t 
 
 }  // namespace
 
-PackedSftBatches::PackedSftBatches(std::vector<MaskedTokens> examples, int64_t seq_len,
-                                   int32_t pad_id, uint64_t seed, int64_t shard_rank,
-                                   int64_t shard_count)
+PackedSftBatches::PackedSftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed,
+                                   int64_t shard_rank, int64_t shard_count)
     : seq_len_(seq_len),
       pad_id_(pad_id),
       examples_(trainable(std::move(examples), seq_len, dropped_)),

@@ -22,8 +22,8 @@ namespace bitnet::data {
 class PackedSftBatches final : public TrainStream {
  public:
   // DataError if seq_len < 1, no example has a target, or the shard arguments are bad.
-  PackedSftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id,
-                   uint64_t seed, int64_t shard_rank = 0, int64_t shard_count = 1);
+  PackedSftBatches(std::vector<MaskedTokens> examples, int64_t seq_len, int32_t pad_id, uint64_t seed,
+                   int64_t shard_rank = 0, int64_t shard_count = 1);
 
   Batch next(int64_t micro_batch) override;
   DataCursor cursor() const override { return order_.cursor(); }

@@ -97,8 +97,8 @@ void ShardCorpus::read(const std::vector<Piece>& pieces) const {
   }
 }
 
-StreamedPackedTokens::StreamedPackedTokens(std::shared_ptr<const ShardCorpus> corpus,
-                                           std::vector<int64_t> documents, int32_t eos_id)
+StreamedPackedTokens::StreamedPackedTokens(std::shared_ptr<const ShardCorpus> corpus, std::vector<int64_t> documents,
+                                           int32_t eos_id)
     : corpus_(std::move(corpus)), documents_(std::move(documents)), eos_id_(eos_id) {
   ends_.reserve(documents_.size());
   int64_t end = 0;

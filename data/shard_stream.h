@@ -75,8 +75,7 @@ class ShardCorpus {
 // PackedTokens holds for them, read on demand.
 class StreamedPackedTokens final : public PackedStream {
  public:
-  StreamedPackedTokens(std::shared_ptr<const ShardCorpus> corpus, std::vector<int64_t> documents,
-                       int32_t eos_id);
+  StreamedPackedTokens(std::shared_ptr<const ShardCorpus> corpus, std::vector<int64_t> documents, int32_t eos_id);
 
   int64_t size() const override { return ends_.empty() ? 0 : ends_.back(); }
   int64_t num_documents() const override { return static_cast<int64_t>(documents_.size()); }

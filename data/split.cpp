@@ -15,8 +15,7 @@ constexpr uint64_t kSplitTag = 0x73706c6974ULL;  // "split": keeps this stream a
 }
 
 DocumentSplit split_documents(int64_t num_docs, double val_fraction, uint64_t seed) {
-  if (num_docs < 0) throw DataError("split: number of documents is negative (" +
-                                    std::to_string(num_docs) + ")");
+  if (num_docs < 0) throw DataError("split: number of documents is negative (" + std::to_string(num_docs) + ")");
   if (!(val_fraction >= 0.0 && val_fraction < 1.0)) {
     throw DataError("split: val_fraction must be in [0, 1), got " + std::to_string(val_fraction));
   }

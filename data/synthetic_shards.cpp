@@ -18,8 +18,8 @@ constexpr int64_t kChunkTokens = 1 << 20;  // tokens generated and written at a 
 
 }  // namespace
 
-SyntheticShards write_synthetic_shards(const std::string& dir, const SyntheticShardOptions& o,
-                                       const Tokenizer& tok, const std::function<bool()>& stop) {
+SyntheticShards write_synthetic_shards(const std::string& dir, const SyntheticShardOptions& o, const Tokenizer& tok,
+                                       const std::function<bool()>& stop) {
   if (o.total_tokens < 1 || o.shard_tokens < 1 || o.max_document_tokens < 1) {
     throw DataError("synthetic shards need total_tokens, shard_tokens and max_document_tokens >= 1");
   }
@@ -40,8 +40,8 @@ SyntheticShards write_synthetic_shards(const std::string& dir, const SyntheticSh
     std::snprintf(name, sizeof name, "shard-%05zu.bts", out.files.size());
     const std::string path = (std::filesystem::path(dir) / name).string();
     formats::AtomicFileWriter w(path);
-    const std::string prefix = formats::token_shard_prefix(offsets, static_cast<uint64_t>(tok.vocab_size()),
-                                                           fingerprint, false);
+    const std::string prefix =
+        formats::token_shard_prefix(offsets, static_cast<uint64_t>(tok.vocab_size()), fingerprint, false);
     w.write(prefix.data(), prefix.size());
     for (int64_t done = 0; done < budget; done += kChunkTokens) {
       if (stop()) throw DataError("stopped while writing " + path);

@@ -14,7 +14,7 @@
 namespace bitnet::data {
 
 struct SyntheticShardOptions {
-  int64_t total_tokens = 0;           // split into shards of at most shard_tokens (whole documents)
+  int64_t total_tokens = 0;  // split into shards of at most shard_tokens (whole documents)
   int64_t shard_tokens = 64 << 20;
   int64_t max_document_tokens = 4000;
   uint64_t seed = 1;

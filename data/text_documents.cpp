@@ -3,7 +3,6 @@
 
 #include <glob.h>
 
-
 #include "data/error.h"
 #include "data/input_file.h"
 
@@ -55,8 +54,7 @@ bool is_document_boundary(std::string_view line, const std::string& separator_li
   return separator_line.empty() ? is_blank(line) : line == separator_line;
 }
 
-std::vector<std::string> split_text_documents(const std::string& text,
-                                              const std::string& separator_line,
+std::vector<std::string> split_text_documents(const std::string& text, const std::string& separator_line,
                                               std::vector<size_t>* document_ends) {
   std::vector<std::string> docs;
   std::vector<std::string_view> current;
@@ -92,8 +90,7 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths_or_g
     if (rc != 0) {
       globfree(&g);
       throw DataError("cannot expand '" + pattern + "' (" +
-                      (rc == GLOB_ABORTED ? "a directory could not be read" : "out of memory") +
-                      ")");
+                      (rc == GLOB_ABORTED ? "a directory could not be read" : "out of memory") + ")");
     }
     for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
     globfree(&g);

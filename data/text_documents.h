@@ -32,8 +32,7 @@ std::vector<std::string> read_text_documents(const std::vector<std::string>& pat
 // blank line, or the end of the text). Splitting the text after such a line gives the same
 // documents as splitting it whole, which is what lets a reader cut a file into pieces
 // (is_document_boundary) and resume at a recorded offset.
-std::vector<std::string> split_text_documents(const std::string& text,
-                                              const std::string& separator_line,
+std::vector<std::string> split_text_documents(const std::string& text, const std::string& separator_line,
                                               std::vector<size_t>* document_ends = nullptr);
 
 // True when `line` (without its '\n'; a trailing '\r' is ignored) ends a document under the rules

@@ -69,8 +69,7 @@ uint64_t tokenizer_fingerprint(const Tokenizer& tokenizer) {
     XXH64_update(state, s.data(), s.size());
   };
   add(tokenizer.type());
-  const int64_t ids[4] = {tokenizer.vocab_size(), tokenizer.bos_id(), tokenizer.eos_id(),
-                          tokenizer.pad_id()};
+  const int64_t ids[4] = {tokenizer.vocab_size(), tokenizer.bos_id(), tokenizer.eos_id(), tokenizer.pad_id()};
   XXH64_update(state, ids, sizeof ids);
   for (int64_t i = 0; i < tokenizer.vocab_size(); ++i) {
     std::string text;
@@ -89,10 +88,9 @@ uint64_t tokenizer_fingerprint(const Tokenizer& tokenizer) {
 void check_shard_tokenizer(const std::string& path, uint64_t vocab_size, uint64_t fingerprint,
                            const Tokenizer& tokenizer, uint64_t expected) {
   if (fingerprint != expected || vocab_size != static_cast<uint64_t>(tokenizer.vocab_size())) {
-    throw DataError(path + ": written with another tokenizer (vocab " + std::to_string(vocab_size) +
-                    ", fingerprint " + std::to_string(fingerprint) + ") than the configured " +
-                    tokenizer.type() + " tokenizer (vocab " + std::to_string(tokenizer.vocab_size()) +
-                    ", fingerprint " + std::to_string(expected) +
+    throw DataError(path + ": written with another tokenizer (vocab " + std::to_string(vocab_size) + ", fingerprint " +
+                    std::to_string(fingerprint) + ") than the configured " + tokenizer.type() + " tokenizer (vocab " +
+                    std::to_string(tokenizer.vocab_size()) + ", fingerprint " + std::to_string(expected) +
                     "): set tokenizer.* as for `bitnet data prepare`");
   }
 }
@@ -133,8 +131,8 @@ TokenDataset load_token_dataset(const DatasetOptions& o, const Tokenizer& tokeni
     load_shards(o, tokenizer, out);
   } else if (o.format == "hdf5") {
     for (const std::string& path : expand_paths(o.paths)) {
-      for (auto& doc : read_hdf5_documents(path, o.hdf5_dataset, o.hdf5_offsets,
-                                           tokenizer.vocab_size(), tokenizer.eos_id())) {
+      for (auto& doc :
+           read_hdf5_documents(path, o.hdf5_dataset, o.hdf5_offsets, tokenizer.vocab_size(), tokenizer.eos_id())) {
         out.items.push_back(document(std::move(doc)));
       }
     }

@@ -19,20 +19,20 @@
 namespace bitnet::data {
 
 struct DatasetOptions {
-  std::string format = "text";                 // text | jsonl | shards | hdf5
-  std::vector<std::string> paths;              // files, globs; for shards also directories
-  std::string separator_line = "%";            // text
+  std::string format = "text";                          // text | jsonl | shards | hdf5
+  std::vector<std::string> paths;                       // files, globs; for shards also directories
+  std::string separator_line = "%";                     // text
   ChatTemplate chat_template = ChatTemplate::kGeneric;  // jsonl
-  BadLines bad_lines = BadLines::kFail;        // jsonl
-  int64_t max_line_bytes = kDefaultMaxLineBytes;  // jsonl: a longer line is a bad line
-  std::string hdf5_dataset = "input_ids";      // hdf5
-  std::string hdf5_offsets;                    // hdf5, optional
+  BadLines bad_lines = BadLines::kFail;                 // jsonl
+  int64_t max_line_bytes = kDefaultMaxLineBytes;        // jsonl: a longer line is a bad line
+  std::string hdf5_dataset = "input_ids";               // hdf5
+  std::string hdf5_offsets;                             // hdf5, optional
 };
 
 struct TokenDataset {
-  bool masked = false;                  // true: examples (fine-tuning); false: documents
-  std::vector<MaskedTokens> items;      // documents have every token marked trained, no EOS
-  JsonlReport jsonl;                    // jsonl only
+  bool masked = false;              // true: examples (fine-tuning); false: documents
+  std::vector<MaskedTokens> items;  // documents have every token marked trained, no EOS
+  JsonlReport jsonl;                // jsonl only
   int64_t num_tokens() const;
 };
 

@@ -17,13 +17,13 @@ EmbdType parse_embd_type(const std::string& name);        // "f32" | "f16" | "q8
 
 struct ExportSummary {
   std::string path;
-  std::string architecture;   // GGUF: "bitnet" | "bitnet-b1.58"; safetensors: "BitNetForCausalLM"
+  std::string architecture;  // GGUF: "bitnet" | "bitnet-b1.58"; safetensors: "BitNetForCausalLM"
   int64_t tensors = 0;
-  int64_t ternary_weights = 0;    // weights in projections
-  uint64_t ternary_bytes = 0;     // their packed bytes
-  int64_t parameters = 0;         // every stored weight (tied head counted once)
-  uint64_t file_bytes = 0;        // all files written
-  uint64_t bf16_bytes = 0;        // the same parameters stored as bf16
+  int64_t ternary_weights = 0;  // weights in projections
+  uint64_t ternary_bytes = 0;   // their packed bytes
+  int64_t parameters = 0;       // every stored weight (tied head counted once)
+  uint64_t file_bytes = 0;      // all files written
+  uint64_t bf16_bytes = 0;      // the same parameters stored as bf16
   double ternary_bits_per_weight() const {
     return ternary_weights ? 8.0 * double(ternary_bytes) / double(ternary_weights) : 0.0;
   }

@@ -85,8 +85,9 @@ std::string size_label(int64_t parameters) {
 void add_bpe_tokenizer(formats::GgufWriter& w, const data::BpeTokenizer& tok, int64_t vocab) {
   const std::string pre = data::gguf_pre_name(tok.split_pattern());
   if (pre.empty()) {
-    throw ExportError("the tokenizer's pre-tokenizer regex is neither LLaMA 3's nor GPT-2's, so llama.cpp has no "
-                      "name for it (tokenizer.ggml.pre): GGUF export supports those two BPE tokenizers");
+    throw ExportError(
+        "the tokenizer's pre-tokenizer regex is neither LLaMA 3's nor GPT-2's, so llama.cpp has no "
+        "name for it (tokenizer.ggml.pre): GGUF export supports those two BPE tokenizers");
   }
   if ((pre == "llama-bpe") != tok.ignore_merges()) {
     throw ExportError("tokenizer.json's model.ignore_merges does not match what llama.cpp does for pre-tokenizer \"" +
@@ -163,9 +164,10 @@ EmbdType parse_embd_type(const std::string& name) {
 std::string gguf_architecture(const BitNetOptions& o) {
   if (o.activation == Activation::relu2) return formats::kGgufArchRelu2;
   if (!o.tie_embeddings) {
-    throw ExportError("a SiLU model with an untied LM head has no GGUF architecture: llama.cpp's \"bitnet\" graph "
-                      "always uses token_embd as the head and would silently compute another model "
-                      "(train with model.tie_embeddings: true)");
+    throw ExportError(
+        "a SiLU model with an untied LM head has no GGUF architecture: llama.cpp's \"bitnet\" graph "
+        "always uses token_embd as the head and would silently compute another model "
+        "(train with model.tie_embeddings: true)");
   }
   return formats::kGgufArchSilu;
 }

@@ -1,15 +1,15 @@
 // Checkpoint -> QuantizedModel (see quantized_model.h).
 #include "export/quantized_model.h"
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_model.h"
+#include "checkpoint/model_options.h"
 #include "data/byte_tokenizer.h"
 #include "export/errors.h"
 #include "formats/model_names.h"
 #include "kernels/gguf_model.h"
 #include "layers/quantize.h"
 #include "layers/tensor_io.h"
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/checkpoint_model.h"
-#include "checkpoint/model_options.h"
 
 namespace bitnet::exporting {
 

@@ -19,8 +19,8 @@ namespace bitnet::exporting {
 
 struct QuantizedProjection {
   int64_t layer = 0;
-  std::string gguf_stem;  // "attn_q"
-  std::string hf_name;    // "model.layers.0.self_attn.q_proj.weight"
+  std::string gguf_stem;       // "attn_q"
+  std::string hf_name;         // "model.layers.0.self_attn.q_proj.weight"
   int64_t rows = 0, cols = 0;  // [out, in]
   std::vector<int8_t> codes;   // row-major [rows, cols], in {-1, 0, 1}
   float scale = 0.0f;          // 1 / s_w: dequantized weight = code * scale
@@ -31,7 +31,7 @@ struct QuantizedModel {
   RunConfig config;
   BitNetOptions options;  // compute dtype forced to fp32
   std::shared_ptr<data::Tokenizer> tokenizer;
-  std::map<std::string, torch::Tensor> latent;  // fp32 latent weights by HF name
+  std::map<std::string, torch::Tensor> latent;   // fp32 latent weights by HF name
   std::vector<QuantizedProjection> projections;  // layer-major, projection_names() order
 };
 

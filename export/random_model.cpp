@@ -47,11 +47,13 @@ QuantizedModel random_model(const BitNetOptions& o, uint64_t seed) {
   const int64_t kv = o.num_kv_heads * (o.hidden_size / o.num_heads);
   for (int64_t l = 0; l < o.num_layers; ++l) {
     for (const formats::LayerNormName& n : formats::layer_norm_names()) {
-      m.latent[formats::hf_layer_name(l, n.hf)] = torch::ones({n.intermediate_width ? o.intermediate_size : o.hidden_size});
+      m.latent[formats::hf_layer_name(l, n.hf)] =
+          torch::ones({n.intermediate_width ? o.intermediate_size : o.hidden_size});
     }
-    const int64_t rows[] = {o.hidden_size, kv, kv, o.hidden_size, o.intermediate_size, o.intermediate_size, o.hidden_size};
-    const int64_t cols[] = {o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size, o.hidden_size,
-                            o.intermediate_size};
+    const int64_t rows[] = {o.hidden_size,       kv,           kv, o.hidden_size, o.intermediate_size,
+                            o.intermediate_size, o.hidden_size};
+    const int64_t cols[] = {o.hidden_size, o.hidden_size, o.hidden_size,      o.hidden_size,
+                            o.hidden_size, o.hidden_size, o.intermediate_size};
     const auto& names = formats::projection_names();
     for (size_t k = 0; k < names.size(); ++k) {
       QuantizedProjection q;

@@ -35,7 +35,9 @@ const kernels::TernaryMatrix& matrix_of(const kernels::ModelWeights::Layer& L, c
   throw ExportError("no projection has the GGUF stem \"" + stem + "\"");
 }
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, 4) == 0;
+}
 
 std::string fmt(double v) {
   char buf[32];
@@ -65,7 +67,8 @@ void check_codes(const kernels::LoadedModel& lm, const QuantizedModel& m, Verify
   int64_t bad_norm = 0;
   auto cmp = [&](const std::vector<float>& v, const std::string& hf) {
     const torch::Tensor& t = m.latent.at(hf);
-    if (static_cast<int64_t>(v.size()) != t.numel() || std::memcmp(v.data(), t.data_ptr<float>(), v.size() * 4) != 0) ++bad_norm;
+    if (static_cast<int64_t>(v.size()) != t.numel() || std::memcmp(v.data(), t.data_ptr<float>(), v.size() * 4) != 0)
+      ++bad_norm;
   };
   cmp(lm.weights.final_norm, formats::kFinalNormTensor.hf);
   for (size_t l = 0; l < lm.weights.layers.size(); ++l) {
@@ -77,7 +80,8 @@ void check_codes(const kernels::LoadedModel& lm, const QuantizedModel& m, Verify
   rep->checks.push_back({"norm weights", bad_norm == 0, std::to_string(bad_norm) + " norm tensors differ"});
 }
 
-torch::Tensor table_tensor(const kernels::TokenTable& table, const std::vector<float>& f32, int64_t vocab, int64_t hidden) {
+torch::Tensor table_tensor(const kernels::TokenTable& table, const std::vector<float>& f32, int64_t vocab,
+                           int64_t hidden) {
   torch::Tensor t = torch::empty({vocab, hidden}, torch::kFloat);
   if (table.empty()) {
     std::memcpy(t.data_ptr<float>(), f32.data(), f32.size() * 4);
@@ -211,22 +215,20 @@ void add_checks(const VerifyTally& tally, const VerifyOptions& opt, VerifyReport
   const double compared = double(rep->activations_compared);
   const double flip_rate = rep->activations_compared ? double(rep->activation_flips) / compared : 1.0;
   const double far_rate = rep->activations_compared ? double(tally.activations_far) / compared : 1.0;
-  rep->checks.push_back({"int8 activations",
-                         flip_rate <= opt.max_flip_rate && far_rate <= opt.max_far_rate &&
-                             rep->max_scale_rel <= opt.max_scale_rel,
-                         std::to_string(rep->activations_compared) + " codes, " +
-                             std::to_string(rep->activation_flips) + " off by 1 (" + fmt(flip_rate) +
-                             ", tolerance " + fmt(opt.max_flip_rate) + "), " + std::to_string(tally.activations_far) +
-                             " off by more (" + fmt(far_rate) + ", tolerance " + fmt(opt.max_far_rate) +
-                             "); scales max rel diff " + fmt(rep->max_scale_rel) + " (tolerance " +
-                             fmt(opt.max_scale_rel) + ")"});
+  rep->checks.push_back(
+      {"int8 activations",
+       flip_rate <= opt.max_flip_rate && far_rate <= opt.max_far_rate && rep->max_scale_rel <= opt.max_scale_rel,
+       std::to_string(rep->activations_compared) + " codes, " + std::to_string(rep->activation_flips) + " off by 1 (" +
+           fmt(flip_rate) + ", tolerance " + fmt(opt.max_flip_rate) + "), " + std::to_string(tally.activations_far) +
+           " off by more (" + fmt(far_rate) + ", tolerance " + fmt(opt.max_far_rate) + "); scales max rel diff " +
+           fmt(rep->max_scale_rel) + " (tolerance " + fmt(opt.max_scale_rel) + ")"});
   rep->checks.push_back({"logits max-abs", rep->logits_max_abs <= opt.max_abs_tol,
                          fmt(rep->logits_max_abs) + " (tolerance " + fmt(opt.max_abs_tol) + ")"});
   rep->checks.push_back({"logits max-rel", rep->logits_max_rel <= opt.max_rel_tol,
                          fmt(rep->logits_max_rel) + " (tolerance " + fmt(opt.max_rel_tol) + ")"});
-  rep->checks.push_back({"KL(torch||kernels)", rep->max_kl <= opt.max_kl_tol,
-                         "max " + fmt(rep->max_kl) + ", mean " + fmt(rep->mean_kl) + " nats (tolerance " +
-                             fmt(opt.max_kl_tol) + ")"});
+  rep->checks.push_back(
+      {"KL(torch||kernels)", rep->max_kl <= opt.max_kl_tol,
+       "max " + fmt(rep->max_kl) + ", mean " + fmt(rep->mean_kl) + " nats (tolerance " + fmt(opt.max_kl_tol) + ")"});
   rep->checks.push_back({"greedy continuation",
                          tally.greedy_bad == 0 && tally.min_greedy >= std::min<int64_t>(32, opt.greedy_tokens),
                          std::to_string(opt.prompts.size()) + " prompts x " + std::to_string(tally.min_greedy) +
@@ -249,9 +251,11 @@ VerifyReport verify_gguf(const std::string& path, const QuantizedModel& m, const
 
   // The reference: the checkpoint's model with the embedding as the file stores it (F16 / Q8_0).
   BitNetLM ref = build_torch_model(m);
-  ref->model->embed_tokens->weight.copy_(table_tensor(lm.weights.token_table, lm.weights.embedding, spec.vocab_size, spec.hidden_size));
+  ref->model->embed_tokens->weight.copy_(
+      table_tensor(lm.weights.token_table, lm.weights.embedding, spec.vocab_size, spec.hidden_size));
   if (!spec.tie_embeddings)
-    ref->lm_head->weight.copy_(table_tensor(lm.weights.output_table, lm.weights.lm_head, spec.vocab_size, spec.hidden_size));
+    ref->lm_head->weight.copy_(
+        table_tensor(lm.weights.output_table, lm.weights.lm_head, spec.vocab_size, spec.hidden_size));
   std::map<std::pair<int64_t, int>, torch::Tensor> captured;
   observe_projection_inputs(ref, spec.num_layers, &captured);
 
@@ -308,7 +312,8 @@ std::string format_report(const VerifyReport& rep) {
   for (const auto& c : rep.checks) w = std::max(w, c.name.size());
   os << "  " << std::string("check").append(w - 5, ' ') << "  result  detail\n";
   for (const auto& c : rep.checks) {
-    os << "  " << c.name << std::string(w - c.name.size(), ' ') << "  " << (c.pass ? "ok    " : "FAIL  ") << "  " << c.detail << "\n";
+    os << "  " << c.name << std::string(w - c.name.size(), ' ') << "  " << (c.pass ? "ok    " : "FAIL  ") << "  "
+       << c.detail << "\n";
   }
   os << (rep.ok() ? "verification passed\n" : "verification FAILED\n");
   return os.str();

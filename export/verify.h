@@ -36,12 +36,12 @@ struct VerifyOptions {
   // 2 layers, 4-6% at 8 layers on an untrained 256/512-wide model) while the logits stay within
   // 1e-5 nats. The end-to-end bounds below catch real errors (a wrong scale convention or
   // layout moves most codes and the logits) without failing on that cascade.
-  double max_flip_rate = 0.25;   // int8 codes off by one, over all compared
-  double max_far_rate = 0.05;    // int8 codes off by more than one
-  double max_scale_rel = 0.1;    // activation scales, relative
-  double max_abs_tol = 0.1;      // logits
-  double max_rel_tol = 0.05;     // logits max-abs / max |logit|
-  double max_kl_tol = 1e-3;      // nats, per position
+  double max_flip_rate = 0.25;  // int8 codes off by one, over all compared
+  double max_far_rate = 0.05;   // int8 codes off by more than one
+  double max_scale_rel = 0.1;   // activation scales, relative
+  double max_abs_tol = 0.1;     // logits
+  double max_rel_tol = 0.05;    // logits max-abs / max |logit|
+  double max_kl_tol = 1e-3;     // nats, per position
   int threads = 1;
 };
 

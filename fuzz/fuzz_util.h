@@ -18,8 +18,7 @@ namespace bitnet::fuzz {
 // not the code under test.
 inline std::string write_temp_file(const uint8_t* data, size_t size, const char* suffix) {
   const char* dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/bitnet_fuzz_" +
-                     std::to_string(::getpid()) + suffix;
+  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/bitnet_fuzz_" + std::to_string(::getpid()) + suffix;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) std::abort();
   if (size != 0 && std::fwrite(data, 1, size, f) != size) std::abort();

@@ -17,8 +17,7 @@ using namespace bitnet;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (size_t{4} << 20)) return -1;  // -1: keep out of the corpus
   try {
-    formats::GgufReader r =
-        formats::GgufReader::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.gguf");
+    formats::GgufReader r = formats::GgufReader::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.gguf");
     // Scalar everywhere: the result must not depend on the fuzzing machine's CPU.
     kernels::LoadedModel m = kernels::load_gguf_model(r, kernels::KernelPath::scalar);
     const int64_t vocab = m.weights.spec.vocab_size;

@@ -61,16 +61,22 @@ void model_gguf(const std::string& path) {
     w.add_tensor({std::string("blk.0.") + n + ".weight", GgmlType::F32, {H}, ones_h.data(), H * 4});
   }
   w.add_tensor({"blk.0.ffn_sub_norm.weight", GgmlType::F32, {I}, ones_i.data(), I * 4});
-  struct Proj { const char* stem; int64_t rows, cols; };
-  const Proj projs[] = {{"attn_q", H, H}, {"attn_k", KV, H}, {"attn_v", KV, H}, {"attn_output", H, H},
-                        {"ffn_gate", I, H}, {"ffn_up", I, H}, {"ffn_down", H, I}};
+  struct Proj {
+    const char* stem;
+    int64_t rows, cols;
+  };
+  const Proj projs[] = {{"attn_q", H, H},   {"attn_k", KV, H}, {"attn_v", KV, H}, {"attn_output", H, H},
+                        {"ffn_gate", I, H}, {"ffn_up", I, H},  {"ffn_down", H, I}};
   packed.reserve(7);
   for (const Proj& p : projs) {
     std::vector<int8_t> trits(static_cast<size_t>(p.rows * p.cols));
     for (size_t i = 0; i < trits.size(); ++i) trits[i] = static_cast<int8_t>(static_cast<int>(i * 7 % 3) - 1);
     packed.push_back(pack_tq1_0(trits.data(), p.rows, p.cols));
-    w.add_tensor({std::string("blk.0.") + p.stem + ".weight", GgmlType::TQ1_0, {p.cols, p.rows},
-                  packed.back().data(), packed.back().size()});
+    w.add_tensor({std::string("blk.0.") + p.stem + ".weight",
+                  GgmlType::TQ1_0,
+                  {p.cols, p.rows},
+                  packed.back().data(),
+                  packed.back().size()});
   }
   w.write(path);
 }

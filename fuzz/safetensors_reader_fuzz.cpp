@@ -12,8 +12,7 @@ using namespace bitnet::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    SafetensorsReader r =
-        SafetensorsReader::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.safetensors");
+    SafetensorsReader r = SafetensorsReader::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.safetensors");
     const uint64_t file_size = size;
     for (const TensorInfo& t : r.tensors()) {
       if (r.find(t.name) == nullptr) std::abort();

@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool indexed = read_index(path, &index);
   try {
     TokenShard s = read_token_shard(path);
-    if (!indexed || index.offsets != s.offsets || index.masked != s.masked ||
-        index.vocab_size != s.vocab_size || index.tokenizer_fingerprint != s.tokenizer_fingerprint) {
+    if (!indexed || index.offsets != s.offsets || index.masked != s.masked || index.vocab_size != s.vocab_size ||
+        index.tokenizer_fingerprint != s.tokenizer_fingerprint) {
       std::abort();
     }
     if (s.offsets.empty() || s.offsets.front() != 0 || s.offsets.back() != s.tokens.size()) std::abort();

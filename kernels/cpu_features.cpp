@@ -29,7 +29,9 @@ uint64_t read_xcr0() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
-bool bit(unsigned reg, int b) { return ((reg >> b) & 1u) != 0; }
+bool bit(unsigned reg, int b) {
+  return ((reg >> b) & 1u) != 0;
+}
 
 }  // namespace
 
@@ -42,8 +44,8 @@ CpuFeatures detect_cpu_features() {
   const bool avx = bit(l1.ecx, 28);
   if (!osxsave || !avx) return f;
   const uint64_t xcr0 = read_xcr0();
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
-  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;          // + opmask, ZMM_Hi256, Hi16_ZMM
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
   if (max_leaf < 7 || !os_ymm) return f;
   const CpuidRegs l7 = cpuid(7, 0);
   f.avx2 = bit(l7.ebx, 5);
@@ -62,9 +64,12 @@ CpuFeatures detect_cpu_features() {
 
 const char* kernel_path_name(KernelPath path) {
   switch (path) {
-    case KernelPath::scalar: return "scalar";
-    case KernelPath::avx2: return "avx2";
-    case KernelPath::avx512: return "avx512";
+    case KernelPath::scalar:
+      return "scalar";
+    case KernelPath::avx2:
+      return "avx2";
+    case KernelPath::avx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -78,9 +83,12 @@ KernelPath parse_kernel_path(const std::string& name) {
 
 bool kernel_path_available(KernelPath path, const CpuFeatures& f) {
   switch (path) {
-    case KernelPath::scalar: return true;
-    case KernelPath::avx2: return f.avx2;
-    case KernelPath::avx512: return f.avx512f && f.avx512bw && f.avx512_vnni;
+    case KernelPath::scalar:
+      return true;
+    case KernelPath::avx2:
+      return f.avx2;
+    case KernelPath::avx512:
+      return f.avx512f && f.avx512bw && f.avx512_vnni;
   }
   return false;
 }
@@ -94,8 +102,7 @@ KernelPath select_kernel_path() {
   if (const char* env = std::getenv("BITNET_KERNEL"); env != nullptr && *env != '\0') {
     const KernelPath wanted = parse_kernel_path(env);
     if (!kernel_path_available(wanted, f)) {
-      throw KernelError(std::string("BITNET_KERNEL=") + env +
-                        " asks for a kernel this CPU cannot run (CPU has: " +
+      throw KernelError(std::string("BITNET_KERNEL=") + env + " asks for a kernel this CPU cannot run (CPU has: " +
                         describe_cpu_features(f) + "); unset it or choose scalar");
     }
     return wanted;

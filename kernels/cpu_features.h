@@ -8,8 +8,8 @@
 namespace bitnet::kernels {
 
 struct CpuFeatures {
-  bool avx2 = false;         // AVX2 + OS saves YMM state
-  bool avx512f = false;      // AVX-512 Foundation + OS saves ZMM/opmask state
+  bool avx2 = false;     // AVX2 + OS saves YMM state
+  bool avx512f = false;  // AVX-512 Foundation + OS saves ZMM/opmask state
   bool avx512bw = false;
   bool avx512vl = false;
   bool avx512_vnni = false;  // VPDPBUSD on zmm/ymm (EVEX)

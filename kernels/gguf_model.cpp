@@ -15,10 +15,10 @@ namespace bitnet::kernels {
 namespace {
 
 using formats::GgmlType;
+using formats::gguf_block_name;
 using formats::GgufReader;
 using formats::GgufTensorInfo;
 using formats::GgufValue;
-using formats::gguf_block_name;
 namespace key = formats::gguf_key;
 
 constexpr int64_t kMaxDim = int64_t{1} << 24;  // sanity bound on any hyper-parameter
@@ -28,8 +28,7 @@ constexpr int64_t kMaxDim = int64_t{1} << 24;  // sanity bound on any hyper-para
 }
 
 // An integer key of any GGUF integer type, in [lo, hi].
-int64_t get_int(const GgufReader& r, const std::string& key, int64_t lo, int64_t hi, bool required,
-                int64_t fallback) {
+int64_t get_int(const GgufReader& r, const std::string& key, int64_t lo, int64_t hi, bool required, int64_t fallback) {
   const GgufValue* v = r.find_kv(key);
   if (v == nullptr) {
     if (required) fail(r, "missing key \"" + key + "\"");
@@ -37,13 +36,22 @@ int64_t get_int(const GgufReader& r, const std::string& key, int64_t lo, int64_t
   }
   int64_t out = 0;
   bool ok = true;
-  if (auto p = std::get_if<uint32_t>(v)) out = *p;
-  else if (auto p = std::get_if<int32_t>(v)) out = *p;
-  else if (auto p = std::get_if<uint64_t>(v)) { ok = *p <= uint64_t(INT64_MAX); out = ok ? int64_t(*p) : 0; }
-  else if (auto p = std::get_if<int64_t>(v)) out = *p;
-  else if (auto p = std::get_if<uint16_t>(v)) out = *p;
-  else if (auto p = std::get_if<uint8_t>(v)) out = *p;
-  else fail(r, "key \"" + key + "\" must be an integer, found " + formats::gguf_value_type_name(formats::gguf_value_type(*v)));
+  if (auto p = std::get_if<uint32_t>(v))
+    out = *p;
+  else if (auto p = std::get_if<int32_t>(v))
+    out = *p;
+  else if (auto p = std::get_if<uint64_t>(v)) {
+    ok = *p <= uint64_t(INT64_MAX);
+    out = ok ? int64_t(*p) : 0;
+  } else if (auto p = std::get_if<int64_t>(v))
+    out = *p;
+  else if (auto p = std::get_if<uint16_t>(v))
+    out = *p;
+  else if (auto p = std::get_if<uint8_t>(v))
+    out = *p;
+  else
+    fail(r, "key \"" + key + "\" must be an integer, found " +
+                formats::gguf_value_type_name(formats::gguf_value_type(*v)));
   if (!ok || out < lo || out > hi) {
     fail(r, "key \"" + key + "\" = " + std::to_string(out) + " is outside [" + std::to_string(lo) + ", " +
                 std::to_string(hi) + "]");
@@ -58,9 +66,12 @@ float get_float(const GgufReader& r, const std::string& key, bool required, floa
     return fallback;
   }
   double out = 0;
-  if (auto p = std::get_if<float>(v)) out = *p;
-  else if (auto p = std::get_if<double>(v)) out = *p;
-  else fail(r, "key \"" + key + "\" must be a float");
+  if (auto p = std::get_if<float>(v))
+    out = *p;
+  else if (auto p = std::get_if<double>(v))
+    out = *p;
+  else
+    fail(r, "key \"" + key + "\" must be a float");
   if (!std::isfinite(out)) fail(r, "key \"" + key + "\" is not finite");
   return static_cast<float>(out);
 }
@@ -79,7 +90,8 @@ class TensorSet {
     const GgufTensorInfo* t = r_.find(name);
     if (t == nullptr) fail(r_, "missing tensor \"" + name + "\"");
     used_.insert(name);
-    if (t->ne != ne) fail(r_, "tensor \"" + name + "\" has shape " + describe_ne(t->ne) + ", expected " + describe_ne(ne));
+    if (t->ne != ne)
+      fail(r_, "tensor \"" + name + "\" has shape " + describe_ne(t->ne) + ", expected " + describe_ne(ne));
     bool ok = false;
     std::string allowed;
     for (GgmlType ty : types) {
@@ -108,8 +120,8 @@ class TensorSet {
   std::set<std::string> used_;
 };
 
-TernaryMatrix load_projection(const GgufReader& r, TensorSet& ts, int64_t layer, const char* stem,
-                              int64_t rows, int64_t cols, KernelPath path, GgmlType* type_out) {
+TernaryMatrix load_projection(const GgufReader& r, TensorSet& ts, int64_t layer, const char* stem, int64_t rows,
+                              int64_t cols, KernelPath path, GgmlType* type_out) {
   const std::string name = gguf_block_name(layer, stem, "weight");
   if (cols % formats::kTernaryBlock != 0) {
     fail(r, "tensor \"" + name + "\": input width " + std::to_string(cols) + " is not a multiple of 256");
@@ -118,7 +130,9 @@ TernaryMatrix load_projection(const GgufReader& r, TensorSet& ts, int64_t layer,
   // The first projection of layer 0 decides the ternary type of the file.
   const char* first = formats::projection_names().front().gguf;
   if (layer == 0 && std::strcmp(stem, first) == 0) *type_out = t.type;
-  if (t.type != *type_out) fail(r, "tensor \"" + name + "\" is " + formats::ggml_type_name(t.type) + " but " + first + " of layer 0 is " + formats::ggml_type_name(*type_out) + " (mixed ternary types are not supported)");
+  if (t.type != *type_out)
+    fail(r, "tensor \"" + name + "\" is " + formats::ggml_type_name(t.type) + " but " + first + " of layer 0 is " +
+                formats::ggml_type_name(*type_out) + " (mixed ternary types are not supported)");
   std::vector<int8_t> trits(static_cast<size_t>(rows * cols));
   std::vector<float> d;
   try {
@@ -169,23 +183,24 @@ std::vector<std::string> get_strings(const GgufReader& r, const std::string& key
 GgufVocab load_vocab(const GgufReader& r, int64_t vocab_size) {
   GgufVocab v;
   const GgufValue* model = r.find_kv(key::kTokenizerModel);
-  if (model == nullptr || !std::holds_alternative<std::string>(*model)) fail(r, "missing string key \"tokenizer.ggml.model\"");
+  if (model == nullptr || !std::holds_alternative<std::string>(*model))
+    fail(r, "missing string key \"tokenizer.ggml.model\"");
   v.model = std::get<std::string>(*model);
   if (const GgufValue* pre = r.find_kv(key::kTokenizerPre); pre && std::holds_alternative<std::string>(*pre))
     v.pre = std::get<std::string>(*pre);
   v.tokens = get_strings(r, key::kTokens);
   if (static_cast<int64_t>(v.tokens.size()) != vocab_size) {
-    fail(r, "tokenizer has " + std::to_string(v.tokens.size()) + " tokens but token_embd has " + std::to_string(vocab_size) + " rows");
+    fail(r, "tokenizer has " + std::to_string(v.tokens.size()) + " tokens but token_embd has " +
+                std::to_string(vocab_size) + " rows");
   }
   if (const GgufValue* types = r.find_kv(key::kTokenType)) {
     auto p = std::get_if<std::vector<int32_t>>(types);
-    if (p == nullptr || p->size() != v.tokens.size()) fail(r, "tokenizer.ggml.token_type must be an INT32 array with one entry per token");
+    if (p == nullptr || p->size() != v.tokens.size())
+      fail(r, "tokenizer.ggml.token_type must be an INT32 array with one entry per token");
     v.token_types = *p;
   }
   if (r.find_kv(key::kMerges) != nullptr) v.merges = get_strings(r, key::kMerges);
-  auto id = [&](const char* key) {
-    return static_cast<int32_t>(get_int(r, key, 0, vocab_size - 1, false, -1));
-  };
+  auto id = [&](const char* key) { return static_cast<int32_t>(get_int(r, key, 0, vocab_size - 1, false, -1)); };
   v.bos = id(key::kBosId);
   v.eos = id(key::kEosId);
   v.pad = id(key::kPadId);
@@ -205,7 +220,8 @@ LoadedModel load_gguf_model(const std::string& file, KernelPath path) {
 LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   LoadedModel out;
   const GgufValue* arch_v = r.find_kv(key::kArchitecture);
-  if (arch_v == nullptr || !std::holds_alternative<std::string>(*arch_v)) fail(r, "missing string key \"general.architecture\"");
+  if (arch_v == nullptr || !std::holds_alternative<std::string>(*arch_v))
+    fail(r, "missing string key \"general.architecture\"");
   const std::string arch = std::get<std::string>(*arch_v);
   ModelSpec& s = out.weights.spec;
   if (arch == formats::kGgufArchSilu) {
@@ -219,8 +235,8 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
     const std::string* a = std::get_if<std::string>(act);
     const char* want = s.act == ModelSpec::Act::silu ? "silu" : "relu2";
     if (a == nullptr || *a != want) {
-      fail(r, std::string("key \"") + key::kHiddenAct + "\" says \"" + (a ? *a : "?") + "\" but architecture \"" + arch +
-                  "\" computes " + want);
+      fail(r, std::string("key \"") + key::kHiddenAct + "\" says \"" + (a ? *a : "?") + "\" but architecture \"" +
+                  arch + "\" computes " + want);
     }
   }
   out.architecture = arch;
@@ -234,8 +250,8 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   s.rms_norm_eps = get_float(r, arch_key(key::kRmsEpsilon), true, 0.0f);
   s.rope_theta = get_float(r, arch_key(key::kRopeFreqBase), false, 10000.0f);
   if (s.hidden_size % s.num_heads != 0 || s.num_heads % s.num_kv_heads != 0) {
-    fail(r, "hidden size " + std::to_string(s.hidden_size) + ", heads " + std::to_string(s.num_heads) + " and kv heads " +
-                std::to_string(s.num_kv_heads) + " are inconsistent");
+    fail(r, "hidden size " + std::to_string(s.hidden_size) + ", heads " + std::to_string(s.num_heads) +
+                " and kv heads " + std::to_string(s.num_kv_heads) + " are inconsistent");
   }
   get_int(r, arch_key(key::kRopeDimensionCount), s.head_dim(), s.head_dim(), false, 0);  // partial RoPE unsupported
 
@@ -243,7 +259,8 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   const GgufTensorInfo* embd = r.find("token_embd.weight");
   if (embd == nullptr) fail(r, "missing tensor \"token_embd.weight\"");
   if (embd->ne.size() != 2 || embd->ne[0] != s.hidden_size || embd->ne[1] < 1 || embd->ne[1] > kMaxDim) {
-    fail(r, "tensor \"token_embd.weight\" has shape " + describe_ne(embd->ne) + ", expected {" + std::to_string(s.hidden_size) + ", vocab}");
+    fail(r, "tensor \"token_embd.weight\" has shape " + describe_ne(embd->ne) + ", expected {" +
+                std::to_string(s.hidden_size) + ", vocab}");
   }
   s.vocab_size = embd->ne[1];
   get_int(r, arch_key(key::kVocabSize), s.vocab_size, s.vocab_size, false, 0);
@@ -263,7 +280,10 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   out.embd_type = load_table(formats::kEmbeddingTensor.gguf, &out.weights.embedding, &out.weights.token_table);
   s.tie_embeddings = !ts.has(formats::kLmHeadTensor.gguf);
   if (!s.tie_embeddings) {
-    if (arch == formats::kGgufArchSilu) fail(r, "architecture \"bitnet\" has no output.weight (llama.cpp ties the head); an untied model must be \"bitnet-b1.58\"");
+    if (arch == formats::kGgufArchSilu)
+      fail(r,
+           "architecture \"bitnet\" has no output.weight (llama.cpp ties the head); an untied model must be "
+           "\"bitnet-b1.58\"");
     load_table(formats::kLmHeadTensor.gguf, &out.weights.lm_head, &out.weights.output_table);
   }
   out.weights.final_norm = ts.f32(formats::kFinalNormTensor.gguf, {s.hidden_size});
@@ -281,7 +301,8 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
     const auto& proj_names = formats::projection_names();
     const auto projections = L.projections();
     for (size_t k = 0; k < projections.size(); ++k) {
-      *projections[k] = load_projection(r, ts, l, proj_names[k].gguf, shapes[k][0], shapes[k][1], path, &out.weight_type);
+      *projections[k] =
+          load_projection(r, ts, l, proj_names[k].gguf, shapes[k][0], shapes[k][1], path, &out.weight_type);
     }
   }
   ts.check_all_used();

@@ -12,16 +12,15 @@ namespace {
 
 void expect_size(const std::vector<float>& v, int64_t n, const std::string& what) {
   if (static_cast<int64_t>(v.size()) != n) {
-    throw KernelError("model weights: " + what + " has " + std::to_string(v.size()) +
-                      " floats, expected " + std::to_string(n));
+    throw KernelError("model weights: " + what + " has " + std::to_string(v.size()) + " floats, expected " +
+                      std::to_string(n));
   }
 }
 
 void expect_shape(const TernaryMatrix& m, int64_t rows, int64_t cols, const std::string& what) {
   if (m.rows() != rows || m.cols() != cols) {
-    throw KernelError("model weights: " + what + " is [" + std::to_string(m.rows()) + ", " +
-                      std::to_string(m.cols()) + "], expected [" + std::to_string(rows) + ", " +
-                      std::to_string(cols) + "]");
+    throw KernelError("model weights: " + what + " is [" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) +
+                      "], expected [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
   }
 }
 
@@ -40,13 +39,12 @@ void validate_weights(const ModelWeights& w) {
   positive(s.intermediate_size, "intermediate_size");
   positive(s.max_seq_len, "max_seq_len");
   if (s.hidden_size % s.num_heads != 0 || s.head_dim() % 2 != 0) {
-    throw KernelError("model spec: hidden_size " + std::to_string(s.hidden_size) +
-                      " must be num_heads (" + std::to_string(s.num_heads) +
-                      ") times an even head_dim");
+    throw KernelError("model spec: hidden_size " + std::to_string(s.hidden_size) + " must be num_heads (" +
+                      std::to_string(s.num_heads) + ") times an even head_dim");
   }
   if (s.num_heads % s.num_kv_heads != 0) {
-    throw KernelError("model spec: num_heads " + std::to_string(s.num_heads) +
-                      " must be a multiple of num_kv_heads " + std::to_string(s.num_kv_heads));
+    throw KernelError("model spec: num_heads " + std::to_string(s.num_heads) + " must be a multiple of num_kv_heads " +
+                      std::to_string(s.num_kv_heads));
   }
   if (!(s.rope_theta > 0.0f) || !(s.rms_norm_eps >= 0.0f)) {
     throw KernelError("model spec: rope_theta must be > 0 and rms_norm_eps >= 0");
@@ -55,8 +53,8 @@ void validate_weights(const ModelWeights& w) {
   auto expect_table = [&](const TokenTable& t, const std::string& what) {
     if (t.rows() != s.vocab_size || t.cols() != H) {
       throw KernelError("model weights: " + what + " is [" + std::to_string(t.rows()) + ", " +
-                        std::to_string(t.cols()) + "], expected [" + std::to_string(s.vocab_size) +
-                        ", " + std::to_string(H) + "]");
+                        std::to_string(t.cols()) + "], expected [" + std::to_string(s.vocab_size) + ", " +
+                        std::to_string(H) + "]");
     }
   };
   if (w.token_table.empty()) {
@@ -140,8 +138,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const float*
   }
 }
 
-void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx,
-            int64_t head_dim, float* scores, float* out) {
+void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx, int64_t head_dim,
+            float* scores, float* out) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   float max_score = -INFINITY;
   for (int64_t j = 0; j < n_ctx; ++j) {
@@ -172,8 +170,7 @@ void glu(float* gate, const float* up, int64_t n, ModelSpec::Act act) {
   }
 }
 
-void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits,
-             ThreadPool* pool) {
+void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits, ThreadPool* pool) {
   auto rows = [&](int64_t begin, int64_t end) {
     for (int64_t v = begin; v < end; ++v) logits[v] = dot8(table + v * hidden, x, hidden);
   };

@@ -28,8 +28,8 @@ namespace bitnet::kernels {
 
 struct ModelSpec {
   enum class Act { relu2, silu };
-  int64_t vocab_size = 0, hidden_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0,
-          intermediate_size = 0, max_seq_len = 0;
+  int64_t vocab_size = 0, hidden_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0, intermediate_size = 0,
+          max_seq_len = 0;
   float rope_theta = 10000.0f, rms_norm_eps = 1e-5f;
   bool tie_embeddings = true;
   Act act = Act::relu2;
@@ -75,8 +75,8 @@ void validate_weights(const ModelWeights& weights);
 void set_kernel_path(ModelWeights& weights, KernelPath path);
 
 // Which int8 activation vector is entering which projection(s) (the name table's enum).
-using formats::ProjectionInput;
 using formats::projection_input_name;
+using formats::ProjectionInput;
 
 struct ActivationRecord {
   int64_t layer;
@@ -84,7 +84,7 @@ struct ActivationRecord {
   int64_t position;  // absolute position in the sequence
   const int8_t* q;   // n values, valid only during the callback
   int64_t n;
-  float scale;       // s: dequantized value is q / s
+  float scale;  // s: dequantized value is q / s
 };
 
 // Debug hook for export verification: called for every quantized projection input at positions
@@ -126,7 +126,7 @@ class Session {
   ActivationObserver observer_;
   OpProfile* profile_ = nullptr;
   int64_t pos_ = 0;
-  std::vector<float> inv_freq_;                       // [head_dim / 2]
+  std::vector<float> inv_freq_;                        // [head_dim / 2]
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [pos, kv_dim]
 };
 

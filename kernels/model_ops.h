@@ -25,14 +25,13 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const float*
 
 // One query head over keys/values 0..n_ctx-1 (rows of stride kv_stride floats):
 // out = softmax(q . k_j / sqrt(d)) . v_j, q . k_j by dot8. scores: scratch of n_ctx floats.
-void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx,
-            int64_t head_dim, float* scores, float* out);
+void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx, int64_t head_dim,
+            float* scores, float* out);
 
 // gate[i] = act(gate[i]) * up[i].
 void glu(float* gate, const float* up, int64_t n, ModelSpec::Act act);
 
 // logits[v] = dot8(table row v, x) for v < vocab.
-void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits,
-             ThreadPool* pool);
+void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits, ThreadPool* pool);
 
 }  // namespace bitnet::kernels::ops

@@ -5,22 +5,38 @@ namespace bitnet::kernels {
 
 const char* op_name(Op op) {
   switch (op) {
-    case Op::caller: return "caller";
-    case Op::embedding: return "embedding";
-    case Op::rms_norm: return "rms_norm";
-    case Op::quantize: return "quantize";
-    case Op::proj_attn_qkv: return "proj_attn_qkv";
-    case Op::rope: return "rope";
-    case Op::attention: return "attention";
-    case Op::proj_attn_out: return "proj_attn_out";
-    case Op::residual: return "residual";
-    case Op::proj_ffn_gate_up: return "proj_ffn_gate_up";
-    case Op::glu: return "glu";
-    case Op::proj_ffn_down: return "proj_ffn_down";
-    case Op::lm_head: return "lm_head";
-    case Op::sampling: return "sampling";
-    case Op::pool_sync: return "pool_sync";
-    case Op::count: break;
+    case Op::caller:
+      return "caller";
+    case Op::embedding:
+      return "embedding";
+    case Op::rms_norm:
+      return "rms_norm";
+    case Op::quantize:
+      return "quantize";
+    case Op::proj_attn_qkv:
+      return "proj_attn_qkv";
+    case Op::rope:
+      return "rope";
+    case Op::attention:
+      return "attention";
+    case Op::proj_attn_out:
+      return "proj_attn_out";
+    case Op::residual:
+      return "residual";
+    case Op::proj_ffn_gate_up:
+      return "proj_ffn_gate_up";
+    case Op::glu:
+      return "glu";
+    case Op::proj_ffn_down:
+      return "proj_ffn_down";
+    case Op::lm_head:
+      return "lm_head";
+    case Op::sampling:
+      return "sampling";
+    case Op::pool_sync:
+      return "pool_sync";
+    case Op::count:
+      break;
   }
   return "unknown";
 }

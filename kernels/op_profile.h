@@ -17,11 +17,11 @@
 namespace bitnet::kernels {
 
 enum class Op {
-  caller,            // between two forward calls, not lapped by the caller (e.g. its own work)
-  embedding,         // input checks and the token-row lookups
-  rms_norm,          // every RMSNorm, the final one included
-  quantize,          // int8 activation quantization (and the activation observer, when set)
-  proj_attn_qkv,     // the q, k, v projections (ternary GEMV/GEMM + fp32 rescale)
+  caller,         // between two forward calls, not lapped by the caller (e.g. its own work)
+  embedding,      // input checks and the token-row lookups
+  rms_norm,       // every RMSNorm, the final one included
+  quantize,       // int8 activation quantization (and the activation observer, when set)
+  proj_attn_qkv,  // the q, k, v projections (ternary GEMV/GEMM + fp32 rescale)
   rope,
   attention,         // KV-cache append and the attention heads
   proj_attn_out,     // the o projection

@@ -17,7 +17,9 @@ uint64_t Rng::next_u64() {
   return z ^ (z >> 31);
 }
 
-double Rng::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::next_double() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 namespace {
 
@@ -47,9 +49,7 @@ int32_t sample(const std::vector<float>& logits, const SamplingParams& p, Rng& r
   const int64_t n = static_cast<int64_t>(logits.size());
   std::vector<int32_t> idx(static_cast<size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
-  auto by_logit = [&](int32_t a, int32_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  };
+  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   int64_t keep = n;
   if (p.top_k > 0 && p.top_k < n) {
     keep = p.top_k;

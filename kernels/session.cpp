@@ -54,8 +54,8 @@ void project(std::initializer_list<Projection> group, const Quantized& in, int64
   }
 }
 
-void norm_rows(const std::vector<float>& x, const std::vector<float>& w, int64_t n_tok, int64_t n,
-               float eps, std::vector<float>* out) {
+void norm_rows(const std::vector<float>& x, const std::vector<float>& w, int64_t n_tok, int64_t n, float eps,
+               std::vector<float>* out) {
   out->resize(static_cast<size_t>(n_tok * n));
   for (int64_t t = 0; t < n_tok; ++t) ops::rms_norm(x.data() + t * n, w.data(), n, eps, out->data() + t * n);
 }
@@ -87,7 +87,9 @@ std::vector<float> Session::prefill_all(const std::vector<int32_t>& tokens) {
   return forward(tokens.data(), static_cast<int64_t>(tokens.size()), true);
 }
 
-std::vector<float> Session::decode(int32_t token) { return forward(&token, 1, false); }
+std::vector<float> Session::decode(int32_t token) {
+  return forward(&token, 1, false);
+}
 
 void Session::set_profile(OpProfile* profile) {
   profile_ = profile;
@@ -120,15 +122,13 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
   const int64_t H = s.hidden_size, I = s.intermediate_size, KV = s.kv_dim(), D = s.head_dim();
   const int64_t group = s.num_heads / s.num_kv_heads;
   if (pos_ + T > s.max_seq_len) {
-    throw KernelError("Session: sequence of " + std::to_string(pos_ + T) +
-                      " tokens exceeds max_seq_len " + std::to_string(s.max_seq_len) +
-                      "; call reset() or use a shorter prompt");
+    throw KernelError("Session: sequence of " + std::to_string(pos_ + T) + " tokens exceeds max_seq_len " +
+                      std::to_string(s.max_seq_len) + "; call reset() or use a shorter prompt");
   }
   for (int64_t t = 0; t < T; ++t) {
     if (tokens[t] < 0 || tokens[t] >= s.vocab_size) {
-      throw KernelError("Session: token id " + std::to_string(tokens[t]) + " at index " +
-                        std::to_string(t) + " is outside the vocabulary [0, " +
-                        std::to_string(s.vocab_size) + ")");
+      throw KernelError("Session: token id " + std::to_string(tokens[t]) + " at index " + std::to_string(t) +
+                        " is outside the vocabulary [0, " + std::to_string(s.vocab_size) + ")");
     }
   }
   const int64_t p0 = pos_;
@@ -178,8 +178,8 @@ std::vector<float> Session::forward(const int32_t* tokens, int64_t T, bool all_p
       std::vector<float> scores(static_cast<size_t>(p0 + T));
       for (int64_t item = begin; item < end; ++item) {
         const int64_t t = item / s.num_heads, h = item % s.num_heads, g = h / group;
-        ops::attend(qv.data() + t * H + h * D, kc.data() + g * D, vc.data() + g * D, KV, p0 + t + 1,
-                    D, scores.data(), attn.data() + t * H + h * D);
+        ops::attend(qv.data() + t * H + h * D, kc.data() + g * D, vc.data() + g * D, KV, p0 + t + 1, D, scores.data(),
+                    attn.data() + t * H + h * D);
       }
     };
     if (pool_ != nullptr && pool_->size() > 1) {

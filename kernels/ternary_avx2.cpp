@@ -19,7 +19,7 @@ namespace {
 constexpr int kMaxR = 4;
 constexpr int kMaxT = 2;
 constexpr int kTokenChunk = 64;
-constexpr int64_t kBlocksPerGroup = 8;  // int16 partial sums stay within [-16384, 16256]
+constexpr int64_t kBlocksPerGroup = 8;     // int16 partial sums stay within [-16384, 16256]
 constexpr int64_t kPrefetchBytes = 16384;  // as in the AVX-512 kernel: run ahead of DRAM latency
 
 struct TileArgs {
@@ -34,8 +34,8 @@ struct TileArgs {
 };
 
 template <int R, int T>
-BITNET_TARGET_AVX2 inline void block_step(const uint8_t* w, int64_t row_bytes, const int8_t* q,
-                                          int64_t q_stride, __m256i (&s16)[R][T]) {
+BITNET_TARGET_AVX2 inline void block_step(const uint8_t* w, int64_t row_bytes, const int8_t* q, int64_t q_stride,
+                                          __m256i (&s16)[R][T]) {
   const __m256i mask = _mm256_set1_epi8(3);
   __m256i p[R];
   for (int r = 0; r < R; ++r) {
@@ -47,8 +47,7 @@ BITNET_TARGET_AVX2 inline void block_step(const uint8_t* w, int64_t row_bytes, c
   }
   for (int n = 0; n < 4; ++n) {
     __m256i qv[T];
-    for (int t = 0; t < T; ++t)
-      qv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + t * q_stride + 32 * n));
+    for (int t = 0; t < T; ++t) qv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + t * q_stride + 32 * n));
     for (int r = 0; r < R; ++r) {
       // Variable-count shift keeps the loop generic; counts 0/2/4/6 are exact for 16-bit lanes.
       const __m256i c = _mm256_and_si256(_mm256_srl_epi16(p[r], _mm_cvtsi32_si128(2 * n)), mask);
@@ -70,8 +69,7 @@ BITNET_TARGET_AVX2 void tile(const TileArgs& a) {
       for (int t = 0; t < T; ++t) s16[r][t] = _mm256_setzero_si256();
     for (int64_t b = b0; b < b1; ++b) block_step<R, T>(a.w + 32 * b, a.row_bytes, a.q + 128 * b, a.q_stride, s16);
     for (int r = 0; r < R; ++r)
-      for (int t = 0; t < T; ++t)
-        acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(s16[r][t], ones));
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(s16[r][t], ones));
   }
   for (int t = 0; t < T; ++t) {
     for (int r = 0; r < R; ++r) {
@@ -89,17 +87,21 @@ using TileFn = void (*)(const TileArgs&);
 
 TileFn pick(int r, int t) {
   switch (r) {
-    case 1: return t == 1 ? tile<1, 1> : tile<1, 2>;
-    case 2: return t == 1 ? tile<2, 1> : tile<2, 2>;
-    case 3: return t == 1 ? tile<3, 1> : tile<3, 2>;
-    default: return t == 1 ? tile<4, 1> : tile<4, 2>;
+    case 1:
+      return t == 1 ? tile<1, 1> : tile<1, 2>;
+    case 2:
+      return t == 1 ? tile<2, 1> : tile<2, 2>;
+    case 3:
+      return t == 1 ? tile<3, 1> : tile<3, 2>;
+    default:
+      return t == 1 ? tile<4, 1> : tile<4, 2>;
   }
 }
 
 }  // namespace
 
-void ternary_rows_avx2(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                       int64_t row_end, int32_t* acc, int64_t acc_stride) {
+void ternary_rows_avx2(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                       int64_t acc_stride) {
   const int64_t n_blocks = w.cols_padded / 128;
   for (int t0 = 0; t0 < a.n_tok; t0 += kTokenChunk) {
     const int t_end = std::min(a.n_tok, t0 + kTokenChunk);
@@ -107,9 +109,9 @@ void ternary_rows_avx2(const PackedWeights& w, const Activations& a, int64_t row
       const int nr = static_cast<int>(std::min<int64_t>(kMaxR, row_end - r0));
       for (int t = t0; t < t_end; t += kMaxT) {
         const int nt = std::min(kMaxT, t_end - t);
-        const TileArgs args{w.data + r0 * w.row_bytes, w.row_bytes, a.q + t * w.cols_padded,
-                            w.cols_padded, n_blocks, a.sumq + t, acc + t * acc_stride + r0,
-                            acc_stride};
+        const TileArgs args{
+            w.data + r0 * w.row_bytes, w.row_bytes, a.q + t * w.cols_padded, w.cols_padded, n_blocks, a.sumq + t,
+            acc + t * acc_stride + r0, acc_stride};
         pick(nr, nt)(args);
       }
     }

@@ -16,8 +16,8 @@
 namespace bitnet::kernels::detail {
 namespace {
 
-constexpr int kMaxR = 4;     // rows per tile
-constexpr int kMaxT = 4;     // tokens per tile (GEMM); GEMV uses T = 1
+constexpr int kMaxR = 4;         // rows per tile
+constexpr int kMaxT = 4;         // tokens per tile (GEMM); GEMV uses T = 1
 constexpr int kTokenChunk = 64;  // tokens kept hot in L1/L2 while a row block's weights are reused
 // Software prefetch distance: the hardware prefetcher alone leaves GEMV latency-bound (the loads
 // are interleaved with enough arithmetic that the out-of-order window cannot cover DRAM latency).
@@ -27,7 +27,7 @@ constexpr int kTokenChunk = 64;  // tokens kept hot in L1/L2 while a row block's
 constexpr int64_t kPrefetchBytes = 16384;
 
 struct TileArgs {
-  const uint8_t* w;     // first row of the tile
+  const uint8_t* w;  // first row of the tile
   int64_t row_bytes;
   const int8_t* q;      // first token of the tile (permuted, padded)
   int64_t q_stride;     // cols_padded
@@ -40,7 +40,9 @@ struct TileArgs {
 // Independent accumulators per (row, token): VPDPBUSD has a multi-cycle latency, so with few
 // tokens the four shifts of a chunk go to separate accumulators to keep enough chains in flight.
 template <int T>
-constexpr int kAccPerDot = T == 1 ? 4 : T == 2 ? 2 : 1;
+constexpr int kAccPerDot = T == 1   ? 4
+                           : T == 2 ? 2
+                                    : 1;
 
 template <int R, int T, int N>
 BITNET_TARGET_AVX512 inline void shift_step(const __m512i (&p)[R], const int8_t* q, int64_t q_stride,
@@ -58,8 +60,8 @@ BITNET_TARGET_AVX512 inline void shift_step(const __m512i (&p)[R], const int8_t*
 // Horizontal int32 sum; avoids _mm512_reduce_add_epi32, whose GCC 12 expansion trips
 // -Wuninitialized through _mm256_undefined_si256 (so does _mm512_castsi512_si256).
 BITNET_TARGET_AVX512 inline int32_t hsum(__m512i v) {
-  const __m256i s8 = _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xF, v, 0),
-                                     _mm512_maskz_extracti64x4_epi64(0xF, v, 1));
+  const __m256i s8 =
+      _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xF, v, 0), _mm512_maskz_extracti64x4_epi64(0xF, v, 1));
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
@@ -87,8 +89,7 @@ BITNET_TARGET_AVX512 void tile(const TileArgs& a) {
     shift_step<R, T, 3>(p, q, a.q_stride, acc);
   }
   for (int t = 0; t < T; ++t)
-    for (int r = 0; r < R; ++r)
-    {
+    for (int r = 0; r < R; ++r) {
       __m512i sum = acc[r][t][0];
       for (int i = 1; i < A; ++i) sum = _mm512_add_epi32(sum, acc[r][t][i]);
       a.acc[t * a.acc_stride + r] = hsum(sum) - a.sumq[t];
@@ -104,17 +105,21 @@ constexpr TileFn pick_t(int t) {
 
 TileFn pick(int r, int t) {
   switch (r) {
-    case 1: return pick_t<1>(t);
-    case 2: return pick_t<2>(t);
-    case 3: return pick_t<3>(t);
-    default: return pick_t<4>(t);
+    case 1:
+      return pick_t<1>(t);
+    case 2:
+      return pick_t<2>(t);
+    case 3:
+      return pick_t<3>(t);
+    default:
+      return pick_t<4>(t);
   }
 }
 
 }  // namespace
 
-void ternary_rows_avx512(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                         int64_t row_end, int32_t* acc, int64_t acc_stride) {
+void ternary_rows_avx512(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                         int64_t acc_stride) {
   const int64_t n_chunks = w.cols_padded / 256;
   for (int t0 = 0; t0 < a.n_tok; t0 += kTokenChunk) {
     const int t_end = std::min(a.n_tok, t0 + kTokenChunk);
@@ -122,9 +127,9 @@ void ternary_rows_avx512(const PackedWeights& w, const Activations& a, int64_t r
       const int nr = static_cast<int>(std::min<int64_t>(kMaxR, row_end - r0));
       for (int t = t0; t < t_end; t += kMaxT) {
         const int nt = std::min(kMaxT, t_end - t);
-        const TileArgs args{w.data + r0 * w.row_bytes, w.row_bytes, a.q + t * w.cols_padded,
-                            w.cols_padded, n_chunks, a.sumq + t, acc + t * acc_stride + r0,
-                            acc_stride};
+        const TileArgs args{
+            w.data + r0 * w.row_bytes, w.row_bytes, a.q + t * w.cols_padded, w.cols_padded, n_chunks, a.sumq + t,
+            acc + t * acc_stride + r0, acc_stride};
         pick(nr, nt)(args);
       }
     }

@@ -17,17 +17,17 @@ struct PackedWeights {
 };
 
 struct Activations {
-  const int8_t* q;     // [n_tok, cols_padded]
+  const int8_t* q;      // [n_tok, cols_padded]
   const int32_t* sumq;  // [n_tok]
   int n_tok;
 };
 
-void ternary_rows_scalar(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                         int64_t row_end, int32_t* acc, int64_t acc_stride);
-void ternary_rows_avx2(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                       int64_t row_end, int32_t* acc, int64_t acc_stride);
-void ternary_rows_avx512(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                         int64_t row_end, int32_t* acc, int64_t acc_stride);
+void ternary_rows_scalar(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                         int64_t acc_stride);
+void ternary_rows_avx2(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                       int64_t acc_stride);
+void ternary_rows_avx512(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                         int64_t acc_stride);
 
 // Reorders one padded row in place-free fashion (src -> dst, cols_padded a multiple of 256) so that
 // dst[256 k + 64 n + 32 h + m] = src[256 k + 128 h + 32 n + m]: the lane order of a 64-byte load

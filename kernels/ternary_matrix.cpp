@@ -12,17 +12,20 @@
 namespace bitnet::kernels {
 namespace {
 
-constexpr int64_t kRowGrain = 4;  // kernels process up to 4 rows at once; keep splits aligned
+constexpr int64_t kRowGrain = 4;                // kernels process up to 4 rows at once; keep splits aligned
 constexpr int64_t kMaxCols = int64_t{1} << 23;  // keeps 128 * cols below 2^31 (int32 exact)
 
-using RowKernel = void (*)(const detail::PackedWeights&, const detail::Activations&, int64_t,
-                           int64_t, int32_t*, int64_t);
+using RowKernel = void (*)(const detail::PackedWeights&, const detail::Activations&, int64_t, int64_t, int32_t*,
+                           int64_t);
 
 RowKernel kernel_for(KernelPath path) {
   switch (path) {
-    case KernelPath::avx2: return detail::ternary_rows_avx2;
-    case KernelPath::avx512: return detail::ternary_rows_avx512;
-    case KernelPath::scalar: break;
+    case KernelPath::avx2:
+      return detail::ternary_rows_avx2;
+    case KernelPath::avx512:
+      return detail::ternary_rows_avx512;
+    case KernelPath::scalar:
+      break;
   }
   return detail::ternary_rows_scalar;
 }
@@ -32,12 +35,11 @@ RowKernel kernel_for(KernelPath path) {
 TernaryMatrix::TernaryMatrix(const int8_t* trits, int64_t rows, int64_t cols, float w_scale)
     : TernaryMatrix(trits, rows, cols, w_scale, select_kernel_path()) {}
 
-TernaryMatrix::TernaryMatrix(const int8_t* trits, int64_t rows, int64_t cols, float w_scale,
-                             KernelPath path)
+TernaryMatrix::TernaryMatrix(const int8_t* trits, int64_t rows, int64_t cols, float w_scale, KernelPath path)
     : rows_(rows), cols_(cols), w_scale_(w_scale) {
   if (rows < 0 || cols < 0 || cols > kMaxCols || (rows > 0 && cols > 0 && trits == nullptr)) {
-    throw KernelError("TernaryMatrix: invalid shape [" + std::to_string(rows) + ", " +
-                      std::to_string(cols) + "] (need rows >= 0, 0 <= cols <= 2^23, data)");
+    throw KernelError("TernaryMatrix: invalid shape [" + std::to_string(rows) + ", " + std::to_string(cols) +
+                      "] (need rows >= 0, 0 <= cols <= 2^23, data)");
   }
   set_path(path);
   cols_padded_ = (cols + kColAlign - 1) / kColAlign * kColAlign;
@@ -49,9 +51,8 @@ TernaryMatrix::TernaryMatrix(const int8_t* trits, int64_t rows, int64_t cols, fl
     for (int64_t c = 0; c < cols; ++c) {
       const int8_t t = src[c];
       if (t < -1 || t > 1) {
-        throw KernelError("TernaryMatrix: value " + std::to_string(int{t}) + " at [" +
-                          std::to_string(r) + ", " + std::to_string(c) +
-                          "] is not a trit (expected -1, 0 or 1)");
+        throw KernelError("TernaryMatrix: value " + std::to_string(int{t}) + " at [" + std::to_string(r) + ", " +
+                          std::to_string(c) + "] is not a trit (expected -1, 0 or 1)");
       }
       const int64_t block = c / 128, within = c % 128;
       const int64_t n = within / 32, m = within % 32;
@@ -64,17 +65,15 @@ TernaryMatrix::TernaryMatrix(const int8_t* trits, int64_t rows, int64_t cols, fl
 void TernaryMatrix::set_path(KernelPath path) {
   if (!kernel_path_available(path)) {
     throw KernelError(std::string("TernaryMatrix: kernel path '") + kernel_path_name(path) +
-                      "' is not supported by this CPU (" +
-                      describe_cpu_features(detect_cpu_features()) + ")");
+                      "' is not supported by this CPU (" + describe_cpu_features(detect_cpu_features()) + ")");
   }
   path_ = path;
 }
 
 int8_t TernaryMatrix::trit(int64_t row, int64_t col) const {
   if (row < 0 || row >= rows_ || col < 0 || col >= cols_) {
-    throw KernelError("TernaryMatrix::trit: index [" + std::to_string(row) + ", " +
-                      std::to_string(col) + "] outside [" + std::to_string(rows_) + ", " +
-                      std::to_string(cols_) + "]");
+    throw KernelError("TernaryMatrix::trit: index [" + std::to_string(row) + ", " + std::to_string(col) +
+                      "] outside [" + std::to_string(rows_) + ", " + std::to_string(cols_) + "]");
   }
   const int64_t block = col / 128, within = col % 128;
   const uint8_t byte = packed_[row * row_bytes() + block * 32 + within % 32];
@@ -97,8 +96,7 @@ void TernaryMatrix::gemm(const int8_t* q, int n_tok, int32_t* acc, ThreadPool* p
   gemm_group(&item, 1, q, n_tok, pool);
 }
 
-void TernaryMatrix::gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok,
-                               ThreadPool* pool) {
+void TernaryMatrix::gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok, ThreadPool* pool) {
   if (n_items <= 0 || n_tok <= 0) return;
   const TernaryMatrix& first = *items[0].matrix;
   const int64_t cols = first.cols_, cols_padded = first.cols_padded_;
@@ -107,9 +105,9 @@ void TernaryMatrix::gemm_group(const GroupItem* items, int n_items, const int8_t
   for (int i = 0; i < n_items; ++i) {
     const TernaryMatrix& m = *items[i].matrix;
     if (m.cols_ != cols || m.path_ != path) {
-      throw KernelError("TernaryMatrix::gemm_group: matrix " + std::to_string(i) + " has " +
-                        std::to_string(m.cols_) + " columns and path " + kernel_path_name(m.path_) +
-                        ", the first has " + std::to_string(cols) + " and " + kernel_path_name(path));
+      throw KernelError("TernaryMatrix::gemm_group: matrix " + std::to_string(i) + " has " + std::to_string(m.cols_) +
+                        " columns and path " + kernel_path_name(m.path_) + ", the first has " + std::to_string(cols) +
+                        " and " + kernel_path_name(path));
     }
     total_rows += m.rows_;
   }

@@ -44,9 +44,13 @@ struct AlignedAllocator {
   }
   void deallocate(T* p, std::size_t) { std::free(p); }
   template <typename U>
-  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  bool operator==(const AlignedAllocator<U>&) const {
+    return true;
+  }
   template <typename U>
-  bool operator!=(const AlignedAllocator<U>&) const { return false; }
+  bool operator!=(const AlignedAllocator<U>&) const {
+    return false;
+  }
 };
 
 class TernaryMatrix {
@@ -70,7 +74,7 @@ class TernaryMatrix {
   int64_t row_bytes() const { return cols_padded_ / 4; }
 
   int8_t trit(int64_t row, int64_t col) const;  // unpacks one code (for verification)
-  std::vector<int8_t> unpack() const;            // [rows, cols] trits
+  std::vector<int8_t> unpack() const;           // [rows, cols] trits
 
   // acc[o] = sum_i t[o, i] * q[i] (exact int32), q has cols() entries, acc rows() entries.
   void gemv(const int8_t* q, int32_t* acc, ThreadPool* pool = nullptr) const;
@@ -85,8 +89,7 @@ class TernaryMatrix {
   // gemm for several matrices with the same input (same cols and path, else KernelError): the
   // activations are prepared once and all their rows run as one pool job, so q/k/v (or gate/up)
   // cost one fork-join instead of three (two). Results are those of gemm, bit for bit.
-  static void gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok,
-                         ThreadPool* pool = nullptr);
+  static void gemm_group(const GroupItem* items, int n_items, const int8_t* q, int n_tok, ThreadPool* pool = nullptr);
 
  private:
   int64_t rows_ = 0, cols_ = 0, cols_padded_ = 0;

@@ -7,8 +7,8 @@
 
 namespace bitnet::kernels::detail {
 
-void ternary_rows_scalar(const PackedWeights& w, const Activations& a, int64_t row_begin,
-                         int64_t row_end, int32_t* acc, int64_t acc_stride) {
+void ternary_rows_scalar(const PackedWeights& w, const Activations& a, int64_t row_begin, int64_t row_end, int32_t* acc,
+                         int64_t acc_stride) {
   const int64_t n_blocks = w.cols_padded / 128;
   for (int t = 0; t < a.n_tok; ++t) {
     const int8_t* q = a.q + t * w.cols_padded;

@@ -73,8 +73,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   if (error_) std::rethrow_exception(error_);
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain,
-                              const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   run([&](int w, int nw) {
     int64_t b = 0, e = 0;
     split_range(n, grain, w, nw, &b, &e);

@@ -38,7 +38,7 @@ class ThreadPool {
   // Sync timing (off by default; then run() reads no clock). Only the calling thread touches these.
   void set_sync_timing(bool on) { sync_timing_ = on; }
   double sync_seconds() const { return sync_seconds_; }  // accumulated while timing was on
-  uint64_t jobs() const { return jobs_; }                 // run() calls so far
+  uint64_t jobs() const { return jobs_; }                // run() calls so far
 
  private:
   void worker_loop(int worker);

@@ -68,7 +68,7 @@ constexpr int kRowsAtOnce = 4;
 
 template <int R>
 __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, size_t row_elems, const float* x,
-                                                         int64_t n, float* out) {
+                                                           int64_t n, float* out) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   int64_t i = 0;
@@ -88,7 +88,7 @@ __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, si
 
 template <int R>
 __attribute__((target("avx2,fma,f16c"))) void dot_q8_avx2(const uint8_t* rows, size_t row_bytes, const float* x,
-                                                        int64_t n, float* out) {
+                                                          int64_t n, float* out) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   const int64_t n_blocks = n / kQ8Block;
@@ -125,9 +125,12 @@ bool cpu_has_avx2_fma_f16c() {
 
 const char* token_table_type_name(TokenTable::Type type) {
   switch (type) {
-    case TokenTable::Type::f32: return "f32";
-    case TokenTable::Type::f16: return "f16";
-    case TokenTable::Type::q8_0: return "q8_0";
+    case TokenTable::Type::f32:
+      return "f32";
+    case TokenTable::Type::f16:
+      return "f16";
+    case TokenTable::Type::q8_0:
+      return "q8_0";
   }
   return "?";
 }
@@ -138,8 +141,10 @@ size_t token_table_bytes(TokenTable::Type type, int64_t rows, int64_t cols) {
   }
   const size_t n = static_cast<size_t>(rows * cols);
   switch (type) {
-    case TokenTable::Type::f32: return n * 4;
-    case TokenTable::Type::f16: return n * 2;
+    case TokenTable::Type::f32:
+      return n * 4;
+    case TokenTable::Type::f16:
+      return n * 2;
     case TokenTable::Type::q8_0:
       if (cols % kQ8Block != 0) {
         throw KernelError("token table: Q8_0 needs a row width that is a multiple of 32, found " +
@@ -154,8 +159,8 @@ TokenTable::TokenTable(Type type, int64_t rows, int64_t cols, const uint8_t* dat
     : type_(type), rows_(rows), cols_(cols) {
   const size_t want = token_table_bytes(type, rows, cols);
   if (nbytes != want) {
-    throw KernelError(std::string("token table (") + token_table_type_name(type) + "): " +
-                      std::to_string(nbytes) + " bytes, expected " + std::to_string(want));
+    throw KernelError(std::string("token table (") + token_table_type_name(type) + "): " + std::to_string(nbytes) +
+                      " bytes, expected " + std::to_string(want));
   }
   data_.assign(data, data + nbytes);
 }
@@ -194,15 +199,16 @@ void TokenTable::gemv(const float* x, float* out, ThreadPool* pool, KernelPath p
     return;
   }
   const bool simd = path != KernelPath::scalar && cpu_has_avx2_fma_f16c();
-  const size_t row_bytes = type_ == Type::f16 ? static_cast<size_t>(cols_) * 2
-                                              : static_cast<size_t>(cols_ / kQ8Block) * kQ8BlockBytes;
+  const size_t row_bytes =
+      type_ == Type::f16 ? static_cast<size_t>(cols_) * 2 : static_cast<size_t>(cols_ / kQ8Block) * kQ8BlockBytes;
   const bool f16 = type_ == Type::f16;
   auto simd_rows = [&](int64_t r, int n_rows) {
     const uint8_t* p = data_.data() + static_cast<size_t>(r) * row_bytes;
     const auto* w = reinterpret_cast<const uint16_t*>(p);
     const size_t row_elems = row_bytes / 2;
     if (n_rows == kRowsAtOnce) {
-      f16 ? dot_f16_avx2<kRowsAtOnce>(w, row_elems, x, cols_, out + r) : dot_q8_avx2<kRowsAtOnce>(p, row_bytes, x, cols_, out + r);
+      f16 ? dot_f16_avx2<kRowsAtOnce>(w, row_elems, x, cols_, out + r)
+          : dot_q8_avx2<kRowsAtOnce>(p, row_bytes, x, cols_, out + r);
     } else {
       f16 ? dot_f16_avx2<1>(w, row_elems, x, cols_, out + r) : dot_q8_avx2<1>(p, row_bytes, x, cols_, out + r);
     }

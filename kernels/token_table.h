@@ -50,6 +50,6 @@ class TokenTable {
 };
 
 size_t token_table_bytes(TokenTable::Type type, int64_t rows, int64_t cols);  // throws KernelError
-const char* token_table_type_name(TokenTable::Type type);                      // "f32", "f16", "q8_0"
+const char* token_table_type_name(TokenTable::Type type);                     // "f32", "f16", "q8_0"
 
 }  // namespace bitnet::kernels

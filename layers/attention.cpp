@@ -7,8 +7,7 @@
 
 namespace bitnet {
 
-AttentionImpl::AttentionImpl(const AttentionOptions& o)
-    : options_(o), head_dim_(o.hidden_size / o.num_heads) {
+AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o), head_dim_(o.hidden_size / o.num_heads) {
   auto linear = [&](int64_t in, int64_t out) {
     return BitLinear(BitLinearOptions{
         .in_features = in, .out_features = out, .quantize = o.quantize, .compute_dtype = o.compute_dtype});
@@ -29,10 +28,10 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   torch::Tensor vf = v.to(torch::kFloat).repeat_interleave(groups, 1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   torch::Tensor scores = torch::matmul(q.to(torch::kFloat), kf.transpose(-2, -1)) * scale;  // (B, H, T, T)
-  torch::Tensor hidden = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);  // (T, T) future
+  torch::Tensor hidden = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);             // (T, T) future
   if (doc_ids.defined()) {
     torch::Tensor other_doc = doc_ids.unsqueeze(2) != doc_ids.unsqueeze(1);  // (B, T, T)
-    hidden = (hidden.unsqueeze(0) | other_doc).unsqueeze(1);                // (B, 1, T, T)
+    hidden = (hidden.unsqueeze(0) | other_doc).unsqueeze(1);                 // (B, 1, T, T)
   }
   scores = scores.masked_fill(hidden, -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1), vf);  // (B, H, T, D)
@@ -48,8 +47,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto [cos, sin] = rope_tables(T, D, options_.rope_theta);
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
-  torch::Tensor y = causal_attention(q, k, v, doc_ids);                        // (B, H, T, D) fp32
-  y = y.transpose(1, 2).reshape({B, T, H * D}).to(x.scalar_type());   // (B, T, C)
+  torch::Tensor y = causal_attention(q, k, v, doc_ids);              // (B, H, T, D) fp32
+  y = y.transpose(1, 2).reshape({B, T, H * D}).to(x.scalar_type());  // (B, T, C)
   return o_proj(attn_sub_norm(y));
 }
 

@@ -11,7 +11,9 @@ BitLinearImpl::BitLinearImpl(const BitLinearOptions& options) : options_(options
   weight = register_parameter("weight", torch::empty({options.out_features, options.in_features}));
 }
 
-bool BitLinearImpl::quantizing() const { return options_.quantize && lambda_ != 0.0; }
+bool BitLinearImpl::quantizing() const {
+  return options_.quantize && lambda_ != 0.0;
+}
 
 torch::Tensor BitLinearImpl::prepare_input(const torch::Tensor& x) const {
   if (input_observer) input_observer(x);
@@ -28,7 +30,9 @@ torch::Tensor BitLinearImpl::forward_prepared(const torch::Tensor& prepared, con
   return (y.to(torch::kFloat) + lora_delta(input)).to(dtype);  // the adapter stays full precision
 }
 
-torch::Tensor BitLinearImpl::forward(const torch::Tensor& x) { return forward_prepared(prepare_input(x), x); }
+torch::Tensor BitLinearImpl::forward(const torch::Tensor& x) {
+  return forward_prepared(prepare_input(x), x);
+}
 
 void BitLinearImpl::add_lora(int64_t rank, double scale, double dropout, at::Generator generator) {
   TORCH_CHECK(!lora_A, "BitLinear already has a LoRA adapter");
@@ -53,7 +57,8 @@ torch::Tensor BitLinearImpl::merged_weight() const {
   torch::NoGradGuard no_grad;
   torch::Tensor w = weight.detach().to(torch::kFloat).clone();
   if (!lora_A) return w;
-  return w.addmm_(lora_B->weight.to(torch::kFloat), lora_A->weight.to(torch::kFloat), /*beta=*/1.0, /*alpha=*/lora_scale_);
+  return w.addmm_(lora_B->weight.to(torch::kFloat), lora_A->weight.to(torch::kFloat), /*beta=*/1.0,
+                  /*alpha=*/lora_scale_);
 }
 
 }  // namespace bitnet

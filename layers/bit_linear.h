@@ -13,8 +13,8 @@ namespace bitnet {
 struct BitLinearOptions {
   int64_t in_features = 0;
   int64_t out_features = 0;
-  bool quantize = true;                           // false: full-precision twin
-  torch::Dtype compute_dtype = torch::kFloat;     // matmul dtype (kFloat or kBFloat16)
+  bool quantize = true;                        // false: full-precision twin
+  torch::Dtype compute_dtype = torch::kFloat;  // matmul dtype (kFloat or kBFloat16)
 };
 
 class BitLinearImpl : public torch::nn::Module {
@@ -44,7 +44,7 @@ class BitLinearImpl : public torch::nn::Module {
   double quant_lambda() const { return lambda_; }
   const BitLinearOptions& options() const { return options_; }
 
-  torch::Tensor weight;  // (out, in), fp32 latent
+  torch::Tensor weight;                                // (out, in), fp32 latent
   torch::nn::Linear lora_A{nullptr}, lora_B{nullptr};  // (rank, in), (out, rank); null without LoRA
 
   // Optional debug hook (export verification): called with the input x (..., in) at the start of

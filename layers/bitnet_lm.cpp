@@ -5,16 +5,14 @@ namespace bitnet {
 
 DecoderLayerImpl::DecoderLayerImpl(const BitNetOptions& o) {
   input_layernorm = register_module("input_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
-  self_attn = register_module(
-      "self_attn", Attention(AttentionOptions{.hidden_size = o.hidden_size,
-                                              .num_heads = o.num_heads,
-                                              .num_kv_heads = o.num_kv_heads,
-                                              .rope_theta = o.rope_theta,
-                                              .rms_norm_eps = o.rms_norm_eps,
-                                              .quantize = o.quantize,
-                                              .compute_dtype = o.compute_dtype}));
-  post_attention_layernorm =
-      register_module("post_attention_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
+  self_attn = register_module("self_attn", Attention(AttentionOptions{.hidden_size = o.hidden_size,
+                                                                      .num_heads = o.num_heads,
+                                                                      .num_kv_heads = o.num_kv_heads,
+                                                                      .rope_theta = o.rope_theta,
+                                                                      .rms_norm_eps = o.rms_norm_eps,
+                                                                      .quantize = o.quantize,
+                                                                      .compute_dtype = o.compute_dtype}));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(o.hidden_size, o.rms_norm_eps));
   mlp = register_module("mlp", FeedForward(FeedForwardOptions{.hidden_size = o.hidden_size,
                                                               .intermediate_size = o.intermediate_size,
                                                               .activation = o.activation,
@@ -50,7 +48,7 @@ BitNetLMImpl::BitNetLMImpl(const BitNetOptions& o) : options_(o) {
 }
 
 torch::Tensor BitNetLMImpl::forward(const torch::Tensor& tokens, const torch::Tensor& doc_ids) {
-  torch::Tensor h = model(tokens, doc_ids);  // (B, T, C)
+  torch::Tensor h = model(tokens, doc_ids);                                             // (B, T, C)
   const torch::Tensor& head = lm_head ? lm_head->weight : model->embed_tokens->weight;  // (V, C)
   return torch::nn::functional::linear(h, head.to(h.scalar_type())).to(torch::kFloat);
 }

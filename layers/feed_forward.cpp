@@ -11,7 +11,9 @@ Activation parse_activation(const std::string& name) {
   throw std::invalid_argument("unknown hidden_act '" + name + "' (expected relu2 or silu)");
 }
 
-const char* activation_name(Activation act) { return act == Activation::relu2 ? "relu2" : "silu"; }
+const char* activation_name(Activation act) {
+  return act == Activation::relu2 ? "relu2" : "silu";
+}
 
 torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act) {
   torch::Tensor g = gate.to(torch::kFloat);

@@ -106,13 +106,22 @@ void save_peft_adapter(const std::string& dir, BitNetLM& model, const LoraSpec& 
   NamedTensors tensors;
   for (const auto& [name, t] : lora_parameters(model)) tensors.emplace_back(kPeftPrefix + name, t.to(torch::kFloat));
   save_tensors((fs::path(dir) / "adapter_model.safetensors").string(), tensors, {{"format", "pt"}});
-  json targets = spec.target_modules.size() == 1 && spec.target_modules[0] == "all-linear"
-                     ? json("all-linear") : json(spec.target_modules);
-  json config = {{"peft_type", "LORA"},       {"task_type", "CAUSAL_LM"},   {"r", spec.rank},
-                 {"lora_alpha", spec.alpha},  {"lora_dropout", spec.dropout}, {"target_modules", targets},
-                 {"use_rslora", spec.use_rslora}, {"bias", "none"},        {"fan_in_fan_out", false},
-                 {"init_lora_weights", true}, {"inference_mode", true},    {"modules_to_save", nullptr},
-                 {"rank_pattern", json::object()}, {"alpha_pattern", json::object()},
+  json targets = spec.target_modules.size() == 1 && spec.target_modules[0] == "all-linear" ? json("all-linear")
+                                                                                           : json(spec.target_modules);
+  json config = {{"peft_type", "LORA"},
+                 {"task_type", "CAUSAL_LM"},
+                 {"r", spec.rank},
+                 {"lora_alpha", spec.alpha},
+                 {"lora_dropout", spec.dropout},
+                 {"target_modules", targets},
+                 {"use_rslora", spec.use_rslora},
+                 {"bias", "none"},
+                 {"fan_in_fan_out", false},
+                 {"init_lora_weights", true},
+                 {"inference_mode", true},
+                 {"modules_to_save", nullptr},
+                 {"rank_pattern", json::object()},
+                 {"alpha_pattern", json::object()},
                  {"base_model_name_or_path", base_model}};
   formats::write_file_atomic((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
 }
@@ -121,7 +130,9 @@ PeftAdapter read_peft_adapter(const std::string& dir) {
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
   const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
   std::ifstream in(config_path, std::ios::binary);
-  if (!in) throw LoraError(config_path + ": cannot open (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)");
+  if (!in)
+    throw LoraError(config_path +
+                    ": cannot open (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)");
   std::ostringstream text;
   text << in.rdbuf();
   json j;
@@ -133,9 +144,11 @@ PeftAdapter read_peft_adapter(const std::string& dir) {
   auto fail = [&](const std::string& what) { throw LoraError(config_path + ": " + what); };
   if (!j.is_object()) fail("expected a JSON object");
   if (j.value("peft_type", std::string()) != "LORA") fail("peft_type must be \"LORA\"");
-  if (j.contains("bias") && j["bias"] != "none") fail("bias (" + formats::describe_json(j["bias"]) + ") is not supported (only \"none\")");
+  if (j.contains("bias") && j["bias"] != "none")
+    fail("bias (" + formats::describe_json(j["bias"]) + ") is not supported (only \"none\")");
   for (const char* key : {"rank_pattern", "alpha_pattern"}) {
-    if (j.contains(key) && !j[key].is_null() && !j[key].empty()) fail(std::string(key) + " is not supported (one rank and alpha for every layer)");
+    if (j.contains(key) && !j[key].is_null() && !j[key].empty())
+      fail(std::string(key) + " is not supported (one rank and alpha for every layer)");
   }
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty()) {
     fail("modules_to_save is not supported (only LoRA adapters)");
@@ -144,22 +157,31 @@ PeftAdapter read_peft_adapter(const std::string& dir) {
   // of them, and ignoring one would load a different adapter silently. (Options that only choose
   // the initialisation, such as init_lora_weights or loftq_config, do not matter once trained.)
   static const std::vector<std::pair<const char*, const char*>> kUnsupported = {
-      {"use_dora", "weight-decomposed LoRA"}, {"lora_bias", "a bias on lora_B"},
-      {"fan_in_fan_out", "transposed (Conv1D) weights"}, {"layers_to_transform", "adapters on some layers only"},
-      {"layers_pattern", "adapters on some layers only"}, {"exclude_modules", "excluded modules"},
-      {"layer_replication", "replicated layers"}, {"trainable_token_indices", "trainable embedding rows"},
-      {"target_parameters", "adapters on parameters"}, {"use_qalora", "QALoRA pooling"},
-      {"alora_invocation_tokens", "activated LoRA"}, {"megatron_config", "Megatron layers"},
-      {"use_bdlora", "block-diagonal LoRA"}, {"arrow_config", "Arrow routing"}};
+      {"use_dora", "weight-decomposed LoRA"},
+      {"lora_bias", "a bias on lora_B"},
+      {"fan_in_fan_out", "transposed (Conv1D) weights"},
+      {"layers_to_transform", "adapters on some layers only"},
+      {"layers_pattern", "adapters on some layers only"},
+      {"exclude_modules", "excluded modules"},
+      {"layer_replication", "replicated layers"},
+      {"trainable_token_indices", "trainable embedding rows"},
+      {"target_parameters", "adapters on parameters"},
+      {"use_qalora", "QALoRA pooling"},
+      {"alora_invocation_tokens", "activated LoRA"},
+      {"megatron_config", "Megatron layers"},
+      {"use_bdlora", "block-diagonal LoRA"},
+      {"arrow_config", "Arrow routing"}};
   for (const auto& [key, what] : kUnsupported) {
     if (!j.contains(key)) continue;
     const json& v = j[key];
-    const bool set = !v.is_null() && !(v.is_boolean() && !v.get<bool>()) && !((v.is_object() || v.is_array()) && v.empty());
+    const bool set =
+        !v.is_null() && !(v.is_boolean() && !v.get<bool>()) && !((v.is_object() || v.is_array()) && v.empty());
     if (set) fail(std::string(key) + " (" + formats::describe_json(v) + ": " + what + ") is not supported by our LoRA");
   }
   if (j.contains("target_modules") && j["target_modules"].is_string() && j["target_modules"] != "all-linear") {
     fail("target_modules " + formats::describe_json(j["target_modules"]) +
-         " is a regular expression to PEFT; list the module names (e.g. [\"q_proj\", \"v_proj\"]) or use \"all-linear\"");
+         " is a regular expression to PEFT; list the module names (e.g. [\"q_proj\", \"v_proj\"]) or use "
+         "\"all-linear\"");
   }
   PeftAdapter a;
   try {
@@ -168,14 +190,16 @@ PeftAdapter read_peft_adapter(const std::string& dir) {
     a.spec.dropout = j.value("lora_dropout", 0.0);
     a.spec.use_rslora = j.value("use_rslora", false);
     const json& t = j.at("target_modules");
-    a.spec.target_modules = t.is_string() ? std::vector<std::string>{t.get<std::string>()} : t.get<std::vector<std::string>>();
+    a.spec.target_modules =
+        t.is_string() ? std::vector<std::string>{t.get<std::string>()} : t.get<std::vector<std::string>>();
   } catch (const json::exception& e) {
     fail(std::string("missing or mistyped key: ") + e.what());
   }
   if (a.spec.rank <= 0 || a.spec.rank > 65536) fail("r must be in [1, 65536], found " + std::to_string(a.spec.rank));
   for (auto& [name, t] : load_tensors(weights_path)) {
     if (name.compare(0, kPeftPrefix.size(), kPeftPrefix) != 0) {
-      throw LoraError(weights_path + ": tensor '" + name + "' does not start with '" + kPeftPrefix + "' (PEFT's key prefix)");
+      throw LoraError(weights_path + ": tensor '" + name + "' does not start with '" + kPeftPrefix +
+                      "' (PEFT's key prefix)");
     }
     std::string ours = name.substr(kPeftPrefix.size());
     // PEFT keeps the adapter name in memory ("lora_A.default.weight") but not in saved files; accept both.

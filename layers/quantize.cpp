@@ -69,12 +69,17 @@ torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dt
   torch::Tensor out = torch::empty(in.sizes(), in.options().dtype(out_dtype));
   const int64_t n = in.size(-1), rows = n > 0 ? in.numel() / n : 0;
   auto dispatch_out = [&](auto* xin) {
-    if (out_dtype == torch::kBFloat16) fake_quant_rows(xin, out.data_ptr<c10::BFloat16>(), rows, n);
-    else if (out_dtype == torch::kFloat) fake_quant_rows(xin, out.data_ptr<float>(), rows, n);
-    else TORCH_CHECK(false, "int8_activation_fake_quant_fused: output dtype must be float32 or bfloat16");
+    if (out_dtype == torch::kBFloat16)
+      fake_quant_rows(xin, out.data_ptr<c10::BFloat16>(), rows, n);
+    else if (out_dtype == torch::kFloat)
+      fake_quant_rows(xin, out.data_ptr<float>(), rows, n);
+    else
+      TORCH_CHECK(false, "int8_activation_fake_quant_fused: output dtype must be float32 or bfloat16");
   };
-  if (in.scalar_type() == torch::kFloat) dispatch_out(in.data_ptr<float>());
-  else dispatch_out(in.data_ptr<c10::BFloat16>());
+  if (in.scalar_type() == torch::kFloat)
+    dispatch_out(in.data_ptr<float>());
+  else
+    dispatch_out(in.data_ptr<c10::BFloat16>());
   return out;
 }
 

@@ -3,8 +3,7 @@
 
 namespace bitnet {
 
-std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t seq_len, int64_t head_dim,
-                                                    double theta, int64_t start) {
+std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t seq_len, int64_t head_dim, double theta, int64_t start) {
   auto f32 = torch::TensorOptions().dtype(torch::kFloat);
   // inv_freq (D/2): theta^(-2i/D), as 1 / theta^(2i/D) in fp32 like the reference models.
   torch::Tensor exponent = torch::arange(0, head_dim, 2, f32) / static_cast<double>(head_dim);

@@ -7,8 +7,7 @@
 namespace bitnet {
 
 // cos and sin tables, each (T, D) fp32, for positions start..start+T-1.
-std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t seq_len, int64_t head_dim,
-                                                    double theta, int64_t start = 0);
+std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t seq_len, int64_t head_dim, double theta, int64_t start = 0);
 
 // x (B, H, T, D) -> (B, H, T, D) in fp32: x·cos + rotate_half(x)·sin.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);

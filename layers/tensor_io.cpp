@@ -13,32 +13,53 @@ namespace {
 
 formats::DType to_format_dtype(torch::ScalarType t, const std::string& name) {
   switch (t) {
-    case torch::kDouble: return formats::DType::F64;
-    case torch::kFloat: return formats::DType::F32;
-    case torch::kHalf: return formats::DType::F16;
-    case torch::kBFloat16: return formats::DType::BF16;
-    case torch::kLong: return formats::DType::I64;
-    case torch::kInt: return formats::DType::I32;
-    case torch::kShort: return formats::DType::I16;
-    case torch::kChar: return formats::DType::I8;
-    case torch::kByte: return formats::DType::U8;
-    case torch::kBool: return formats::DType::BOOL;
-    default: throw std::invalid_argument("tensor '" + name + "' has a dtype safetensors cannot hold");
+    case torch::kDouble:
+      return formats::DType::F64;
+    case torch::kFloat:
+      return formats::DType::F32;
+    case torch::kHalf:
+      return formats::DType::F16;
+    case torch::kBFloat16:
+      return formats::DType::BF16;
+    case torch::kLong:
+      return formats::DType::I64;
+    case torch::kInt:
+      return formats::DType::I32;
+    case torch::kShort:
+      return formats::DType::I16;
+    case torch::kChar:
+      return formats::DType::I8;
+    case torch::kByte:
+      return formats::DType::U8;
+    case torch::kBool:
+      return formats::DType::BOOL;
+    default:
+      throw std::invalid_argument("tensor '" + name + "' has a dtype safetensors cannot hold");
   }
 }
 
 torch::ScalarType to_torch_dtype(formats::DType t) {
   switch (t) {
-    case formats::DType::F64: return torch::kDouble;
-    case formats::DType::F32: return torch::kFloat;
-    case formats::DType::F16: return torch::kHalf;
-    case formats::DType::BF16: return torch::kBFloat16;
-    case formats::DType::I64: return torch::kLong;
-    case formats::DType::I32: return torch::kInt;
-    case formats::DType::I16: return torch::kShort;
-    case formats::DType::I8: return torch::kChar;
-    case formats::DType::U8: return torch::kByte;
-    case formats::DType::BOOL: return torch::kBool;
+    case formats::DType::F64:
+      return torch::kDouble;
+    case formats::DType::F32:
+      return torch::kFloat;
+    case formats::DType::F16:
+      return torch::kHalf;
+    case formats::DType::BF16:
+      return torch::kBFloat16;
+    case formats::DType::I64:
+      return torch::kLong;
+    case formats::DType::I32:
+      return torch::kInt;
+    case formats::DType::I16:
+      return torch::kShort;
+    case formats::DType::I8:
+      return torch::kChar;
+    case formats::DType::U8:
+      return torch::kByte;
+    case formats::DType::BOOL:
+      return torch::kBool;
   }
   throw std::logic_error("unhandled dtype");
 }
@@ -53,8 +74,8 @@ void save_tensors(const std::string& path, const NamedTensors& tensors,
   for (const auto& [name, tensor] : tensors) {
     keep_alive.push_back(tensor.detach().to(torch::kCPU).contiguous());
     const torch::Tensor& t = keep_alive.back();
-    entries.push_back({name, to_format_dtype(t.scalar_type(), name), t.sizes().vec(), t.data_ptr(),
-                       static_cast<size_t>(t.nbytes())});
+    entries.push_back(
+        {name, to_format_dtype(t.scalar_type(), name), t.sizes().vec(), t.data_ptr(), static_cast<size_t>(t.nbytes())});
   }
   formats::write_safetensors(path, entries, metadata);
 }

@@ -11,12 +11,10 @@ bool applies_weight_decay(const std::string& name) {
   return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> parameters, AdamWOptions options)
-    : options_(options) {
+AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> parameters, AdamWOptions options) : options_(options) {
   for (auto& [name, param] : parameters) {
     if (!param.requires_grad()) continue;  // frozen (e.g. a LoRA base): no state, no update
-    slots_.push_back(Slot{name, param, torch::zeros_like(param), torch::zeros_like(param),
-                          applies_weight_decay(name)});
+    slots_.push_back(Slot{name, param, torch::zeros_like(param), torch::zeros_like(param), applies_weight_decay(name)});
   }
 }
 

@@ -15,7 +15,8 @@ torch::Tensor clip_grad_norm_tensor(const std::vector<torch::Tensor>& parameters
     // 1 when the norm is within bounds or not a number (a non-finite step is never applied);
     // max_norm / x as one division (a Scalar / Tensor would multiply by the reciprocal).
     const torch::Tensor coef =
-        torch::where(total > max_norm, torch::full_like(total, max_norm).div_(total + 1e-6), torch::ones_like(total)).to(torch::kFloat);
+        torch::where(total > max_norm, torch::full_like(total, max_norm).div_(total + 1e-6), torch::ones_like(total))
+            .to(torch::kFloat);
     for (const auto& p : parameters) {
       if (p.grad().defined()) p.grad().mul_(coef);
     }

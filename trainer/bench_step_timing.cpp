@@ -41,8 +41,8 @@ double matmul_flops_per_second(const std::vector<std::pair<int64_t, int64_t>>& s
 
 double model_flops_per_step(const RunConfig& config, const StepFigures& f) {
   const int64_t tokens_per_step = config.train.micro_batch * config.data.seq_len * config.train.grad_accum;
-  const double attention = 12.0 * double(config.model.num_layers) * double(config.data.seq_len) *
-                           double(config.model.hidden_size);
+  const double attention =
+      12.0 * double(config.model.num_layers) * double(config.data.seq_len) * double(config.model.hidden_size);
   return (6.0 * f.matmul_params + attention) * double(tokens_per_step);
 }
 
@@ -55,7 +55,8 @@ StepFigures measure_steps(const RunConfig& config, int64_t warmup, int64_t measu
   model->to(device);
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
-  AdamW optimizer(named, AdamWOptions{.beta1 = config.optim.betas[0], .beta2 = config.optim.betas[1], .eps = config.optim.eps});
+  AdamW optimizer(
+      named, AdamWOptions{.beta1 = config.optim.betas[0], .beta2 = config.optim.betas[1], .eps = config.optim.eps});
   const std::vector<torch::Tensor> params = model->parameters();
 
   StepFigures f;

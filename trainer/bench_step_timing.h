@@ -14,10 +14,10 @@
 namespace bitnet {
 
 struct StepFigures {
-  std::vector<double> step_ms;   // measured steps
+  std::vector<double> step_ms;  // measured steps
   int64_t parameters = 0;
-  int64_t vocab_size = 0;        // as the model was built (config or tokenizer)
-  double matmul_params = 0;      // projections + LM head
+  int64_t vocab_size = 0;                           // as the model was built (config or tokenizer)
+  double matmul_params = 0;                         // projections + LM head
   std::vector<std::pair<int64_t, int64_t>> shapes;  // distinct (in, out) of the projections
   int64_t peak_device_bytes = 0;
   bool quantized = false;

@@ -54,12 +54,12 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
                "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
                "  MFU              %.1f%% of that matmul rate\n",
                config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
-               omp_wait_policy().c_str(),
-               format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
+               omp_wait_policy().c_str(), format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
                f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
                (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
                ms, (long long)options.measured_steps, (long long)options.warmup_steps,
-               *std::min_element(f.step_ms.begin(), f.step_ms.end()), *std::max_element(f.step_ms.begin(), f.step_ms.end()),
+               *std::min_element(f.step_ms.begin(), f.step_ms.end()),
+               *std::max_element(f.step_ms.begin(), f.step_ms.end()),
                format_count(int64_t(double(tokens_per_step) / (ms / 1000.0))).c_str(), flops_per_step / 1e9,
                achieved / 1e9, dtype == torch::kBFloat16 ? "bf16" : "fp32", peak / 1e9, 100.0 * achieved / peak);
   if (device.is_cuda()) {
@@ -75,7 +75,8 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
     std::fprintf(out, "  full-precision   %.1f ms median (quant.mode=none, same run): ternary step = %.2fx of it\n",
                  twin_ms, ms / twin_ms);
     if (device.is_cuda()) {
-      std::fprintf(out, "  peak GPU memory  %.1f MiB with quant.mode=none\n", double(t.peak_device_bytes) / double(1 << 20));
+      std::fprintf(out, "  peak GPU memory  %.1f MiB with quant.mode=none\n",
+                   double(t.peak_device_bytes) / double(1 << 20));
     }
   }
   const int competitors = options.competing_processes >= 0 ? options.competing_processes
@@ -87,7 +88,8 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
       CompetingLoad load(competitors);
       loaded_ms = median(measure_steps(config, options.warmup_steps, options.measured_steps, device).step_ms);
     }
-    std::fprintf(out, "  under load       %.1f ms median with %d competing process(es) (same run): %.2fx the idle step\n",
+    std::fprintf(out,
+                 "  under load       %.1f ms median with %d competing process(es) (same run): %.2fx the idle step\n",
                  loaded_ms, competitors, loaded_ms / ms);
   }
   getrusage(RUSAGE_SELF, &usage);

@@ -42,7 +42,9 @@ CompetingLoad::CompetingLoad(int processes) {
   }
 }
 
-CompetingLoad::~CompetingLoad() { stop(); }
+CompetingLoad::~CompetingLoad() {
+  stop();
+}
 
 void CompetingLoad::stop() {
   for (pid_t pid : children_) kill(pid, SIGKILL);

@@ -12,13 +12,13 @@
 namespace bitnet {
 
 struct ModelConfig {
-  int64_t vocab_size = 0;            // 0 = take it from the tokenizer
+  int64_t vocab_size = 0;  // 0 = take it from the tokenizer
   int64_t hidden_size = 256;
   int64_t num_layers = 4;
   int64_t num_heads = 4;
-  int64_t num_kv_heads = 4;          // must divide num_heads
+  int64_t num_kv_heads = 4;  // must divide num_heads
   int64_t intermediate_size = 768;
-  int64_t max_seq_len = 2048;        // context length (RoPE positions, export metadata)
+  int64_t max_seq_len = 2048;  // context length (RoPE positions, export metadata)
   double rope_theta = 10000.0;
   double rms_norm_eps = 1e-5;
   bool tie_embeddings = true;
@@ -27,60 +27,59 @@ struct ModelConfig {
 };
 
 struct QuantConfig {
-  std::string mode = "ternary";      // ternary | none
-  int64_t lambda_warmup_steps = 0;   // steps over which quantization ramps in (0 = fully on)
-  double start_fraction = 0.0;       // leading fraction of train.steps trained in full precision
+  std::string mode = "ternary";     // ternary | none
+  int64_t lambda_warmup_steps = 0;  // steps over which quantization ramps in (0 = fully on)
+  double start_fraction = 0.0;      // leading fraction of train.steps trained in full precision
 };
 
 struct TokenizerConfig {
-  std::string type = "byte";         // byte | bpe
-  std::string path;                  // tokenizer.json for bpe
+  std::string type = "byte";  // byte | bpe
+  std::string path;           // tokenizer.json for bpe
 };
 
 // One dataset of a mixture (data.sources, docs/data.md "Mixtures"). An unset optional key takes
 // the data.<key> value.
 struct DataSourceConfig {
-  std::vector<std::string> paths;           // files or globs; required, non-empty
-  std::optional<std::string> format;        // text | jsonl | shards | hdf5
-  double weight = 0;                        // required, > 0: share of the training tokens (normalized)
+  std::vector<std::string> paths;             // files or globs; required, non-empty
+  std::optional<std::string> format;          // text | jsonl | shards | hdf5
+  double weight = 0;                          // required, > 0: share of the training tokens (normalized)
   std::optional<std::string> separator_line;  // text
   std::optional<std::string> chat_template;   // jsonl
   std::optional<std::string> hdf5_dataset;    // hdf5
   std::optional<std::string> hdf5_offsets;    // hdf5
 
   friend bool operator==(const DataSourceConfig& a, const DataSourceConfig& b) {
-    return a.paths == b.paths && a.format == b.format && a.weight == b.weight &&
-           a.separator_line == b.separator_line && a.chat_template == b.chat_template &&
-           a.hdf5_dataset == b.hdf5_dataset && a.hdf5_offsets == b.hdf5_offsets;
+    return a.paths == b.paths && a.format == b.format && a.weight == b.weight && a.separator_line == b.separator_line &&
+           a.chat_template == b.chat_template && a.hdf5_dataset == b.hdf5_dataset && a.hdf5_offsets == b.hdf5_offsets;
   }
 };
 
 struct DataConfig {
-  std::string format = "text";              // text | jsonl | shards | hdf5
-  std::vector<std::string> paths;           // files or globs; required unless `sources` is set
-  std::vector<DataSourceConfig> sources;    // a weighted mixture instead of `paths`
-  std::string separator_line = "%";         // a line equal to this ends a document; "" = blank lines
+  std::string format = "text";            // text | jsonl | shards | hdf5
+  std::vector<std::string> paths;         // files or globs; required unless `sources` is set
+  std::vector<DataSourceConfig> sources;  // a weighted mixture instead of `paths`
+  std::string separator_line = "%";       // a line equal to this ends a document; "" = blank lines
   int64_t seq_len = 128;
-  double val_fraction = 0.02;               // [0, 0.5]
-  std::string chat_template = "generic";    // jsonl messages: generic | bitnet-2b4t | llama3
-  std::string bad_lines = "fail";           // jsonl: fail | skip
+  double val_fraction = 0.02;                  // [0, 0.5]
+  std::string chat_template = "generic";       // jsonl messages: generic | bitnet-2b4t | llama3
+  std::string bad_lines = "fail";              // jsonl: fail | skip
   int64_t max_line_bytes = int64_t{16} << 20;  // jsonl: a longer line is a bad line (16 MiB)
-  std::string sft_layout = "pack";          // fine-tuning rows: pack (per-document attention) | pad
-  std::string hdf5_dataset = "input_ids";   // hdf5: 1-D token or 2-D input_ids dataset
-  std::string hdf5_offsets;                 // hdf5: optional 1-D document offsets dataset
+  std::string sft_layout = "pack";             // fine-tuning rows: pack (per-document attention) | pad
+  std::string hdf5_dataset = "input_ids";      // hdf5: 1-D token or 2-D input_ids dataset
+  std::string hdf5_offsets;                    // hdf5: optional 1-D document offsets dataset
 };
 
 struct TrainConfig {
   int64_t steps = 100;
-  int64_t stop_after = 0;           // stop (checkpoint, exit 0) once this step is done; 0 = run to `steps`
+  int64_t stop_after = 0;  // stop (checkpoint, exit 0) once this step is done; 0 = run to `steps`
   int64_t micro_batch = 8;
   int64_t grad_accum = 1;
-  std::string precision = "auto";   // auto (bf16 where it is native: GPUs, CPUs with AVX512-BF16) | bf16 | fp32
-  int64_t threads = 0;              // 0 = all cores
+  std::string precision = "auto";  // auto (bf16 where it is native: GPUs, CPUs with AVX512-BF16) | bf16 | fp32
+  int64_t threads = 0;             // 0 = all cores
   int64_t seed = 1234;
   bool deterministic = true;
-  std::string device = "auto";      // auto (a GPU when one is visible) | cpu | cuda | cuda:N
-  std::string nan_policy = "abort"; // abort | skip
+  std::string device = "auto";       // auto (a GPU when one is visible) | cpu | cuda | cuda:N
+  std::string nan_policy = "abort";  // abort | skip
   int64_t max_nan_skips = 10;
 };
 
@@ -89,24 +88,24 @@ struct OptimConfig {
   std::vector<double> betas = {0.9, 0.95};
   double eps = 1e-8;
   double weight_decay = 0.1;
-  double grad_clip = 1.0;           // max global gradient norm; 0 = no clipping
+  double grad_clip = 1.0;  // max global gradient norm; 0 = no clipping
 };
 
 struct ScheduleConfig {
   std::string type = "two_stage";  // constant | cosine | two_stage
   int64_t warmup_steps = 0;
-  double min_lr_ratio = 0.1;       // final LR as a fraction of the peak
-  double switch_fraction = 0.5;    // two_stage: where stage 2 begins, fraction of train.steps, (0,1)
-  double stage2_lr_ratio = 0.5;    // two_stage: stage-2 peak LR as a fraction of optim.lr, (0,1]
+  double min_lr_ratio = 0.1;     // final LR as a fraction of the peak
+  double switch_fraction = 0.5;  // two_stage: where stage 2 begins, fraction of train.steps, (0,1)
+  double stage2_lr_ratio = 0.5;  // two_stage: stage-2 peak LR as a fraction of optim.lr, (0,1]
 };
 
 struct CheckpointConfig {
-  int64_t every = 0;               // 0 = only at the end
+  int64_t every = 0;  // 0 = only at the end
   int64_t keep_last = 3;
 };
 
 struct EvalConfig {
-  int64_t every = 50;              // 0 = only at the end
+  int64_t every = 50;  // 0 = only at the end
   int64_t batches = 8;
 };
 
@@ -124,7 +123,7 @@ struct LogConfig {
 };
 
 struct DistributedConfig {
-  std::string backend = "auto";    // auto (nccl on a GPU, gloo on the CPU) | gloo | nccl
+  std::string backend = "auto";  // auto (nccl on a GPU, gloo on the CPU) | gloo | nccl
   int64_t timeout_s = 300;
 };
 
@@ -132,17 +131,17 @@ struct DistributedConfig {
 // BitLinear projections of a frozen base loaded with init_from. rank 0 = off (train every weight).
 struct LoraConfig {
   int64_t rank = 0;
-  double alpha = 16.0;               // scale = alpha / rank (alpha / sqrt(rank) with use_rslora)
-  double dropout = 0.0;              // on the adapter's input, training only, [0, 1)
+  double alpha = 16.0;   // scale = alpha / rank (alpha / sqrt(rank) with use_rslora)
+  double dropout = 0.0;  // on the adapter's input, training only, [0, 1)
   std::vector<std::string> target_modules = {"q_proj", "v_proj"};  // projection names or [all-linear]
   bool use_rslora = false;
-  std::string adapter_from;          // PEFT adapter directory to start from; "" = fresh adapters
+  std::string adapter_from;  // PEFT adapter directory to start from; "" = fresh adapters
 };
 
 struct RunConfig {
-  std::string name = "run";        // run directory is log.dir/name
-  std::string resume;              // "" | auto | path of a checkpoint directory
-  std::string init_from;           // pretrained weights directory (HF or our checkpoint); "" = none
+  std::string name = "run";                   // run directory is log.dir/name
+  std::string resume;                         // "" | auto | path of a checkpoint directory
+  std::string init_from;                      // pretrained weights directory (HF or our checkpoint); "" = none
   std::vector<std::string> init_from_ignore;  // tensor-name patterns ('*' wildcard) init_from neither needs nor loads
   ModelConfig model;
   QuantConfig quant;

@@ -14,11 +14,11 @@
 namespace bitnet::config_detail {
 
 // A pointer to one leaf field of a RunConfig; the alternative says the field's type.
-using FieldRef = std::variant<int64_t*, double*, bool*, std::string*, std::vector<std::string>*,
-                              std::vector<double>*, std::vector<DataSourceConfig>*>;
+using FieldRef = std::variant<int64_t*, double*, bool*, std::string*, std::vector<std::string>*, std::vector<double>*,
+                              std::vector<DataSourceConfig>*>;
 
 struct Field {
-  std::string key;      // dotted, e.g. "optim.lr"
+  std::string key;  // dotted, e.g. "optim.lr"
   FieldRef ref;
 };
 
@@ -38,7 +38,7 @@ bool is_section(const std::string& name);
 using SourceFieldRef = std::variant<std::vector<std::string>*, double*, std::optional<std::string>*>;
 
 struct SourceField {
-  std::string name;     // "weight"
+  std::string name;  // "weight"
   SourceFieldRef ref;
 };
 
@@ -71,7 +71,7 @@ std::optional<bool> parse_bool(const std::string& text);
 // Printers whose output the parsers read back exactly.
 std::string format_double(double value);
 std::string quote_string(const std::string& value);  // YAML double-quoted, escaped
-std::string format_value(const FieldRef& field);      // a field's value as YAML (flow lists)
+std::string format_value(const FieldRef& field);     // a field's value as YAML (flow lists)
 
 // Where each key got its value ("file:line:col" or "override 'k=v'"); absent = default.
 using Origins = std::map<std::string, std::string>;

@@ -9,9 +9,9 @@
 namespace bitnet::config_detail {
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names = {
-      "model", "quant", "tokenizer", "data", "train", "optim", "schedule",
-      "checkpoint", "eval", "sample", "log", "distributed", "lora"};
+  static const std::vector<std::string> names = {"model", "quant",       "tokenizer",  "data", "train",
+                                                 "optim", "schedule",    "checkpoint", "eval", "sample",
+                                                 "log",   "distributed", "lora"};
   return names;
 }
 
@@ -153,21 +153,36 @@ namespace {
 // Names other trainers use for our keys; edit distance alone would never connect them.
 const std::vector<std::pair<std::string, std::string>>& aliases() {
   static const std::vector<std::pair<std::string, std::string>> table = {
-      {"learning_rate", "lr"},          {"batch_size", "micro_batch"},
-      {"max_steps", "steps"},           {"num_steps", "steps"},
-      {"train_steps", "steps"},         {"gradient_accumulation_steps", "grad_accum"},
-      {"n_layer", "num_layers"},        {"n_layers", "num_layers"},
-      {"num_hidden_layers", "num_layers"}, {"n_head", "num_heads"},
-      {"n_heads", "num_heads"},         {"num_attention_heads", "num_heads"},
-      {"n_kv_heads", "num_kv_heads"},   {"num_key_value_heads", "num_kv_heads"},
-      {"d_model", "hidden_size"},       {"n_embd", "hidden_size"},
-      {"dim", "hidden_size"},           {"ffn_dim", "intermediate_size"},
-      {"hidden_dim", "intermediate_size"}, {"block_size", "seq_len"},
-      {"context_length", "max_seq_len"}, {"max_position_embeddings", "max_seq_len"},
-      {"warmup", "warmup_steps"},       {"warmup_iters", "warmup_steps"},
-      {"max_grad_norm", "grad_clip"},   {"clip_grad", "grad_clip"},
-      {"vocab", "vocab_size"},          {"dtype", "precision"},
-      {"wd", "weight_decay"},           {"path", "paths"},
+      {"learning_rate", "lr"},
+      {"batch_size", "micro_batch"},
+      {"max_steps", "steps"},
+      {"num_steps", "steps"},
+      {"train_steps", "steps"},
+      {"gradient_accumulation_steps", "grad_accum"},
+      {"n_layer", "num_layers"},
+      {"n_layers", "num_layers"},
+      {"num_hidden_layers", "num_layers"},
+      {"n_head", "num_heads"},
+      {"n_heads", "num_heads"},
+      {"num_attention_heads", "num_heads"},
+      {"n_kv_heads", "num_kv_heads"},
+      {"num_key_value_heads", "num_kv_heads"},
+      {"d_model", "hidden_size"},
+      {"n_embd", "hidden_size"},
+      {"dim", "hidden_size"},
+      {"ffn_dim", "intermediate_size"},
+      {"hidden_dim", "intermediate_size"},
+      {"block_size", "seq_len"},
+      {"context_length", "max_seq_len"},
+      {"max_position_embeddings", "max_seq_len"},
+      {"warmup", "warmup_steps"},
+      {"warmup_iters", "warmup_steps"},
+      {"max_grad_norm", "grad_clip"},
+      {"clip_grad", "grad_clip"},
+      {"vocab", "vocab_size"},
+      {"dtype", "precision"},
+      {"wd", "weight_decay"},
+      {"path", "paths"},
   };
   return table;
 }
@@ -194,8 +209,7 @@ std::string acronym(const std::string& name) {
 }
 
 bool is_prefix(const std::string& shorter, const std::string& longer) {
-  return shorter.size() >= 3 && shorter.size() < longer.size() &&
-         longer.compare(0, shorter.size(), shorter) == 0;
+  return shorter.size() >= 3 && shorter.size() < longer.size() && longer.compare(0, shorter.size(), shorter) == 0;
 }
 
 // Smaller is closer. Edit distance, lowered by rules that catch the common slips: the right name

@@ -51,15 +51,19 @@ std::string printable(const std::string& text) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
     case YAML::NodeType::Scalar: {
       std::string text = node.Scalar();
       if (text.size() > 60) text = text.substr(0, 57) + "...";
       return "'" + printable(text) + "'";
     }
-    default: return "an undefined value";
+    default:
+      return "an undefined value";
   }
 }
 
@@ -111,8 +115,8 @@ std::string join_key(const std::string& section, const std::string& name) {
 std::string note_key(const YAML::Node& key_node, const std::string& prefix, const Locator& locator,
                      std::map<std::string, YAML::Mark>& seen) {
   if (!key_node.IsScalar()) {
-    throw ConfigError(locator.at(key_node.Mark()) + ": keys must be plain names, found " +
-                      describe(key_node) + " used as a key");
+    throw ConfigError(locator.at(key_node.Mark()) + ": keys must be plain names, found " + describe(key_node) +
+                      " used as a key");
   }
   const std::string name = key_node.Scalar();
   if (auto first = seen.find(name); first != seen.end()) {
@@ -124,14 +128,14 @@ std::string note_key(const YAML::Node& key_node, const std::string& prefix, cons
   return name;
 }
 
-std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark,
-                                         const Locator& locator, Origins& origins);
+std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark, const Locator& locator,
+                                         Origins& origins);
 
 // Stores `value` (the YAML node of one leaf) into the field. `scalar_as_list` lets an override say
 // data.paths=a.txt for the one-element list. Keys inside the value (data.sources) get their
 // origins recorded.
-void set_leaf(const FieldRef& field, const std::string& key, const YAML::Node& value,
-              const YAML::Mark& mark, const Locator& locator, bool scalar_as_list, Origins& origins) {
+void set_leaf(const FieldRef& field, const std::string& key, const YAML::Node& value, const YAML::Mark& mark,
+              const Locator& locator, bool scalar_as_list, Origins& origins) {
   const std::string where = locator.at(mark);
   if (auto* p = std::get_if<int64_t*>(&field)) {
     **p = to_int64(value, key, where);
@@ -210,15 +214,15 @@ void set_source_field(const config_detail::SourceFieldRef& ref, const std::strin
 
 // data.sources: a list of maps whose keys are checked against the source key table; paths and
 // weight are required. Records where each source key was set ("data.sources[1].weight").
-std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark,
-                                         const Locator& locator, Origins& origins) {
+std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Mark& mark, const Locator& locator,
+                                         Origins& origins) {
   for (auto it = origins.begin(); it != origins.end();) {  // a new list replaces the old one's keys
     it = it->first.rfind("data.sources[", 0) == 0 ? origins.erase(it) : std::next(it);
   }
   if (value.IsNull()) return {};
   if (!value.IsSequence()) {
-    fail(locator.at(mark), "data.sources", "expected a list of sources ({paths: [...], weight: N} maps), found " +
-                                               describe(value));
+    fail(locator.at(mark), "data.sources",
+         "expected a list of sources ({paths: [...], weight: N} maps), found " + describe(value));
   }
   std::vector<DataSourceConfig> sources(value.size());
   for (size_t i = 0; i < value.size(); ++i) {
@@ -244,8 +248,9 @@ std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Ma
     for (const char* required : {"paths", "weight"}) {
       if (seen.count(required) == 0) {
         fail(locator.at(item_mark), item_key,
-             std::string("missing '") + required + "' (a source needs its files and its weight, e.g. "
-                                                   "{paths: [corpus.txt], weight: 0.5})");
+             std::string("missing '") + required +
+                 "' (a source needs its files and its weight, e.g. "
+                 "{paths: [corpus.txt], weight: 0.5})");
       }
     }
   }
@@ -253,8 +258,8 @@ std::vector<DataSourceConfig> to_sources(const YAML::Node& value, const YAML::Ma
 }
 
 // Applies one YAML map: the top level (section == "") or the body of one section.
-void apply_map(const YAML::Node& map, const std::string& section, const Locator& locator,
-               RunConfig& config, Origins& origins) {
+void apply_map(const YAML::Node& map, const std::string& section, const Locator& locator, RunConfig& config,
+               Origins& origins) {
   std::map<std::string, YAML::Mark> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key_node = it->first;
@@ -265,14 +270,12 @@ void apply_map(const YAML::Node& map, const std::string& section, const Locator&
     if (section.empty() && config_detail::is_section(name)) {
       if (value.IsNull()) continue;  // "model:" with nothing under it keeps the defaults
       if (!value.IsMap()) {
-        fail(locator.at(value_mark(key_node, value)), key,
-             "a section must be a map of keys, found " + describe(value));
+        fail(locator.at(value_mark(key_node, value)), key, "a section must be a map of keys, found " + describe(value));
       }
       apply_map(value, name, locator, config, origins);
       continue;
     }
-    auto field = name.find('.') == std::string::npos ? config_detail::find_field(config, key)
-                                                     : std::nullopt;
+    auto field = name.find('.') == std::string::npos ? config_detail::find_field(config, key) : std::nullopt;
     if (field) {
       const YAML::Mark mark = value_mark(key_node, value);
       set_leaf(*field, key, value, mark, locator, false, origins);
@@ -283,8 +286,7 @@ void apply_map(const YAML::Node& map, const std::string& section, const Locator&
       throw ConfigError(locator.at(key_node.Mark()) + ": dotted key '" + name +
                         "': in a file, write it nested (the section, then the key indented under it)");
     }
-    throw ConfigError(locator.at(key_node.Mark()) + ": unknown key '" + key + "'" +
-                      config_detail::did_you_mean(key));
+    throw ConfigError(locator.at(key_node.Mark()) + ": unknown key '" + key + "'" + config_detail::did_you_mean(key));
   }
 }
 
@@ -328,8 +330,7 @@ void apply_override(const std::string& text, RunConfig& config, Origins& origins
   YAML::Node value;
   const bool is_string = std::holds_alternative<std::string*>(*field);
   const bool is_string_list = std::holds_alternative<std::vector<std::string>*>(*field);
-  if ((is_string || (is_string_list && (value_text.empty() || value_text[0] != '['))) &&
-      !starts_quoted(value_text)) {
+  if ((is_string || (is_string_list && (value_text.empty() || value_text[0] != '['))) && !starts_quoted(value_text)) {
     value = YAML::Node(value_text);
   } else {
     value = load_override_value(value_text, locator);
@@ -347,11 +348,9 @@ class DocumentStarts : public YAML::EventHandler {
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
   void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnMapEnd() override {}
 };
 
@@ -371,8 +370,7 @@ YAML::Node load_single_document(const std::string& yaml_text, const std::string&
         const YAML::Mark& mark = documents.starts.back();
         const size_t at = static_cast<size_t>(std::max(mark.pos, 0));
         const std::string found = at < yaml_text.size() ? printable(yaml_text.substr(at, 1)) : "end";
-        throw ConfigError(locator.at(mark) + ": invalid YAML: unexpected '" + found +
-                          "' where a value should start");
+        throw ConfigError(locator.at(mark) + ": invalid YAML: unexpected '" + found + "' where a value should start");
       }
     }
     if (documents.starts.size() > 1) {
@@ -399,8 +397,7 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& source_n
   const Locator locator{source_name, ""};
   if (!root.IsMap()) {
     throw ConfigError(locator.at(root.Mark()) +
-                      ": the top level must be a map of keys (e.g. 'model:', 'train:'), found " +
-                      describe(root));
+                      ": the top level must be a map of keys (e.g. 'model:', 'train:'), found " + describe(root));
   }
 
   RunConfig config;

@@ -65,8 +65,7 @@ class Checker {
   void at_least(const std::string& key, int64_t value, int64_t lo) const { int_range(key, value, lo, INT64_MAX); }
 
   // A double in an interval; `lo_open`/`hi_open` exclude the ends, hi = INFINITY for none.
-  void real_range(const std::string& key, double value, double lo, bool lo_open, double hi,
-                  bool hi_open) const {
+  void real_range(const std::string& key, double value, double lo, bool lo_open, double hi, bool hi_open) const {
     if (!std::isfinite(value)) fail(key, format_double(value) + " is not a finite number");
     const bool above = lo_open ? value > lo : value >= lo;
     const bool below = std::isinf(hi) || (hi_open ? value < hi : value <= hi);
@@ -75,8 +74,8 @@ class Checker {
     if (std::isinf(hi)) {
       range = std::string(lo_open ? "must be > " : "must be >= ") + format_number(lo);
     } else {
-      range = std::string("must be in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " +
-              format_number(hi) + (hi_open ? ")" : "]");
+      range = std::string("must be in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) +
+              (hi_open ? ")" : "]");
     }
     fail(key, format_double(value) + " is out of range (" + range + ")");
   }
@@ -108,7 +107,7 @@ class Checker {
 };
 
 constexpr double kInf = INFINITY;
-constexpr int64_t kMaxSize = int64_t{1} << 20;  // generous caps that still stop absurd allocations
+constexpr int64_t kMaxSize = int64_t{1} << 20;       // generous caps that still stop absurd allocations
 constexpr int64_t kMaxLineBytes = int64_t{1} << 30;  // one JSONL line is held in memory whole
 
 void check_model(const RunConfig& c, const Checker& k) {
@@ -128,8 +127,8 @@ void check_model(const RunConfig& c, const Checker& k) {
             k.show("model.hidden_size") + " must be a multiple of " + k.show("model.num_heads"));
   const int64_t head_dim = m.hidden_size / m.num_heads;
   k.require(head_dim % 2 == 0, {"model.hidden_size", "model.num_heads"},
-            "the head size " + k.show("model.hidden_size") + " / " + k.show("model.num_heads") +
-                " = " + std::to_string(head_dim) + " must be even (RoPE rotates pairs)");
+            "the head size " + k.show("model.hidden_size") + " / " + k.show("model.num_heads") + " = " +
+                std::to_string(head_dim) + " must be even (RoPE rotates pairs)");
   k.require(m.num_heads % m.num_kv_heads == 0, {"model.num_kv_heads", "model.num_heads"},
             k.show("model.num_heads") + " must be a multiple of " + k.show("model.num_kv_heads"));
 }
@@ -179,8 +178,8 @@ void check_sources(const RunConfig& c, const Checker& k) {
     const std::string format = s.format.value_or(d.format);
     for (const FormatKey& format_key : source_format_keys()) {
       if (format != format_key.format && is_set(s, format_key.name)) {
-        k.fail(key(format_key.name), std::string("applies to format ") + format_key.format +
-                                         " only; this source's format is " + format);
+        k.fail(key(format_key.name),
+               std::string("applies to format ") + format_key.format + " only; this source's format is " + format);
       }
     }
     if (format == "hdf5" && s.hdf5_dataset.value_or(d.hdf5_dataset).empty()) {
@@ -244,14 +243,13 @@ void check_optim(const RunConfig& c, const Checker& k) {
   const OptimConfig& o = c.optim;
   k.real_range("optim.lr", o.lr, 0, true, kInf, false);
   if (o.betas.size() != 2) {
-    k.fail("optim.betas", "expected exactly 2 numbers [beta1, beta2], found " +
-                              std::to_string(o.betas.size()));
+    k.fail("optim.betas", "expected exactly 2 numbers [beta1, beta2], found " + std::to_string(o.betas.size()));
   }
   for (size_t i = 0; i < 2; ++i) {
     const double beta = o.betas[i];
     if (!(beta > 0 && beta < 1)) {
-      k.fail("optim.betas", "item " + std::to_string(i + 1) + " is " + format_double(beta) +
-                                ", out of range (must be in (0, 1))");
+      k.fail("optim.betas",
+             "item " + std::to_string(i + 1) + " is " + format_double(beta) + ", out of range (must be in (0, 1))");
     }
   }
   k.real_range("optim.eps", o.eps, 0, true, kInf, false);
@@ -307,7 +305,8 @@ std::vector<const char*> lora_target_choices() {
 
 void check_finetune(const RunConfig& c, const Checker& k) {
   for (size_t i = 0; i < c.init_from_ignore.size(); ++i) {
-    if (c.init_from_ignore[i].empty()) k.fail("init_from_ignore", "item " + std::to_string(i + 1) + " is an empty pattern");
+    if (c.init_from_ignore[i].empty())
+      k.fail("init_from_ignore", "item " + std::to_string(i + 1) + " is an empty pattern");
   }
   const LoraConfig& l = c.lora;
   k.int_range("lora.rank", l.rank, 0, 65536);

@@ -14,7 +14,9 @@
 namespace bitnet {
 namespace {
 
-int64_t visible_gpus() { return static_cast<int64_t>(torch::cuda::device_count()); }
+int64_t visible_gpus() {
+  return static_cast<int64_t>(torch::cuda::device_count());
+}
 
 std::string no_gpu_reason() {
 #ifdef BITNET_WITH_CUDA
@@ -34,13 +36,15 @@ torch::Device resolve_training_device(const std::string& name, int64_t local_ran
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
   }
   int64_t index = local_rank;
-  if (name.rfind("cuda:", 0) == 0) index = std::stoll(name.substr(5));
-  else if (name != "cuda") throw std::runtime_error("train.device '" + name + "' is not one of auto, cpu, cuda, cuda:N");
+  if (name.rfind("cuda:", 0) == 0)
+    index = std::stoll(name.substr(5));
+  else if (name != "cuda")
+    throw std::runtime_error("train.device '" + name + "' is not one of auto, cpu, cuda, cuda:N");
   if (count == 0) throw std::runtime_error("train.device=" + name + ": " + no_gpu_reason() + "; use train.device=cpu");
   if (index >= count) {
-    throw std::runtime_error("train.device=" + name + (name == "cuda" ? " (LOCAL_RANK " + std::to_string(local_rank) + ")" : "") +
-                             ": GPU " + std::to_string(index) + " does not exist, this process sees " +
-                             std::to_string(count) + " GPU(s)");
+    throw std::runtime_error(
+        "train.device=" + name + (name == "cuda" ? " (LOCAL_RANK " + std::to_string(local_rank) + ")" : "") + ": GPU " +
+        std::to_string(index) + " does not exist, this process sees " + std::to_string(count) + " GPU(s)");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

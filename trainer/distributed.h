@@ -61,10 +61,10 @@ void all_reduce_in_buckets(std::vector<torch::Tensor>& tensors, int64_t bucket_b
 
 // What the collectives cost, for the closing line of a run and the figures in docs.
 struct CollectiveStats {
-  int64_t calls = 0;             // all_reduce_sum calls
-  int64_t bucket_reductions = 0; // collectives issued for them
-  int64_t bytes = 0;             // payload summed, all calls
-  double seconds = 0;            // wall time inside all_reduce_sum (waiting for slower ranks too)
+  int64_t calls = 0;              // all_reduce_sum calls
+  int64_t bucket_reductions = 0;  // collectives issued for them
+  int64_t bytes = 0;              // payload summed, all calls
+  double seconds = 0;             // wall time inside all_reduce_sum (waiting for slower ranks too)
   int64_t largest_call_bytes = 0;
 };
 
@@ -79,7 +79,8 @@ class ProcessGroupCommunicator : public Communicator {
 // limit for rendezvous and for every collective). Rank 0 serves the TCPStore at
 // MASTER_ADDR:MASTER_PORT. Throws DistributedError when the backend is not in this build (nccl
 // on a CPU-only LibTorch), the port cannot be bound, or not every rank arrives in time.
-std::unique_ptr<ProcessGroupCommunicator> join_process_group(const DistributedEnv& env, const DistributedConfig& config);
+std::unique_ptr<ProcessGroupCommunicator> join_process_group(const DistributedEnv& env,
+                                                             const DistributedConfig& config);
 
 // Whether this build's LibTorch has NCCL (distributed.backend=nccl).
 bool nccl_available();

@@ -37,7 +37,9 @@ std::string join_ranks(const std::vector<int64_t>& ranks) {
   return out;
 }
 
-std::vector<uint8_t> to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> to_bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 // The message of a LibTorch error without the C++ backtrace c10::Error appends.
 std::string message_of(const std::exception& e) {
@@ -58,7 +60,8 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
   C10dCommunicator(const DistributedEnv& env, const DistributedConfig& config) : env_(env), config_(config) {
     if (config.backend == "nccl" && !nccl_available()) {
       throw DistributedError(std::string("distributed.backend=nccl needs a LibTorch built with CUDA and NCCL; "
-                                         "this build uses LibTorch ") + TORCH_VERSION +
+                                         "this build uses LibTorch ") +
+                             TORCH_VERSION +
                              " without NCCL. Use distributed.backend=gloo, or rebuild against a CUDA LibTorch "
                              "(docs/distributed.md)");
     }
@@ -123,13 +126,14 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
   std::string rendezvous_failure(const std::string& cause) const {
     const std::string where = env_.master_addr + ":" + std::to_string(env_.master_port);
     std::string what = env_.rank == 0
-                           ? "rank 0 could not serve the rendezvous store at " + where +
-                                 " or not all " + std::to_string(env_.world_size) + " ranks joined"
+                           ? "rank 0 could not serve the rendezvous store at " + where + " or not all " +
+                                 std::to_string(env_.world_size) + " ranks joined"
                            : "rank " + std::to_string(env_.rank) + " could not reach rank 0's rendezvous store at " +
                                  where + " or not every rank joined";
     return what + " within distributed.timeout_s=" + std::to_string(config_.timeout_s) +
            " (check MASTER_ADDR/MASTER_PORT, that the port is free on rank 0's host, and that every rank "
-           "was started): " + cause;
+           "was started): " +
+           cause;
   }
 
   void create_group() {
@@ -144,7 +148,8 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
         } else {
           options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
         }
-        group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(group_store, int(env_.rank), int(env_.world_size), options);
+        group_ =
+            c10::make_intrusive<c10d::ProcessGroupGloo>(group_store, int(env_.rank), int(env_.world_size), options);
         device_ = torch::Device(torch::kCPU);
         return;
       }
@@ -152,7 +157,8 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
 #ifdef USE_C10D_NCCL
         auto options = c10d::ProcessGroupNCCL::Options::create();
         options->timeout = timeout_;
-        group_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(group_store, int(env_.rank), int(env_.world_size), options);
+        group_ =
+            c10::make_intrusive<c10d::ProcessGroupNCCL>(group_store, int(env_.rank), int(env_.world_size), options);
         device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env_.local_rank));
         return;
 #endif
@@ -188,8 +194,9 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
   [[noreturn]] void fail(const std::string& during, const std::string& cause) {
     broken_ = true;
     std::string first_line = cause.substr(0, cause.find('\n'));
-    throw DistributedError("rank " + std::to_string(env_.rank) + ": lost " + lost_ranks() + " during " + during +
-                           " (" + first_line + "). Every rank of this run stops; resume all of them with "
+    throw DistributedError("rank " + std::to_string(env_.rank) + ": lost " + lost_ranks() + " during " + during + " (" +
+                           first_line +
+                           "). Every rank of this run stops; resume all of them with "
                            "resume=auto from the last checkpoint");
   }
 
@@ -216,17 +223,18 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
         const std::vector<uint8_t> named = store_->get(key);
         return std::string(named.begin(), named.end());
       }
-      const std::string named =
-          missing.empty() ? std::string("no rank (all answered; a network error between ranks?)")
-                          : (missing.size() == 1 ? "rank " : "ranks ") + join_ranks(missing) +
-                                " (the process died, or stopped responding for distributed.timeout_s=" +
-                                std::to_string(config_.timeout_s) + ")";
+      const std::string named = missing.empty()
+                                    ? std::string("no rank (all answered; a network error between ranks?)")
+                                    : (missing.size() == 1 ? "rank " : "ranks ") + join_ranks(missing) +
+                                          " (the process died, or stopped responding for distributed.timeout_s=" +
+                                          std::to_string(config_.timeout_s) + ")";
       store_->set(key, to_bytes(named));
       if (env_.rank == 0 && env_.world_size > 2) std::this_thread::sleep_for(grace);  // keep the store up for them
       return named;
     } catch (const std::exception&) {
       if (env_.rank == 0) return "the rendezvous store (rank 0's own) answers no more";
-      return "rank 0 (it serves the rendezvous store at " + store_at + " and no longer answers: the process "
+      return "rank 0 (it serves the rendezvous store at " + store_at +
+             " and no longer answers: the process "
              "died or its host is unreachable)";
     }
   }
@@ -251,7 +259,8 @@ bool nccl_available() {
 #endif
 }
 
-std::unique_ptr<ProcessGroupCommunicator> join_process_group(const DistributedEnv& env, const DistributedConfig& config) {
+std::unique_ptr<ProcessGroupCommunicator> join_process_group(const DistributedEnv& env,
+                                                             const DistributedConfig& config) {
   if (config.timeout_s < 1) throw DistributedError("distributed.timeout_s must be at least 1 second");
   return std::make_unique<C10dCommunicator>(env, config);
 }

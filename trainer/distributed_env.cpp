@@ -7,8 +7,7 @@
 namespace bitnet {
 namespace {
 
-const char* kHint =
-    " (set by torchrun, srun, or `bitnet train --nproc N`; see docs/distributed.md)";
+const char* kHint = " (set by torchrun, srun, or `bitnet train --nproc N`; see docs/distributed.md)";
 
 std::optional<int64_t> parse_int(const char* text) {
   if (text == nullptr || *text == '\0') return std::nullopt;
@@ -57,7 +56,8 @@ std::optional<DistributedEnv> read_distributed_env(const EnvLookup& lookup) {
   const char* addr = lookup("MASTER_ADDR");
   if (addr == nullptr || *addr == '\0') {
     throw DistributedError(std::string("environment variable MASTER_ADDR (the host of rank 0) is not set but "
-                                       "WORLD_SIZE is ") + std::to_string(env.world_size) + kHint);
+                                       "WORLD_SIZE is ") +
+                           std::to_string(env.world_size) + kHint);
   }
   env.master_addr = addr;
   env.master_port = static_cast<int>(read_int(lookup, "MASTER_PORT", 1, 65535, std::nullopt));

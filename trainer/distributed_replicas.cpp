@@ -39,9 +39,11 @@ void check_replicas_identical(Communicator& comm, torch::nn::Module& model, int6
   const int64_t largest = comm.all_reduce_max(mine);
   const int64_t smallest = -comm.all_reduce_max(-mine);
   if (largest != smallest) {
-    throw DistributedError("after step " + std::to_string(step) + " the ranks hold different weights (replica "
-                           "checksums range from " + std::to_string(smallest) + " to " + std::to_string(largest) +
-                           ", rank " + std::to_string(comm.rank()) + " has " + std::to_string(mine) +
+    throw DistributedError("after step " + std::to_string(step) +
+                           " the ranks hold different weights (replica "
+                           "checksums range from " +
+                           std::to_string(smallest) + " to " + std::to_string(largest) + ", rank " +
+                           std::to_string(comm.rank()) + " has " + std::to_string(mine) +
                            "): every rank must run the same bitnet build on the same kind of hardware");
   }
 }

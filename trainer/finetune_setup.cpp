@@ -27,7 +27,9 @@ std::string fmt_g(double v) {
 void check_adapter_matches(const LoraSpec& file, const LoraSpec& run, const std::string& dir) {
   std::string problems;
   auto differ = [&](const std::string& key, const std::string& ours, const std::string& theirs) {
-    if (ours != theirs) problems += "\n  lora." + key + " is " + ours + " in the run config but " + theirs + " in " + dir + "/adapter_config.json";
+    if (ours != theirs)
+      problems += "\n  lora." + key + " is " + ours + " in the run config but " + theirs + " in " + dir +
+                  "/adapter_config.json";
   };
   differ("rank", std::to_string(run.rank), std::to_string(file.rank));
   differ("alpha", fmt_g(run.alpha), fmt_g(file.alpha));
@@ -40,7 +42,8 @@ void check_adapter_matches(const LoraSpec& file, const LoraSpec& run, const std:
     differ("target_modules", "[" + join(run.target_modules) + "]", "[" + join(file.target_modules) + "]");
   }
   differ("use_rslora", run.use_rslora ? "true" : "false", file.use_rslora ? "true" : "false");
-  if (!problems.empty()) throw LoraError("lora.adapter_from " + dir + ": the adapter was made with other LoRA settings:" + problems);
+  if (!problems.empty())
+    throw LoraError("lora.adapter_from " + dir + ": the adapter was made with other LoRA settings:" + problems);
 }
 
 }  // namespace
@@ -60,26 +63,31 @@ std::vector<std::string> prepare_finetune(BitNetLM& model, const RunConfig& conf
   const bool lora = config.lora.rank > 0;
   if (!config.init_from.empty()) {
     if (resuming && !lora) {
-      lines.push_back("  init_from not applied: this run resumes, so its weights, optimizer state, schedule and data "
-                      "position come from the checkpoint (init_from only starts new runs)");
+      lines.push_back(
+          "  init_from not applied: this run resumes, so its weights, optimizer state, schedule and data "
+          "position come from the checkpoint (init_from only starts new runs)");
     } else {
       const PretrainedSource source = inspect_pretrained(config.init_from);
       const PretrainedLoad r = load_pretrained(model, source, config.init_from_ignore);
-      std::string line = "  init_from " + source.dir + " (" + source.kind + ", " + std::to_string(source.weight_files.size()) +
-                         " file(s)): " + std::to_string(r.loaded) + " tensors loaded" +
-                         (resuming ? " as the frozen LoRA base; the adapters come from the checkpoint" : "; new run: fresh optimizer, schedule from step 0");
+      std::string line = "  init_from " + source.dir + " (" + source.kind + ", " +
+                         std::to_string(source.weight_files.size()) + " file(s)): " + std::to_string(r.loaded) +
+                         " tensors loaded" +
+                         (resuming ? " as the frozen LoRA base; the adapters come from the checkpoint"
+                                   : "; new run: fresh optimizer, schedule from step 0");
       lines.push_back(line);
       if (!r.initialised.empty()) {
         lines.push_back("  " + std::to_string(r.initialised.size()) + " sub-norm weights start at 1 (" + source.kind +
-                        " models have none); quant.lambda_warmup_steps=" + std::to_string(config.quant.lambda_warmup_steps) +
-                        " ramps quantization in");
+                        " models have none); quant.lambda_warmup_steps=" +
+                        std::to_string(config.quant.lambda_warmup_steps) + " ramps quantization in");
       }
       if (r.unpacked > 0) {
-        lines.push_back("  " + std::to_string(r.unpacked) + " projections were packed ternary weights: the run starts from "
-                        "already-ternary weights (latent = codes x weight_scale). The training quantizer re-derives each "
-                        "scale as mean|W|, which for ternary weights is weight_scale x the fraction of non-zero codes, so "
-                        "the codes are kept but the first steps see rescaled projections; start from the full-precision "
-                        "master weights when you have them");
+        lines.push_back(
+            "  " + std::to_string(r.unpacked) +
+            " projections were packed ternary weights: the run starts from "
+            "already-ternary weights (latent = codes x weight_scale). The training quantizer re-derives each "
+            "scale as mean|W|, which for ternary weights is weight_scale x the fraction of non-zero codes, so "
+            "the codes are kept but the first steps see rescaled projections; start from the full-precision "
+            "master weights when you have them");
       }
       for (const auto& name : r.ignored) lines.push_back("  init_from_ignore: " + name);
     }
@@ -93,10 +101,11 @@ std::vector<std::string> prepare_finetune(BitNetLM& model, const RunConfig& conf
       if (p.requires_grad()) trainable += p.numel();
     }
     lines.push_back("  LoRA      r=" + std::to_string(spec.rank) + ", alpha " + fmt_g(spec.alpha) + ", scale " +
-                    fmt_g(lora_scale(spec)) + (spec.use_rslora ? " (rsLoRA)" : "") + ", dropout " + fmt_g(spec.dropout) +
-                    " on " + std::to_string(layers) + " projections [" + join(spec.target_modules) + "]; trainable " +
-                    std::to_string(trainable) + " of " + std::to_string(total) + " parameters (" +
-                    fmt_g(100.0 * double(trainable) / double(total)) + "%), base frozen");
+                    fmt_g(lora_scale(spec)) + (spec.use_rslora ? " (rsLoRA)" : "") + ", dropout " +
+                    fmt_g(spec.dropout) + " on " + std::to_string(layers) + " projections [" +
+                    join(spec.target_modules) + "]; trainable " + std::to_string(trainable) + " of " +
+                    std::to_string(total) + " parameters (" + fmt_g(100.0 * double(trainable) / double(total)) +
+                    "%), base frozen");
     if (!config.lora.adapter_from.empty()) {
       if (resuming) {
         lines.push_back("  lora.adapter_from not applied: this run resumes, so the adapters come from the checkpoint");
@@ -126,7 +135,8 @@ std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors(BitNetLM& 
   return out;
 }
 
-void load_checkpoint_tensors(BitNetLM& model, const RunConfig& config, const std::map<std::string, torch::Tensor>& tensors) {
+void load_checkpoint_tensors(BitNetLM& model, const RunConfig& config,
+                             const std::map<std::string, torch::Tensor>& tensors) {
   if (config.lora.rank > 0) {
     load_lora_parameters(model, tensors);
   } else {

@@ -26,7 +26,8 @@ std::vector<torch::Tensor> trainable_parameters(BitNetLM& model);
 // What a checkpoint of this run stores: every parameter, or under LoRA only the adapters.
 std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors(BitNetLM& model, const RunConfig& config);
 // The inverse: strict load of checkpoint_tensors() back into the model.
-void load_checkpoint_tensors(BitNetLM& model, const RunConfig& config, const std::map<std::string, torch::Tensor>& tensors);
+void load_checkpoint_tensors(BitNetLM& model, const RunConfig& config,
+                             const std::map<std::string, torch::Tensor>& tensors);
 
 // Peak resident set size of this process so far, in bytes (VmHWM; 0 when unknown).
 int64_t peak_rss_bytes();

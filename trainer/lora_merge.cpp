@@ -4,13 +4,13 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_model.h"
+#include "checkpoint/model_options.h"
 #include "layers/lora.h"
 #include "layers/quantize.h"
 #include "layers/tensor_io.h"
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/checkpoint_model.h"
 #include "trainer/finetune_setup.h"
-#include "checkpoint/model_options.h"
 #include "trainer/pretrained.h"
 #include "trainer/run_data.h"
 #include "trainer/train_step.h"
@@ -33,7 +33,8 @@ MergeReport merge_lora(const std::string& source, const std::string& out_root, i
   const CheckpointContents ckpt = load_checkpoint(r.checkpoint_dir);
   const RunConfig config = parse_config(ckpt.config_yaml, r.checkpoint_dir + "/config.yaml");
   if (config.lora.rank == 0) {
-    throw std::runtime_error(r.checkpoint_dir + " is not a LoRA checkpoint (lora.rank is 0): it already holds every "
+    throw std::runtime_error(r.checkpoint_dir +
+                             " is not a LoRA checkpoint (lora.rank is 0): it already holds every "
                              "weight, export it directly with `bitnet export`");
   }
   RunData data = prepare_run_data(config, 0, 1);
@@ -63,7 +64,8 @@ MergeReport merge_lora(const std::string& source, const std::string& out_root, i
   int64_t changed = 0, total = 0;
   for (auto& [name, linear] : adapted->bit_linears()) {
     if (!linear->has_lora()) continue;
-    const torch::Tensor a = ternary_weight_codes(linear->weight), b = ternary_weight_codes(merged_weights.at(name + ".weight"));
+    const torch::Tensor a = ternary_weight_codes(linear->weight),
+                        b = ternary_weight_codes(merged_weights.at(name + ".weight"));
     changed += a.ne(b).sum().item<int64_t>();
     total += a.numel();
   }
@@ -73,7 +75,7 @@ MergeReport merge_lora(const std::string& source, const std::string& out_root, i
   for (const data::Batch& batch : data.val->first(eval_batches, config.train.micro_batch)) {
     const torch::Tensor inputs = batch_inputs(batch), targets = batch_targets(batch);
     const torch::Tensor la = adapted(inputs), lm = merged(inputs), lb = base(inputs);  // (B, T, V)
-    const torch::Tensor mask = targets.ne(data::kIgnoreIndex).to(torch::kFloat);      // (B, T)
+    const torch::Tensor mask = targets.ne(data::kIgnoreIndex).to(torch::kFloat);       // (B, T)
     const torch::Tensor pa = torch::log_softmax(la, -1), pm = torch::log_softmax(lm, -1);
     kl_sum += ((pa.exp() * (pa - pm)).sum(-1) * mask).sum().item<double>();
     ce_adapter += token_cross_entropy(la, targets).item<double>();

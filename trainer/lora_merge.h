@@ -10,8 +10,8 @@
 namespace bitnet {
 
 struct MergeReport {
-  std::string checkpoint_dir;   // the LoRA checkpoint read
-  std::string merged_dir;       // the merged checkpoint written (OUT/step_N; OUT/latest points at it)
+  std::string checkpoint_dir;  // the LoRA checkpoint read
+  std::string merged_dir;      // the merged checkpoint written (OUT/step_N; OUT/latest points at it)
   int64_t adapted_layers = 0;
   int64_t eval_tokens = 0;      // held-out target tokens measured
   double max_abs_prequant = 0;  // max |logits| difference, quantization off: merged vs base + adapter (exactness)

@@ -15,11 +15,20 @@ std::string escape_xml(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -68,14 +77,14 @@ std::string render_loss_svg(const std::vector<LossPoint>& train, const std::vect
   const double ys = tick_step(hi - lo, 6);
   for (double v = std::ceil(lo / ys) * ys; v <= hi; v += ys) {
     svg << "<line x1=\"" << kLeft << "\" x2=\"" << kWidth - kRight << "\" y1=\"" << y_of(v) << "\" y2=\"" << y_of(v)
-        << "\" stroke=\"#e4e4e4\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << y_of(v) + 4
-        << "\" text-anchor=\"end\">" << v << "</text>\n";
+        << "\" stroke=\"#e4e4e4\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << y_of(v) + 4 << "\" text-anchor=\"end\">"
+        << v << "</text>\n";
   }
   const double xs = tick_step(double(max_step), 8);
   for (double s = 0; s <= max_step; s += xs) {
-    svg << "<line x1=\"" << x_of(s) << "\" x2=\"" << x_of(s) << "\" y1=\"" << kTop << "\" y2=\""
-        << kHeight - kBottom << "\" stroke=\"#e4e4e4\"/>\n<text x=\"" << x_of(s) << "\" y=\""
-        << kHeight - kBottom + 16 << "\" text-anchor=\"middle\">" << s << "</text>\n";
+    svg << "<line x1=\"" << x_of(s) << "\" x2=\"" << x_of(s) << "\" y1=\"" << kTop << "\" y2=\"" << kHeight - kBottom
+        << "\" stroke=\"#e4e4e4\"/>\n<text x=\"" << x_of(s) << "\" y=\"" << kHeight - kBottom + 16
+        << "\" text-anchor=\"middle\">" << s << "</text>\n";
   }
   svg << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << plot_w << "\" height=\"" << plot_h
       << "\" fill=\"none\" stroke=\"#444\"/>\n"

@@ -35,13 +35,15 @@ json read_json(const fs::path& path) {
   }
 }
 
-int64_t positive_int(const json& j, const std::string& key, const fs::path& file, std::optional<int64_t> fallback = {}) {
+int64_t positive_int(const json& j, const std::string& key, const fs::path& file,
+                     std::optional<int64_t> fallback = {}) {
   if (!j.contains(key) || j[key].is_null()) {
     if (fallback) return *fallback;
     throw PretrainedError(file.string() + ": required key '" + key + "' is missing");
   }
   if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) {
-    throw PretrainedError(file.string() + ": '" + key + "' must be a positive integer, found " + formats::describe_json(j[key]));
+    throw PretrainedError(file.string() + ": '" + key + "' must be a positive integer, found " +
+                          formats::describe_json(j[key]));
   }
   return j[key].get<int64_t>();
 }
@@ -49,7 +51,8 @@ int64_t positive_int(const json& j, const std::string& key, const fs::path& file
 double positive_number(const json& j, const std::string& key, const fs::path& file, double fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_number() || !(j[key].get<double>() > 0)) {
-    throw PretrainedError(file.string() + ": '" + key + "' must be a positive number, found " + formats::describe_json(j[key]));
+    throw PretrainedError(file.string() + ": '" + key + "' must be a positive number, found " +
+                          formats::describe_json(j[key]));
   }
   return j[key].get<double>();
 }
@@ -57,13 +60,15 @@ double positive_number(const json& j, const std::string& key, const fs::path& fi
 // A string / boolean key, or `fallback` when it is absent or null; any other type is an error.
 std::string string_key(const json& j, const std::string& key, const std::string& where, const std::string& fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
-  if (!j[key].is_string()) throw PretrainedError(where + ": '" + key + "' must be a string, found " + formats::describe_json(j[key]));
+  if (!j[key].is_string())
+    throw PretrainedError(where + ": '" + key + "' must be a string, found " + formats::describe_json(j[key]));
   return j[key].get<std::string>();
 }
 
 bool bool_key(const json& j, const std::string& key, const std::string& where, bool fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
-  if (!j[key].is_boolean()) throw PretrainedError(where + ": '" + key + "' must be true or false, found " + formats::describe_json(j[key]));
+  if (!j[key].is_boolean())
+    throw PretrainedError(where + ": '" + key + "' must be true or false, found " + formats::describe_json(j[key]));
   return j[key].get<bool>();
 }
 
@@ -78,11 +83,14 @@ std::vector<std::string> hf_weight_files(const fs::path& dir) {
     std::set<std::string> seen;
     std::vector<std::string> files;
     for (const auto& [tensor, file] : j["weight_map"].items()) {
-      if (!file.is_string()) throw PretrainedError(index.string() + ": weight_map[\"" + tensor + "\"] is not a file name");
+      if (!file.is_string())
+        throw PretrainedError(index.string() + ": weight_map[\"" + tensor + "\"] is not a file name");
       const std::string name = file.get<std::string>();
       // Shards live beside the index: no directories, nothing that climbs out.
-      if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "." || name == "..") {
-        throw PretrainedError(index.string() + ": shard name \"" + name + "\" must be a plain file name in " + dir.string());
+      if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "." ||
+          name == "..") {
+        throw PretrainedError(index.string() + ": shard name \"" + name + "\" must be a plain file name in " +
+                              dir.string());
       }
       if (seen.insert(name).second) files.push_back((dir / name).string());
     }
@@ -122,10 +130,12 @@ double rope_theta_of(const json& j, const fs::path& file, double fallback) {
   }
   if (j.contains("rope_parameters") && !j["rope_parameters"].is_null()) {
     const json& r = j["rope_parameters"];
-    if (!r.is_object()) throw PretrainedError(file.string() + ": rope_parameters must be an object, found " + formats::describe_json(r));
+    if (!r.is_object())
+      throw PretrainedError(file.string() + ": rope_parameters must be an object, found " + formats::describe_json(r));
     const std::string type = string_key(r, "rope_type", file.string() + ": rope_parameters", "default");
     if (type != "default") {
-      throw PretrainedError(file.string() + ": rope_parameters.rope_type \"" + type + "\" is not supported (plain RoPE only: \"default\")");
+      throw PretrainedError(file.string() + ": rope_parameters.rope_type \"" + type +
+                            "\" is not supported (plain RoPE only: \"default\")");
     }
     return positive_number(r, "rope_theta", file, positive_number(j, "rope_theta", file, fallback));
   }
@@ -138,11 +148,13 @@ PretrainedSource::Packing packing_of(const json& j, const fs::path& file) {
   const json& q = j["quantization_config"];
   const std::string where = file.string() + ": quantization_config";
   if (!q.is_object() || string_key(q, "quant_method", where, "") != "bitnet") {
-    throw PretrainedError(where + " is not transformers' bitnet one (quant_method \"bitnet\"): other quantized "
+    throw PretrainedError(where +
+                          " is not transformers' bitnet one (quant_method \"bitnet\"): other quantized "
                           "weights cannot be read");
   }
   if (bool_key(q, "use_rms_norm", where, false)) {
-    throw PretrainedError(where + ".use_rms_norm is true: every projection would carry its own RMSNorm, which this model "
+    throw PretrainedError(where +
+                          ".use_rms_norm is true: every projection would carry its own RMSNorm, which this model "
                           "does not have");
   }
   const std::string linear = string_key(q, "linear_class", where, "bitlinear");
@@ -176,11 +188,13 @@ PretrainedSource inspect_hf(const fs::path& dir) {
   }
   s.packing = packing_of(j, file);
   if (s.packing != PretrainedSource::Packing::none && s.kind != "bitnet") {
-    throw PretrainedError(file.string() + ": packed ternary weights (quantization_config) are read for model_type bitnet only");
+    throw PretrainedError(file.string() +
+                          ": packed ternary weights (quantization_config) are read for model_type bitnet only");
   }
   const HfDefaults d = hf_defaults(type);
   for (const char* key : {"attention_bias", "mlp_bias"}) {
-    if (bool_key(j, key, file.string(), false)) throw PretrainedError(file.string() + ": '" + key + "' is true; BitNet projections have no biases");
+    if (bool_key(j, key, file.string(), false))
+      throw PretrainedError(file.string() + ": '" + key + "' is true; BitNet projections have no biases");
   }
   const std::string act = string_key(j, "hidden_act", file.string(), d.act);
   if (act != "relu2" && act != "silu") {
@@ -199,7 +213,8 @@ PretrainedSource inspect_hf(const fs::path& dir) {
   m.tie_embeddings = bool_key(j, "tie_word_embeddings", file.string(), d.tie);
   m.hidden_act = act;
   if (j.contains("head_dim") && !j["head_dim"].is_null() && j["head_dim"] != m.hidden_size / m.num_heads) {
-    throw PretrainedError(file.string() + ": head_dim " + formats::describe_json(j["head_dim"]) + " differs from hidden_size / num_attention_heads = " +
+    throw PretrainedError(file.string() + ": head_dim " + formats::describe_json(j["head_dim"]) +
+                          " differs from hidden_size / num_attention_heads = " +
                           std::to_string(m.hidden_size / m.num_heads) + " (not supported)");
   }
   s.weight_files = hf_weight_files(dir);
@@ -216,8 +231,10 @@ PretrainedSource inspect_checkpoint(const fs::path& dir) {
     throw PretrainedError(std::string("cannot read the checkpoint's config: ") + e.what());
   }
   if (c.lora.rank > 0) {
-    throw PretrainedError("checkpoint " + dir.string() + " is a LoRA checkpoint (it holds only adapters): fold them into "
-                          "its base first with `bitnet lora merge " + dir.string() + " --out DIR`, then init_from DIR/latest");
+    throw PretrainedError("checkpoint " + dir.string() +
+                          " is a LoRA checkpoint (it holds only adapters): fold them into "
+                          "its base first with `bitnet lora merge " +
+                          dir.string() + " --out DIR`, then init_from DIR/latest");
   }
   PretrainedSource s;
   s.dir = dir.string();
@@ -228,7 +245,8 @@ PretrainedSource inspect_checkpoint(const fs::path& dir) {
   if (s.model.vocab_size == 0) {  // it was taken from the tokenizer: read it off the embedding
     auto tensors = load_tensors(s.weight_files[0]);
     auto it = tensors.find(formats::kEmbeddingTensor.hf);
-    if (it == tensors.end() || it->second.dim() != 2) throw PretrainedError(s.weight_files[0] + ": no 2-D " + formats::kEmbeddingTensor.hf);
+    if (it == tensors.end() || it->second.dim() != 2)
+      throw PretrainedError(s.weight_files[0] + ": no 2-D " + formats::kEmbeddingTensor.hf);
     s.model.vocab_size = it->second.size(0);
   }
   return s;
@@ -275,7 +293,8 @@ PretrainedSource inspect_pretrained(const std::string& dir_text) {
   if (fs::exists(dir / "config.json")) return inspect_hf(dir);
   if (fs::exists(dir / "manifest.json")) return inspect_checkpoint(dir);
   if (fs::exists(dir / "ckpt" / "latest")) return inspect_checkpoint(fs::canonical(dir / "ckpt" / "latest"));
-  throw PretrainedError("init_from " + dir_text + ": neither a Hugging Face model directory (config.json) nor a "
+  throw PretrainedError("init_from " + dir_text +
+                        ": neither a Hugging Face model directory (config.json) nor a "
                         "checkpoint (manifest.json) nor a run directory (ckpt/latest)");
 }
 
@@ -288,7 +307,8 @@ RunConfig resolve_init_from(const RunConfig& config) {
   auto take = [&](const char* key, auto& mine, const auto& theirs, const auto& def) {
     if (mine != def && mine != theirs) {
       std::ostringstream m;
-      m << std::boolalpha << "\n  model." << key << " is " << mine << " in the run config but " << theirs << " in " << s.config_file;
+      m << std::boolalpha << "\n  model." << key << " is " << mine << " in the run config but " << theirs << " in "
+        << s.config_file;
       problems += m.str();
     }
     mine = theirs;
@@ -306,8 +326,10 @@ RunConfig resolve_init_from(const RunConfig& config) {
   take("tie_embeddings", m.tie_embeddings, s.model.tie_embeddings, defaults.tie_embeddings);
   take("hidden_act", m.hidden_act, s.model.hidden_act, defaults.hidden_act);
   if (!problems.empty()) {
-    throw ConfigError("init_from " + config.init_from + ": the architecture comes from the pretrained model; remove "
-                      "these model keys from the run config or make them equal:" + problems);
+    throw ConfigError("init_from " + config.init_from +
+                      ": the architecture comes from the pretrained model; remove "
+                      "these model keys from the run config or make them equal:" +
+                      problems);
   }
   try {
     validate_config(out);
@@ -317,7 +339,8 @@ RunConfig resolve_init_from(const RunConfig& config) {
   return out;
 }
 
-PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, const std::vector<std::string>& ignore) {
+PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source,
+                               const std::vector<std::string>& ignore) {
   torch::NoGradGuard no_grad;
   auto ignored = [&](const std::string& name) {
     for (const auto& p : ignore) {
@@ -344,7 +367,8 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
         continue;
       }
       const std::string buffer = ".rotary_emb.inv_freq";  // older LLaMA files carry this derived buffer
-      if (name.size() > buffer.size() && name.compare(name.size() - buffer.size(), buffer.size(), buffer) == 0) continue;
+      if (name.size() > buffer.size() && name.compare(name.size() - buffer.size(), buffer.size(), buffer) == 0)
+        continue;
       if (packed_source && ends_with(name, ".weight_scale")) {
         scales[name.substr(0, name.size() - 6)] = t;  // keyed by the weight's name
         continue;
@@ -358,7 +382,8 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
         mismatch.unexpected.push_back(name);
       } else if (!done.insert(name).second) {
         duplicated.push_back(name);
-      } else if (t.scalar_type() != torch::kFloat && t.scalar_type() != torch::kHalf && t.scalar_type() != torch::kBFloat16) {
+      } else if (t.scalar_type() != torch::kFloat && t.scalar_type() != torch::kHalf &&
+                 t.scalar_type() != torch::kBFloat16) {
         bad_dtype.push_back(name + " (" + std::string(c10::toString(t.scalar_type())) + "; expected F32, F16 or BF16)");
       } else if (t.sizes() != it->second.sizes()) {
         mismatch.wrong_shape.push_back(shape_mismatch(name, t, it->second));
@@ -372,8 +397,8 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
     torch::Tensor& p = params.at(name);
     auto scale = scales.find(name);
     if (p.dim() != 2 || t.dim() != 2 || t.size(0) * 4 != p.size(0) || t.size(1) != p.size(1)) {
-      mismatch.wrong_shape.push_back(name + " (packed U8 " + c10::str(t.sizes()) + ", expected [out/4, in] for the model's " +
-                           c10::str(p.sizes()) + ")");
+      mismatch.wrong_shape.push_back(name + " (packed U8 " + c10::str(t.sizes()) +
+                                     ", expected [out/4, in] for the model's " + c10::str(p.sizes()) + ")");
     } else if (scale == scales.end()) {
       continue;  // listed as missing below, with the name of the absent scale
     } else if (scale->second.numel() != 1 || !scale->second.is_floating_point()) {
@@ -383,7 +408,8 @@ PretrainedLoad load_pretrained(BitNetLM& model, const PretrainedSource& source, 
       const torch::Tensor bytes = t.contiguous();
       std::vector<int8_t> codes(static_cast<size_t>(p.numel()));
       try {
-        formats::unpack_hf_bitnet(bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()), p.size(0), p.size(1), codes.data());
+        formats::unpack_hf_bitnet(bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()), p.size(0), p.size(1),
+                                  codes.data());
       } catch (const formats::FormatError& e) {
         throw PretrainedError(source.dir + ": " + name + ": " + e.what());
       }

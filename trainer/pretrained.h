@@ -31,10 +31,10 @@ class PretrainedError : public std::runtime_error {
 };
 
 struct PretrainedSource {
-  std::string dir;            // the directory holding the weights (a checkpoint: the step directory)
-  std::string kind;           // "bitnet" | "llama" | "checkpoint"
-  std::string config_file;    // where the architecture was read (config.json or config.yaml)
-  ModelConfig model;          // the architecture (vocab_size filled in)
+  std::string dir;                        // the directory holding the weights (a checkpoint: the step directory)
+  std::string kind;                       // "bitnet" | "llama" | "checkpoint"
+  std::string config_file;                // where the architecture was read (config.json or config.yaml)
+  ModelConfig model;                      // the architecture (vocab_size filled in)
   std::vector<std::string> weight_files;  // safetensors files to read, in order
   // Packed projections (quantization_config offline / bitlinear): how weight_scale applies.
   enum class Packing { none, scale_multiplies, scale_divides };
@@ -53,10 +53,10 @@ PretrainedSource inspect_pretrained(const std::string& dir);
 RunConfig resolve_init_from(const RunConfig& config);
 
 struct PretrainedLoad {
-  int64_t loaded = 0;                      // tensors copied
-  std::vector<std::string> initialised;    // model tensors the source lacks by design (LLaMA sub-norms: ones)
-  std::vector<std::string> ignored;        // names matched by init_from_ignore (either side)
-  int64_t unpacked = 0;                    // packed ternary projections turned into codes × scale
+  int64_t loaded = 0;                    // tensors copied
+  std::vector<std::string> initialised;  // model tensors the source lacks by design (LLaMA sub-norms: ones)
+  std::vector<std::string> ignored;      // names matched by init_from_ignore (either side)
+  int64_t unpacked = 0;                  // packed ternary projections turned into codes × scale
 };
 
 // Copies the source's weights (converted to fp32) into the model's non-adapter parameters.

@@ -16,8 +16,7 @@
 namespace bitnet {
 namespace {
 
-std::vector<data::MaskedTokens> pick(std::vector<data::MaskedTokens>& items,
-                                     const std::vector<int64_t>& ids) {
+std::vector<data::MaskedTokens> pick(std::vector<data::MaskedTokens>& items, const std::vector<int64_t>& ids) {
   std::vector<data::MaskedTokens> out;
   out.reserve(ids.size());
   for (int64_t i : ids) out.push_back(std::move(items[static_cast<size_t>(i)]));
@@ -45,16 +44,15 @@ std::vector<std::pair<std::string, std::string>> tokenizer_files(const Tokenizer
   if (config.type != "bpe") return {};
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path json = fs::is_directory(config.path, ec) ? fs::path(config.path) / "tokenizer.json"
-                                                          : fs::path(config.path);
+  const fs::path json =
+      fs::is_directory(config.path, ec) ? fs::path(config.path) / "tokenizer.json" : fs::path(config.path);
   std::vector<std::pair<std::string, std::string>> files = {{"tokenizer.json", read_whole(json)}};
   const fs::path cfg = json.parent_path() / "tokenizer_config.json";
   if (fs::exists(cfg, ec)) files.emplace_back("tokenizer_config.json", read_whole(cfg));
   return files;
 }
 
-double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tok,
-                        bool masked) {
+double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tok, bool masked) {
   size_t bytes = 0, targets = 0;
   for (const data::MaskedTokens& m : items) {
     std::vector<int32_t> trained;

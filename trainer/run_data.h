@@ -25,8 +25,8 @@ struct RunData {
   int64_t streamed_shard_files = 0;       // pre-training shards read as needed (0: data loaded whole)
   int64_t train_documents = 0, val_documents = 0;
   int64_t train_tokens = 0, val_tokens = 0;
-  double val_bytes_per_token = 1.0;  // UTF-8 bytes per validation target token, for bits per byte
-  data::JsonlReport jsonl;           // jsonl only: lines, examples, skipped lines
+  double val_bytes_per_token = 1.0;             // UTF-8 bytes per validation target token, for bits per byte
+  data::JsonlReport jsonl;                      // jsonl only: lines, examples, skipped lines
   std::vector<data::SourceProportion> mixture;  // data.sources only: what each source gives
   // Files that make a checkpoint self-contained: (name, contents) of the BPE tokenizer.json and,
   // when present beside it, tokenizer_config.json (BOS/EOS/PAD). Empty for the byte tokenizer.
@@ -41,8 +41,7 @@ data::DatasetOptions dataset_options(const RunConfig& config);
 
 // UTF-8 bytes per target token of held-out items (decoded text; documents also predict the EOS
 // packed before the next one), for bits per byte. 1 when there is no text.
-double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tokenizer,
-                        bool masked);
+double bytes_per_target(const std::vector<data::MaskedTokens>& items, const data::Tokenizer& tokenizer, bool masked);
 
 // The evaluation batches of held-out items: documents packed with EOS between them into windows
 // of seq_len + 1 tokens in order, or one masked example per row (padded). data::DataError when

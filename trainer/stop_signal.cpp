@@ -27,6 +27,8 @@ void install_stop_handlers() {
   std::signal(SIGTERM, record_stop_signal);
 }
 
-int stop_signal_received() { return g_stop_signal; }
+int stop_signal_received() {
+  return g_stop_signal;
+}
 
 }  // namespace bitnet

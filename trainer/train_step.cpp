@@ -6,7 +6,8 @@
 namespace bitnet {
 namespace {
 
-torch::Tensor to_long_tensor(const std::vector<int32_t>& values, const data::Batch& batch, const torch::Device& device) {
+torch::Tensor to_long_tensor(const std::vector<int32_t>& values, const data::Batch& batch,
+                             const torch::Device& device) {
   // int32 crosses to the device (half the bytes), widened to int64 there.
   torch::Tensor host = torch::tensor(values, torch::kInt).view({batch.batch_size, batch.seq_len});
   return to_device(host, device).to(torch::kLong);
@@ -21,7 +22,9 @@ torch::Tensor batch_targets(const data::Batch& batch, const torch::Device& devic
   return to_long_tensor(batch.targets, batch, device);
 }
 
-torch::Device model_device(BitNetLM& model) { return model->model->embed_tokens->weight.device(); }
+torch::Device model_device(BitNetLM& model) {
+  return model->model->embed_tokens->weight.device();
+}
 
 torch::Tensor summed_cross_entropy(BitNetLM& model, const data::Batch& batch) {
   const torch::Device device = model_device(model);

@@ -9,21 +9,21 @@
 #include <sstream>
 #include <thread>
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/model_options.h"
 #include "data/error.h"
 #include "layers/tensor_io.h"
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
-#include "checkpoint/checkpoint.h"
 #include "trainer/console.h"
-#include "checkpoint/model_options.h"
 #include "trainer/device.h"
 #include "trainer/distributed_replicas.h"
 #include "trainer/finetune_setup.h"
-#include "trainer/pretrained.h"
 #include "trainer/model_setup.h"
+#include "trainer/pretrained.h"
 #include "trainer/run_data.h"
-#include "trainer/run_mixture.h"
 #include "trainer/run_log.h"
+#include "trainer/run_mixture.h"
 #include "trainer/sample_text.h"
 #include "trainer/stop_signal.h"
 #include "trainer/train_step.h"
@@ -91,8 +91,12 @@ int64_t resolve_threads(int64_t configured) {
 class Training {
  public:
   Training(const RunConfig& config, std::string config_path, std::string overrides, Communicator& comm, std::FILE* out)
-      : config_(config), config_path_(std::move(config_path)), overrides_(std::move(overrides)), comm_(comm),
-        console_(out), run_dir_((fs::path(config.log.dir) / config.name).string()),
+      : config_(config),
+        config_path_(std::move(config_path)),
+        overrides_(std::move(overrides)),
+        comm_(comm),
+        console_(out),
+        run_dir_((fs::path(config.log.dir) / config.name).string()),
         ckpt_root_((fs::path(run_dir_) / "ckpt").string()) {}
 
   int run();
@@ -195,8 +199,9 @@ void Training::restore(const CheckpointContents& ckpt) {
     generator.set_state(bytes_from_hex(ckpt.state.device_rng));
   }
   if (ckpt.state.threads != threads_) {
-    print("warning: the checkpoint was written with " + std::to_string(ckpt.state.threads) + " threads, this run uses " +
-          std::to_string(threads_) + ": losses will not match an uninterrupted run bit for bit");
+    print("warning: the checkpoint was written with " + std::to_string(ckpt.state.threads) +
+          " threads, this run uses " + std::to_string(threads_) +
+          ": losses will not match an uninterrupted run bit for bit");
   }
   state_ = ckpt.state;
   print("resumed from " + ckpt.dir + " at step " + std::to_string(state_.step));
@@ -208,10 +213,10 @@ void Training::print_start_table() {
   const ScheduleOptions so = schedule_options(c);
   std::ostringstream s;
   s << "bitnet train " << c.name << "  (" << config_path_ << (overrides_.empty() ? "" : " " + overrides_) << ")\n"
-    << "  model     " << model_kind(c, model_->options().quantize) << ", "
-    << c.model.num_layers << " layers, hidden " << c.model.hidden_size << ", heads " << c.model.num_heads << "/"
-    << c.model.num_kv_heads << " kv, ffn " << c.model.intermediate_size << " " << c.model.hidden_act << ", vocab "
-    << model_->options().vocab_size << ", " << format_si(double(model_->num_parameters())) << " parameters\n"
+    << "  model     " << model_kind(c, model_->options().quantize) << ", " << c.model.num_layers << " layers, hidden "
+    << c.model.hidden_size << ", heads " << c.model.num_heads << "/" << c.model.num_kv_heads << " kv, ffn "
+    << c.model.intermediate_size << " " << c.model.hidden_act << ", vocab " << model_->options().vocab_size << ", "
+    << format_si(double(model_->num_parameters())) << " parameters\n"
     << "  data      " << format_count(data_.train_documents) << " train / " << format_count(data_.val_documents)
     << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens (" << data_.tokenizer->type()
     << " tokenizer), seq_len " << c.data.seq_len << "\n";
@@ -221,10 +226,12 @@ void Training::print_start_table() {
     for (const std::string& line : mixture_table(data_.mixture)) s << "    " << line << "\n";
   }
   if (data_.streamed_shard_files > 0) {
-    s << "  stream    streamed from " << data_.streamed_shard_files << " shard file(s): windows read as batches need them\n";
+    s << "  stream    streamed from " << data_.streamed_shard_files
+      << " shard file(s): windows read as batches need them\n";
   }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
-    s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout << " rows, loss on "
+    s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout
+      << " rows, loss on "
       << "completion/assistant tokens";
     if (data_.jsonl.skipped > 0) s << ", " << data_.jsonl.skipped << " bad line(s) skipped";
     s << "\n";
@@ -236,15 +243,16 @@ void Training::print_start_table() {
     << so.warmup_steps;
   if (so.type == "two_stage") s << ", stage 2 from step " << stage_switch_step(so);
   s << ", weight decay " << fmt("%.3g", c.optim.weight_decay) << "\n"
-    << "  compute   " << describe_device(device_) << ", " << describe_precision(c.train.precision, device_) << ", " << threads_ << " thread(s), seed "
-    << c.train.seed << "\n"
+    << "  compute   " << describe_device(device_) << ", " << describe_precision(c.train.precision, device_) << ", "
+    << threads_ << " thread(s), seed " << c.train.seed << "\n"
     << "  run dir   " << run_dir_;
   print(s.str());
 }
 
 std::vector<data::Batch> Training::next_micro_batches() {
   std::vector<data::Batch> batches;
-  for (int64_t i = 0; i < config_.train.grad_accum; ++i) batches.push_back(data_.train->next(config_.train.micro_batch));
+  for (int64_t i = 0; i < config_.train.grad_accum; ++i)
+    batches.push_back(data_.train->next(config_.train.micro_batch));
   return batches;
 }
 
@@ -256,14 +264,16 @@ void Training::log_step(double loss, double grad_norm, const ScheduleValues& sch
   const double tok_s = tokens_per_step / (ms / 1000.0);
   const double eta = (total - step) * recent_ms_ / 1000.0;
   std::string line = "step " + std::to_string(step) + "/" + std::to_string(total) + " | loss " + fmt("%.4f", loss) +
-                     " | norm " + fmt("%.3f", grad_norm) + " | lr " + fmt("%.2e", sched.lr) + " | " +
-                     fmt("%.0f", ms) + " ms | " + format_count(int64_t(tok_s)) + " tok/s | ETA " + format_duration(eta);
+                     " | norm " + fmt("%.3f", grad_norm) + " | lr " + fmt("%.2e", sched.lr) + " | " + fmt("%.0f", ms) +
+                     " ms | " + format_count(int64_t(tok_s)) + " tok/s | ETA " + format_duration(eta);
   const bool log_now = step % config_.log.every == 0 || step == total;
   if (!comm_.is_main()) return;
   if (log_now) {
     console_.line(line);
-    json record{{"step", step},  {"loss", loss},         {"lr", sched.lr}, {"wd", sched.weight_decay},
-                {"grad_norm", grad_norm}, {"tokens", state_.tokens_seen}, {"tok_s", tok_s}, {"ms", ms}};
+    json record{{"step", step},           {"loss", loss},
+                {"lr", sched.lr},         {"wd", sched.weight_decay},
+                {"grad_norm", grad_norm}, {"tokens", state_.tokens_seen},
+                {"tok_s", tok_s},         {"ms", ms}};
     if (lambda < 1.0) record["quant_lambda"] = lambda;
     log_->log_metrics(record);
   } else {
@@ -306,9 +316,10 @@ std::string Training::save() {
   state_.threads = threads_;
   state_.world_size = comm_.world_size();
   const auto params = checkpoint_tensors(model_, config_);  // under LoRA: the adapters only
-  const std::string dir = save_checkpoint(ckpt_root_, params, optimizer_->state_tensors(), state_, config_to_yaml(config_),
-                                          config_.checkpoint.keep_last, data_.tokenizer_files);
-  if (config_.lora.rank > 0) save_peft_adapter((fs::path(run_dir_) / "adapter").string(), model_, lora_spec(config_.lora), config_.init_from);
+  const std::string dir = save_checkpoint(ckpt_root_, params, optimizer_->state_tensors(), state_,
+                                          config_to_yaml(config_), config_.checkpoint.keep_last, data_.tokenizer_files);
+  if (config_.lora.rank > 0)
+    save_peft_adapter((fs::path(run_dir_) / "adapter").string(), model_, lora_spec(config_.lora), config_.init_from);
   return dir;
 }
 
@@ -339,7 +350,8 @@ int Training::run() {
   model_->to(device_);  // fp32 latent weights; the optimizer's moments are created beside them
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& item : model_->named_parameters()) named.emplace_back(item.key(), item.value());
-  optimizer_ = std::make_unique<AdamW>(named, AdamWOptions{.beta1 = config_.optim.betas[0], .beta2 = config_.optim.betas[1], .eps = config_.optim.eps});
+  optimizer_ = std::make_unique<AdamW>(
+      named, AdamWOptions{.beta1 = config_.optim.betas[0], .beta2 = config_.optim.betas[1], .eps = config_.optim.eps});
   state_.config_hash = config_hash(config_);
   if (ckpt) restore(*ckpt);
   first_step_ = state_.step;
@@ -350,7 +362,8 @@ int Training::run() {
   print_start_table();
   for (const auto& line : finetune_lines) print(line);
   if (state_.step >= config_.train.steps) {
-    print("run " + config_.name + " is already complete (" + std::to_string(state_.step) + " steps); raise train.steps to train further");
+    print("run " + config_.name + " is already complete (" + std::to_string(state_.step) +
+          " steps); raise train.steps to train further");
     return 0;
   }
 
@@ -386,13 +399,15 @@ int Training::run() {
     const double grad_norm = host[1].item<double>();
 
     ++state_.step;
-    state_.tokens_seen += config_.train.micro_batch * config_.data.seq_len * config_.train.grad_accum * comm_.world_size();
+    state_.tokens_seen +=
+        config_.train.micro_batch * config_.data.seq_len * config_.train.grad_accum * comm_.world_size();
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       const std::string what = "non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
                                " at step " + std::to_string(state_.step);
       if (config_.train.nan_policy == "abort") {
-        throw std::runtime_error(what + " (train.nan_policy=abort); the last checkpoint is intact. Lower optim.lr, "
-                                        "raise schedule.warmup_steps or set train.nan_policy=skip");
+        throw std::runtime_error(what +
+                                 " (train.nan_policy=abort); the last checkpoint is intact. Lower optim.lr, "
+                                 "raise schedule.warmup_steps or set train.nan_policy=skip");
       }
       ++state_.nan_skips;
       print("warning: " + what + ": update skipped (" + std::to_string(state_.nan_skips) + "/" +

@@ -74,8 +74,8 @@ struct GemvResult {
   double gbs, gops, us_per_gemv;
 };
 
-GemvResult time_gemv(const std::vector<TernaryMatrix>& mats, const std::vector<int8_t>& q,
-                     ThreadPool& pool, double min_seconds) {
+GemvResult time_gemv(const std::vector<TernaryMatrix>& mats, const std::vector<int8_t>& q, ThreadPool& pool,
+                     double min_seconds) {
   std::vector<int32_t> acc(static_cast<size_t>(mats[0].rows()));
   for (const auto& m : mats) m.gemv(q.data(), acc.data(), &pool);  // warm-up
   int64_t calls = 0;
@@ -108,18 +108,24 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   std::optional<KernelPath> only_path;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--mb")) mb = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seconds")) min_seconds = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--threads")) thread_counts = parse_list(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--path")) only_path = parse_kernel_path(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--mb"))
+      mb = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds"))
+      min_seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads"))
+      thread_counts = parse_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--path"))
+      only_path = parse_kernel_path(argv[i + 1]);
     else {
-      std::fprintf(stderr, "unknown option %s\nusage: %s [--mb N] [--seconds S] [--threads a,b] [--path scalar|avx2|avx512]\n", argv[i], argv[0]);
+      std::fprintf(stderr,
+                   "unknown option %s\nusage: %s [--mb N] [--seconds S] [--threads a,b] [--path scalar|avx2|avx512]\n",
+                   argv[i], argv[0]);
       return 2;
     }
   }
   const CpuFeatures f = detect_cpu_features();
-  std::printf("cpu features: %s | hardware threads: %u | working set %.0f MB\n",
-              describe_cpu_features(f).c_str(), std::thread::hardware_concurrency(), mb);
+  std::printf("cpu features: %s | hardware threads: %u | working set %.0f MB\n", describe_cpu_features(f).c_str(),
+              std::thread::hardware_concurrency(), mb);
 
   std::vector<uint8_t, AlignedAllocator<uint8_t>> buf(static_cast<size_t>(mb * 1e6) / 4096 * 4096, 1);
   for (int n : thread_counts) {
@@ -127,13 +133,18 @@ int main(int argc, char** argv) {
     std::printf("stream read: %d thread(s) %.1f GB/s\n", n, read_bandwidth(buf, pool, min_seconds));
   }
 
-  struct Shape { int64_t rows, cols; const char* name; };
-  const Shape shapes[] = {{2560, 2560, "q/o 2560x2560"}, {640, 2560, "k/v 640x2560"},
-                          {6912, 2560, "gate/up 6912x2560"}, {2560, 6912, "down 2560x6912"}};
+  struct Shape {
+    int64_t rows, cols;
+    const char* name;
+  };
+  const Shape shapes[] = {{2560, 2560, "q/o 2560x2560"},
+                          {640, 2560, "k/v 640x2560"},
+                          {6912, 2560, "gate/up 6912x2560"},
+                          {2560, 6912, "down 2560x6912"}};
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> trit(-1, 1), act(-128, 127);
-  std::printf("%-18s %-7s %3s %6s  %9s %9s %9s %9s %8s\n", "shape [out,in]", "path", "thr",
-              "where", "GB/s", "GOPS", "us/gemv", "stream", "%stream");
+  std::printf("%-18s %-7s %3s %6s  %9s %9s %9s %9s %8s\n", "shape [out,in]", "path", "thr", "where", "GB/s", "GOPS",
+              "us/gemv", "stream", "%stream");
   for (const Shape& s : shapes) {
     std::vector<int8_t> t(static_cast<size_t>(s.rows * s.cols));
     for (auto& v : t) v = static_cast<int8_t>(trit(rng));
@@ -153,8 +164,8 @@ int main(int argc, char** argv) {
         const GemvResult c = time_gemv(cached, q, pool, min_seconds);
         std::printf("%-18s %-7s %3d %6s  %9.1f %9.1f %9.1f %9.1f %7.0f%%\n", s.name, kernel_path_name(path),
                     thread_counts[i], "dram", d.gbs, d.gops, d.us_per_gemv, stream, 100.0 * d.gbs / stream);
-        std::printf("%-18s %-7s %3d %6s  %9.1f %9.1f %9.1f\n", s.name, kernel_path_name(path),
-                    thread_counts[i], "cached", c.gbs, c.gops, c.us_per_gemv);
+        std::printf("%-18s %-7s %3d %6s  %9.1f %9.1f %9.1f\n", s.name, kernel_path_name(path), thread_counts[i],
+                    "cached", c.gbs, c.gops, c.us_per_gemv);
       }
     }
   }

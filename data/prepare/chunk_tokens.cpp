@@ -12,8 +12,7 @@ void add_item(TokenizedChunk& out, MaskedTokens item, const ResumePoint& after) 
   out.skipped_before.push_back(out.report.skipped);
 }
 
-void tokenize_text(const Chunk& chunk, const PrepareOptions& options, const Tokenizer& tokenizer,
-                   TokenizedChunk& out) {
+void tokenize_text(const Chunk& chunk, const PrepareOptions& options, const Tokenizer& tokenizer, TokenizedChunk& out) {
   std::vector<size_t> ends;
   const std::vector<std::string> docs = split_text_documents(chunk.text, options.separator, &ends);
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -41,8 +40,8 @@ void tokenize_lines(const Chunk& chunk, const std::string& origin, const Prepare
 
 }  // namespace
 
-TokenizedChunk tokenize_chunk(const Chunk& chunk, const std::string& origin,
-                              const PrepareOptions& options, const Tokenizer& tokenizer) {
+TokenizedChunk tokenize_chunk(const Chunk& chunk, const std::string& origin, const PrepareOptions& options,
+                              const Tokenizer& tokenizer) {
   TokenizedChunk out;
   out.bytes_done = chunk.bytes_done;
   if (options.format == PrepareFormat::kText) {

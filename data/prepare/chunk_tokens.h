@@ -16,16 +16,16 @@
 namespace bitnet::data {
 
 struct TokenizedChunk {
-  std::vector<MaskedTokens> items;     // documents (no EOS) or examples, in input order
-  std::vector<ResumePoint> after;      // where the input continues after each item
-  std::vector<int64_t> skipped_before; // bad lines of this chunk skipped before each item
-  JsonlReport report;                  // jsonl, jsonl-text: lines, examples, skipped lines
-  uint64_t bytes_done = 0;             // the chunk's Chunk::bytes_done
+  std::vector<MaskedTokens> items;      // documents (no EOS) or examples, in input order
+  std::vector<ResumePoint> after;       // where the input continues after each item
+  std::vector<int64_t> skipped_before;  // bad lines of this chunk skipped before each item
+  JsonlReport report;                   // jsonl, jsonl-text: lines, examples, skipped lines
+  uint64_t bytes_done = 0;              // the chunk's Chunk::bytes_done
 };
 
 // Documents with no token are dropped (text drops empty documents before tokenizing already).
 // DataError on a bad JSONL line under BadLines::kFail, naming file:line.
-TokenizedChunk tokenize_chunk(const Chunk& chunk, const std::string& origin,
-                              const PrepareOptions& options, const Tokenizer& tokenizer);
+TokenizedChunk tokenize_chunk(const Chunk& chunk, const std::string& origin, const PrepareOptions& options,
+                              const Tokenizer& tokenizer);
 
 }  // namespace bitnet::data

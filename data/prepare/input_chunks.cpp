@@ -13,8 +13,7 @@ constexpr size_t kReadBlock = size_t{1} << 18;
 
 }  // namespace
 
-ChunkReader::ChunkReader(std::vector<std::string> files, const PrepareOptions& options,
-                         const ResumePoint& start)
+ChunkReader::ChunkReader(std::vector<std::string> files, const PrepareOptions& options, const ResumePoint& start)
     : files_(std::move(files)), options_(options) {
   for (const std::string& f : files_) {
     std::error_code ec;

@@ -22,11 +22,11 @@
 namespace bitnet::data {
 
 struct Chunk {
-  int64_t file = 0;             // index of its file in the list of inputs
-  uint64_t start = 0;           // content offset of its first byte in that file
-  uint64_t bytes_done = 0;      // bytes of all the input files consumed once it was read
-  std::string text;             // text: whole documents
-  std::vector<JsonlLine> lines; // jsonl: whole lines (a too-long line keeps only its length)
+  int64_t file = 0;                 // index of its file in the list of inputs
+  uint64_t start = 0;               // content offset of its first byte in that file
+  uint64_t bytes_done = 0;          // bytes of all the input files consumed once it was read
+  std::string text;                 // text: whole documents
+  std::vector<JsonlLine> lines;     // jsonl: whole lines (a too-long line keeps only its length)
   std::vector<uint64_t> line_ends;  // jsonl: content offset just past each line
 };
 

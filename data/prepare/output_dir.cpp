@@ -16,7 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -56,8 +58,8 @@ std::string bullet_list(const std::vector<std::string>& lines) {
 json read_index(const std::string& path) {
   try {
     const std::vector<uint8_t> bytes = formats::read_file_bytes(path);
-    return formats::parse_json_strict(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+    return formats::parse_json_strict(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                                      path);
   } catch (const formats::FormatError& e) {
     throw DataError(path + " is damaged (" + e.what() + "): run again with --restart to prepare afresh");
   }
@@ -69,16 +71,17 @@ void check_recorded_shards(const std::string& dir, const PrepareState& s) {
   for (size_t i = 0; i < s.shards.size(); ++i) {
     const fs::path path = fs::path(dir) / s.shards[i];
     if (s.shards[i] != shard_file_name(i)) {
-      throw DataError(std::string(kPrepareProgressFile) + " in " + dir + " is damaged: shard " +
-                      std::to_string(i) + " is recorded as '" + s.shards[i] + "' (run again with --restart)");
+      throw DataError(std::string(kPrepareProgressFile) + " in " + dir + " is damaged: shard " + std::to_string(i) +
+                      " is recorded as '" + s.shards[i] + "' (run again with --restart)");
     }
     std::error_code ec;
     const uintmax_t bytes = fs::file_size(path, ec);
     if (ec || bytes != s.shard_bytes[i]) {
-      throw DataError("cannot resume in " + dir + ": " + path.string() +
-                      (ec ? " is missing" : " has " + std::to_string(bytes) + " bytes, " +
-                                                std::to_string(s.shard_bytes[i]) + " were written") +
-                      " (run again with --restart to prepare afresh)");
+      throw DataError(
+          "cannot resume in " + dir + ": " + path.string() +
+          (ec ? " is missing"
+              : " has " + std::to_string(bytes) + " bytes, " + std::to_string(s.shard_bytes[i]) + " were written") +
+          " (run again with --restart to prepare afresh)");
     }
   }
 }
@@ -129,8 +132,8 @@ OutputStart start_output(const std::string& dir, const json& identity, bool rest
       if (ends_with(name, ".bts")) shards.push_back(name);
     }
     if (!shards.empty()) {
-      throw DataError(dir + " already holds " + std::to_string(shards.size()) + " token shard(s) (" +
-                      shards.front() + (shards.size() > 1 ? ", ..." : "") +
+      throw DataError(dir + " already holds " + std::to_string(shards.size()) + " token shard(s) (" + shards.front() +
+                      (shards.size() > 1 ? ", ..." : "") +
                       ") that no prepare in progress recorded; they would be read with the new ones: "
                       "choose another --out, or run again with --restart to remove shard-*.bts");
     }

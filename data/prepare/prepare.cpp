@@ -57,7 +57,8 @@ std::string jsonl_text_hint(const PrepareOptions& o, const std::vector<std::stri
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const json obj = formats::parse_json_strict(line, files.front());
       if (!obj.is_object() || !obj.contains("text") || obj.contains("messages") || obj.contains("prompt")) return "";
-      return "note: " + files.front() + " holds {\"text\": ...} lines, which --format jsonl makes fine-tuning "
+      return "note: " + files.front() +
+             " holds {\"text\": ...} lines, which --format jsonl makes fine-tuning "
              "examples (EOS appended, one per row, cut at seq_len + 1); for pre-training documents "
              "(packed, never cut) use --format jsonl-text";
     }
@@ -68,9 +69,13 @@ std::string jsonl_text_hint(const PrepareOptions& o, const std::vector<std::stri
 
 class Pipeline {
  public:
-  Pipeline(const PrepareOptions& o, const PrepareCallbacks& cb, const Tokenizer& tokenizer,
-           uint64_t fingerprint, std::vector<std::string> files, PrepareState state)
-      : o_(o), cb_(cb), tokenizer_(tokenizer), files_(std::move(files)), state_(std::move(state)),
+  Pipeline(const PrepareOptions& o, const PrepareCallbacks& cb, const Tokenizer& tokenizer, uint64_t fingerprint,
+           std::vector<std::string> files, PrepareState state)
+      : o_(o),
+        cb_(cb),
+        tokenizer_(tokenizer),
+        files_(std::move(files)),
+        state_(std::move(state)),
         reader_(files_, o, state_.next),
         writer_(o.out, static_cast<uint64_t>(tokenizer.vocab_size()), fingerprint, o.shard_tokens,
                 prepares_examples(o.format), state_.shards.size()) {
@@ -158,19 +163,21 @@ class Pipeline {
   Clock::time_point last_progress_ = start_;
 };
 
-void write_index(const PrepareOptions& o, const PrepareResult& r, const Tokenizer& tokenizer,
-                 uint64_t fingerprint, const json& identity) {
-  const json index = {
-      {"format", "bitnet token shards v1"},
-      {"source_format", prepare_format_name(o.format)},
-      {"masked", r.masked},
-      {"tokenizer", {{"type", r.tokenizer_type}, {"path", r.tokenizer_type == "byte" ? "" : o.tokenizer},
-                     {"vocab_size", tokenizer.vocab_size()}, {"fingerprint", fingerprint}}},
-      {"documents", r.status.documents},
-      {"tokens", r.status.tokens},
-      {"skipped_lines", r.status.skipped_lines},
-      {"shards", r.shards},
-      {"prepare", identity}};
+void write_index(const PrepareOptions& o, const PrepareResult& r, const Tokenizer& tokenizer, uint64_t fingerprint,
+                 const json& identity) {
+  const json index = {{"format", "bitnet token shards v1"},
+                      {"source_format", prepare_format_name(o.format)},
+                      {"masked", r.masked},
+                      {"tokenizer",
+                       {{"type", r.tokenizer_type},
+                        {"path", r.tokenizer_type == "byte" ? "" : o.tokenizer},
+                        {"vocab_size", tokenizer.vocab_size()},
+                        {"fingerprint", fingerprint}}},
+                      {"documents", r.status.documents},
+                      {"tokens", r.status.tokens},
+                      {"skipped_lines", r.status.skipped_lines},
+                      {"shards", r.shards},
+                      {"prepare", identity}};
   formats::write_file_atomic((fs::path(o.out) / kPrepareIndexFile).string(), index.dump(2) + "\n");
 }
 

@@ -23,7 +23,7 @@ struct PrepareStatus {
   uint64_t bytes_at_start = 0;  // bytes_done when this run started (resumed runs skip to it)
   int64_t documents = 0, tokens = 0, skipped_lines = 0;
   size_t shards = 0;
-  double seconds = 0;           // since this run started
+  double seconds = 0;  // since this run started
 };
 
 struct PrepareResult {
@@ -32,14 +32,14 @@ struct PrepareResult {
   size_t resumed_shards = 0;      // shards already written by an interrupted run
   PrepareStatus status;           // at the end
   std::vector<std::string> shards;
-  bool masked = false;            // fine-tuning examples (with a loss mask), not documents
-  std::string tokenizer_type;     // "byte" | "bpe"
+  bool masked = false;         // fine-tuning examples (with a loss mask), not documents
+  std::string tokenizer_type;  // "byte" | "bpe"
   int threads = 0;
-  std::string hint;               // advice on the options, printed after the summary (or empty)
+  std::string hint;  // advice on the options, printed after the summary (or empty)
 };
 
 struct PrepareCallbacks {
-  std::function<void(const PrepareStatus&)> progress;     // about twice a second
+  std::function<void(const PrepareStatus&)> progress;    // about twice a second
   std::function<void(const std::string&)> skipped_line;  // "file:line: reason" of skipped bad lines
 };
 

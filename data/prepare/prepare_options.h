@@ -25,21 +25,23 @@ struct PrepareOptions {
   std::string out;                  // output directory
   std::string tokenizer = "byte";   // "byte", or a tokenizer.json / model directory (bpe)
   PrepareFormat format = PrepareFormat::kText;
-  std::string separator = "%";      // text: the line that ends a document ("" = blank lines)
+  std::string separator = "%";                          // text: the line that ends a document ("" = blank lines)
   ChatTemplate chat_template = ChatTemplate::kGeneric;  // jsonl messages
   BadLines bad_lines = BadLines::kFail;                 // jsonl, jsonl-text
   int64_t max_line_bytes = kDefaultMaxLineBytes;        // jsonl, jsonl-text
-  int64_t shard_tokens = int64_t{64} << 20;  // a shard is written once it holds this many tokens
-  int threads = 0;                           // tokenizing threads; 0 = the hardware threads
-  int64_t chunk_bytes = int64_t{1} << 20;    // input bytes per piece of work (whole documents)
-  bool restart = false;                      // discard a previous prepare in `out` first
-  int64_t stop_after_shards = 0;             // stop as if killed once this run wrote N shards; 0 never
+  int64_t shard_tokens = int64_t{64} << 20;             // a shard is written once it holds this many tokens
+  int threads = 0;                                      // tokenizing threads; 0 = the hardware threads
+  int64_t chunk_bytes = int64_t{1} << 20;               // input bytes per piece of work (whole documents)
+  bool restart = false;                                 // discard a previous prepare in `out` first
+  int64_t stop_after_shards = 0;                        // stop as if killed once this run wrote N shards; 0 never
 };
 
 // DataError naming the option when a value is out of range.
 void validate(const PrepareOptions& options);
 
 // Whether the shards carry a loss mask (fine-tuning examples) rather than plain documents.
-inline bool prepares_examples(PrepareFormat format) { return format == PrepareFormat::kJsonl; }
+inline bool prepares_examples(PrepareFormat format) {
+  return format == PrepareFormat::kJsonl;
+}
 
 }  // namespace bitnet::data

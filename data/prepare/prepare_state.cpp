@@ -31,12 +31,14 @@ json input_stamp(const std::string& path) {
           {"mtime_ns", mtime_ns}};
 }
 
-std::string shown(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+std::string shown(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
 
 void input_differences(const json& was, const json& now, std::vector<std::string>& out) {
   if (!was.is_array() || was.size() != now.size()) {
-    out.push_back("inputs: were " + (was.is_array() ? std::to_string(was.size()) : "?") +
-                  " file(s), now " + std::to_string(now.size()));
+    out.push_back("inputs: were " + (was.is_array() ? std::to_string(was.size()) : "?") + " file(s), now " +
+                  std::to_string(now.size()));
   }
   if (!was.is_array()) return;
   constexpr size_t kMaxListed = 5;  // a changed directory of inputs would list every file
@@ -50,8 +52,7 @@ void input_differences(const json& was, const json& now, std::vector<std::string
     if (a.value("path", json()) != b["path"]) {
       out.push_back(where + "was " + shown(a.value("path", json())));
     } else if (a.value("bytes", json()) != b["bytes"]) {
-      out.push_back(where + "size was " + shown(a.value("bytes", json())) + " bytes, now " +
-                    shown(b["bytes"]));
+      out.push_back(where + "size was " + shown(a.value("bytes", json())) + " bytes, now " + shown(b["bytes"]));
     } else {
       out.push_back(where + "modified since (modification time changed)");
     }
@@ -60,8 +61,8 @@ void input_differences(const json& was, const json& now, std::vector<std::string
 
 }  // namespace
 
-json prepare_identity(const PrepareOptions& o, const Tokenizer& tokenizer,
-                      uint64_t tokenizer_fingerprint, const std::vector<std::string>& files) {
+json prepare_identity(const PrepareOptions& o, const Tokenizer& tokenizer, uint64_t tokenizer_fingerprint,
+                      const std::vector<std::string>& files) {
   json options = {{"format", prepare_format_name(o.format)},
                   {"tokenizer", tokenizer.type() + " (vocab " + std::to_string(tokenizer.vocab_size()) +
                                     ", fingerprint " + std::to_string(tokenizer_fingerprint) + ")"},
@@ -114,8 +115,8 @@ std::optional<PrepareState> read_prepare_progress(const std::string& dir) {
   const std::string damaged = path + " is damaged (remove it, or run again with --restart)";
   try {
     const std::vector<uint8_t> bytes = formats::read_file_bytes(path);
-    const json j = formats::parse_json_strict(
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+    const json j =
+        formats::parse_json_strict(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
     if (j.value("format", "") != kProgressFormat) throw DataError(damaged + ": not a progress file of this version");
     PrepareState s;
     s.identity = j.at("identity");
@@ -126,8 +127,8 @@ std::optional<PrepareState> read_prepare_progress(const std::string& dir) {
     s.skipped_lines = j.at("skipped_lines").get<int64_t>();
     const json& next = j.at("next");
     s.next = {next.at("file").get<int64_t>(), next.at("offset").get<uint64_t>(), next.at("line").get<int64_t>()};
-    if (s.shards.size() != s.shard_bytes.size() || s.documents < 0 || s.tokens < 0 ||
-        s.skipped_lines < 0 || s.next.file < 0 || s.next.line < 0) {
+    if (s.shards.size() != s.shard_bytes.size() || s.documents < 0 || s.tokens < 0 || s.skipped_lines < 0 ||
+        s.next.file < 0 || s.next.line < 0) {
       throw DataError(damaged + ": inconsistent counts");
     }
     return s;

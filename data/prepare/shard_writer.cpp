@@ -9,10 +9,14 @@
 
 namespace bitnet::data {
 
-ShardWriter::ShardWriter(std::string dir, uint64_t vocab_size, uint64_t tokenizer_fingerprint,
-                         int64_t shard_tokens, bool masked, size_t first_index)
-    : dir_(std::move(dir)), vocab_size_(vocab_size), fingerprint_(tokenizer_fingerprint),
-      shard_tokens_(shard_tokens), masked_(masked), next_index_(first_index) {
+ShardWriter::ShardWriter(std::string dir, uint64_t vocab_size, uint64_t tokenizer_fingerprint, int64_t shard_tokens,
+                         bool masked, size_t first_index)
+    : dir_(std::move(dir)),
+      vocab_size_(vocab_size),
+      fingerprint_(tokenizer_fingerprint),
+      shard_tokens_(shard_tokens),
+      masked_(masked),
+      next_index_(first_index) {
   start();
 }
 

@@ -13,8 +13,8 @@ namespace bitnet::data {
 class ShardWriter {
  public:
   // Shards are named shard_file_name(first_index), shard_file_name(first_index + 1), ... in dir.
-  ShardWriter(std::string dir, uint64_t vocab_size, uint64_t tokenizer_fingerprint,
-              int64_t shard_tokens, bool masked, size_t first_index);
+  ShardWriter(std::string dir, uint64_t vocab_size, uint64_t tokenizer_fingerprint, int64_t shard_tokens, bool masked,
+              size_t first_index);
 
   // Adds one item; true when it filled the shard, which was then written.
   bool add(const MaskedTokens& item);

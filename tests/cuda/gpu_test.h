@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 
 #ifdef BITNET_WITH_CUDA
-#define BITNET_REQUIRE_GPU()                                                                   \
-  do {                                                                                         \
+#define BITNET_REQUIRE_GPU()                                                                    \
+  do {                                                                                          \
     if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA GPU is visible to this process"; \
   } while (0)
 #else

@@ -36,7 +36,8 @@ TEST(QuantizeCuda, Int8ActivationMatchesTheReferenceBitForBit) {
   BITNET_REQUIRE_GPU();
 #ifdef BITNET_WITH_CUDA
   const torch::Device gpu(torch::kCUDA, 0);
-  for (const auto& [rows, n] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 7}, {17, 255}, {33, 2560}, {5, 6912}}) {
+  for (const auto& [rows, n] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 7}, {17, 255}, {33, 2560}, {5, 6912}}) {
     for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
       for (torch::Dtype out : {torch::kFloat, torch::kBFloat16}) {
         const torch::Tensor x = awkward_rows(rows, n, uint64_t(rows * 131 + n)).to(in);
@@ -50,8 +51,8 @@ TEST(QuantizeCuda, Int8ActivationMatchesTheReferenceBitForBit) {
   }
   // (B, T, C) input: one row per token.
   const torch::Tensor x3 = torch::randn({2, 5, 64});
-  EXPECT_TRUE(torch::equal(cuda::int8_activation_fake_quant(x3.to(gpu), torch::kFloat).cpu(),
-                           int8_activation_fake_quant(x3)));
+  EXPECT_TRUE(
+      torch::equal(cuda::int8_activation_fake_quant(x3.to(gpu), torch::kFloat).cpu(), int8_activation_fake_quant(x3)));
 #endif
 }
 
@@ -59,7 +60,8 @@ TEST(QuantizeCuda, TernaryScaleWithinTwoToTheMinus20AndCodesExactForItsScale) {
   BITNET_REQUIRE_GPU();
 #ifdef BITNET_WITH_CUDA
   const torch::Device gpu(torch::kCUDA, 0);
-  for (const auto& [out_f, in_f] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {64, 256}, {640, 2560}, {2560, 6912}}) {
+  for (const auto& [out_f, in_f] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {64, 256}, {640, 2560}, {2560, 6912}}) {
     for (torch::Dtype dtype : {torch::kFloat, torch::kBFloat16}) {
       const torch::Tensor w = (torch::randn({out_f, in_f}) * 0.02).to(dtype);
       const double s_ref = ternary_weight_scale(w).item<double>();
@@ -76,7 +78,9 @@ TEST(QuantizeCuda, TernaryScaleWithinTwoToTheMinus20AndCodesExactForItsScale) {
       // a rounding boundary, which random weights essentially never hit.
       const torch::Tensor ref = ternary_weight_fake_quant(w);
       const double same = (cuda::ternary_weight_fake_quant(w.to(gpu), torch::kFloat).cpu().sign() == ref.sign())
-                              .to(torch::kDouble).mean().item<double>();
+                              .to(torch::kDouble)
+                              .mean()
+                              .item<double>();
       EXPECT_GE(same, 0.9999);
     }
   }

@@ -52,7 +52,8 @@ const std::vector<std::string>& tricky_strings() {
       "\u0663\u0664\u0665 \u2460\u2461\u2462 \u00bd \u00b2 \u2167 \uff11\uff12\uff13\uff14",
       std::string(300, 'a') + " " + std::string(100, '=') + std::string(50, ' ') + "x",
       "A day for firm decisions!!!!!  Or is it?\n\t\t-- Abraham Lincoln",
-      "\xef\xbb\xbf" "BOM first",
+      "\xef\xbb\xbf"
+      "BOM first",
       "CamelCaseWords snake_case_words kebab-case-words ALLCAPS",
   };
   return strings;
@@ -61,11 +62,12 @@ const std::vector<std::string>& tricky_strings() {
 // Random strings glued from pieces that stress the pre-tokenizer's classes and boundaries
 // (seeded, so the same strings every run).
 std::vector<std::string> random_strings(int count) {
-  static const char* pieces[] = {
-      "a", "Word", " the", "  ", " ", "\n", "\n\n", "\r\n", "\t", "'s", "'LL", "'", "\"",
-      "7", "42", "12345", " 9", ".", "...", "!?", "-", "_", "(", ")", "\u00e9", "\u00c9",
-      "\u4e2d\u6587", "\U0001F600", "\u200d", "\u0301", "\u00a0", "\u3000", "\u0663",
-      "\u00bd", "<|eot_id|>", "<|", "|>", "://", "x", "Q", "\u0416\u0436"};
+  static const char* pieces[] = {"a",      "Word",   " the",   "  ",     " ",      "\n",           "\n\n",
+                                 "\r\n",   "\t",     "'s",     "'LL",    "'",      "\"",           "7",
+                                 "42",     "12345",  " 9",     ".",      "...",    "!?",           "-",
+                                 "_",      "(",      ")",      "\u00e9", "\u00c9", "\u4e2d\u6587", "\U0001F600",
+                                 "\u200d", "\u0301", "\u00a0", "\u3000", "\u0663", "\u00bd",       "<|eot_id|>",
+                                 "<|",     "|>",     "://",    "x",      "Q",      "\u0416\u0436"};
   SplitMix64 rng(20240601);
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {
@@ -101,9 +103,9 @@ TEST(BpeLlama3, MatchesReferenceEncoder) {
   for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
   testing::TempDir dir;
   const std::string input = dir.write("strings.json", nlohmann::json(texts).dump());
-  const std::string output =
-      run_command("'" + kPython + "' '" + kSource + "/tests/clients/llama3_reference.py' '" + kLlama3 +
-                  "/tokenizer.json' '" + input + "'", status);
+  const std::string output = run_command("'" + kPython + "' '" + kSource + "/tests/clients/llama3_reference.py' '" +
+                                             kLlama3 + "/tokenizer.json' '" + input + "'",
+                                         status);
   ASSERT_EQ(status, 0) << "the reference encoder failed:\n" << output;
   const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
   ASSERT_EQ(expected.size(), texts.size());
@@ -139,8 +141,7 @@ TEST(BpeLlama3, InvalidUtf8RoundTrips) {
       << "the reference tokenizer package is missing: run scripts/clients";
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   for (const std::string& text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
-                                 std::string("\xe2\x82 truncated \xf0\x9f\x98"),
-                                 std::string("nul\0byte", 8)}) {
+                                  std::string("\xe2\x82 truncated \xf0\x9f\x98"), std::string("nul\0byte", 8)}) {
     const std::vector<int32_t> ids = tokenizer->encode(text);
     EXPECT_FALSE(ids.empty());
     EXPECT_EQ(tokenizer->decode(ids), text);
@@ -165,7 +166,9 @@ TEST(BpeLlama3, AddsBosAsTransformersDoes) {
         {{"type", "TemplateProcessing"},
          {"single", {bos, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
          {"pair", {bos, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
-         {"special_tokens", {{"<|begin_of_text|>", {{"id", "<|begin_of_text|>"}, {"ids", {128000}}, {"tokens", {"<|begin_of_text|>"}}}}}}}}}};
+         {"special_tokens",
+          {{"<|begin_of_text|>",
+            {{"id", "<|begin_of_text|>"}, {"ids", {128000}}, {"tokens", {"<|begin_of_text|>"}}}}}}}}}};
   struct Variant {
     const char* name;
     bool template_bos;
@@ -181,11 +184,12 @@ TEST(BpeLlama3, AddsBosAsTransformersDoes) {
     dir.write("tokenizer.json", t.dump());
     dir.write("tokenizer_config.json", c.dump());
     int status = 0;
-    const std::string out = run_command(
-        "'" + kPython + "' -c \"import sys; from transformers import AutoTokenizer as A; "
-        "t = A.from_pretrained(sys.argv[1], local_files_only=True); "
-        "print(int(t('hi').input_ids[:1] == [t.bos_token_id]))\" '" + dir.path() + "' 2>/dev/null",
-        status);
+    const std::string out = run_command("'" + kPython +
+                                            "' -c \"import sys; from transformers import AutoTokenizer as A; "
+                                            "t = A.from_pretrained(sys.argv[1], local_files_only=True); "
+                                            "print(int(t('hi').input_ids[:1] == [t.bos_token_id]))\" '" +
+                                            dir.path() + "' 2>/dev/null",
+                                        status);
     ASSERT_EQ(status, 0) << out;
     EXPECT_EQ(BpeTokenizer::from_file(dir.path("tokenizer.json"))->adds_bos(), out == "1\n") << "transformers: " << out;
   }

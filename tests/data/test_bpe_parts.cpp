@@ -48,7 +48,7 @@ TEST(BpeParts, Llama3RoundTrip) {
   EXPECT_EQ(gguf_pre_name(t->split_pattern()), "llama-bpe");
   EXPECT_TRUE(t->ignore_merges());
   const auto merges = t->merges_in_rank_order();
-  ASSERT_EQ(merges.size(), 280147u);  // the file's model.merges
+  ASSERT_EQ(merges.size(), 280147u);          // the file's model.merges
   EXPECT_EQ(merges[0], "\xc4\xa0 \xc4\xa0");  // its first merge, "Ġ Ġ"
   const auto back = BpeTokenizer::from_parts(parts_of(*t), "parts");
   expect_same(*t, *back);
@@ -82,8 +82,9 @@ TEST(BpeParts, RepeatedTokenTextIsRefused) {
     BpeTokenizer::from_parts(p, "model.gguf");
     FAIL() << "a repeated token text was accepted";
   } catch (const DataError& e) {
-    EXPECT_STREQ(e.what(), "model.gguf: tokens 0 and 3 have the same text 'a'; every token of the "
-                           "vocabulary must be distinct");
+    EXPECT_STREQ(e.what(),
+                 "model.gguf: tokens 0 and 3 have the same text 'a'; every token of the "
+                 "vocabulary must be distinct");
   }
 }
 

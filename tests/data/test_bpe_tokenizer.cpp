@@ -15,7 +15,8 @@ namespace {
 // special), <s>102, </s>103. Merge ranks: a+b 0, ab+c 1, b+c 2, Ġ+a 3, c+d 4, a+a 5.
 std::string tiny_json(bool ignore_merges, const std::string& normalizer = "null") {
   return std::string(R"({
-  "version": "1.0", "normalizer": )") + normalizer + R"(,
+  "version": "1.0", "normalizer": )") +
+         normalizer + R"(,
   "added_tokens": [
     {"id": 100, "content": "<x>", "special": true},
     {"id": 101, "content": "<xy>", "special": false},
@@ -51,7 +52,10 @@ TEST(ByteLevel, Gpt2Alphabet) {
   EXPECT_EQ(t[0xA0], 0x142u);
   EXPECT_EQ(t[0xA1], 0xA1u);
   EXPECT_EQ(t[0xAD], 0x143u);  // the 68th and last remapped byte
-  EXPECT_EQ(bytes_to_byte_level(" a\n"), "\xC4\xA0" "a" "\xC4\x8A");
+  EXPECT_EQ(bytes_to_byte_level(" a\n"),
+            "\xC4\xA0"
+            "a"
+            "\xC4\x8A");
   std::string all, back;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
   ASSERT_TRUE(byte_level_to_bytes(bytes_to_byte_level(all), back));
@@ -62,15 +66,15 @@ TEST(ByteLevel, Gpt2Alphabet) {
 
 TEST(BpeTokenizer, MergesByRankByHand) {
   const auto t = tiny();
-  EXPECT_EQ(t->encode("abc"), (Ids{6}));     // ab (0), then ab+c (1)
-  EXPECT_EQ(t->encode("bcd"), (Ids{7, 3}));  // b+c (2); bc+d has no merge
-  EXPECT_EQ(t->encode("abcd"), (Ids{6, 3})); // ab (0) beats b+c; then ab+c (1) beats c+d (4)
+  EXPECT_EQ(t->encode("abc"), (Ids{6}));      // ab (0), then ab+c (1)
+  EXPECT_EQ(t->encode("bcd"), (Ids{7, 3}));   // b+c (2); bc+d has no merge
+  EXPECT_EQ(t->encode("abcd"), (Ids{6, 3}));  // ab (0) beats b+c; then ab+c (1) beats c+d (4)
   EXPECT_EQ(t->encode("cd"), (Ids{9}));
-  EXPECT_EQ(t->encode("aaa"), (Ids{10, 0})); // overlapping a+a: the leftmost goes first
+  EXPECT_EQ(t->encode("aaa"), (Ids{10, 0}));  // overlapping a+a: the leftmost goes first
   EXPECT_EQ(t->encode("aaaa"), (Ids{10, 10}));
   EXPECT_EQ(t->encode(" ab"), (Ids{4, 5}));  // a+b (0) beats Ġ+a (3)
   EXPECT_EQ(t->encode(" ac"), (Ids{8, 2}));
-  EXPECT_EQ(t->encode("d d"), (Ids{3, 4, 3}));  // pieces "d", " d"
+  EXPECT_EQ(t->encode("d d"), (Ids{3, 4, 3}));      // pieces "d", " d"
   EXPECT_EQ(t->encode("a  b"), (Ids{0, 4, 4, 1}));  // pieces "a", "  " (\s+ is greedy), "b"
   EXPECT_TRUE(t->encode("").empty());
 }
@@ -120,8 +124,7 @@ std::string load_error(const std::string& json_text) {
 }
 
 TEST(BpeTokenizer, UnsupportedOrBrokenFilesAreNamed) {
-  EXPECT_NE(load_error(tiny_json(false, R"({"type": "NFC"})")).find("normalizer"),
-            std::string::npos);
+  EXPECT_NE(load_error(tiny_json(false, R"({"type": "NFC"})")).find("normalizer"), std::string::npos);
   EXPECT_NE(load_error("{ not json").find("not valid JSON"), std::string::npos);
   EXPECT_NE(load_error("[]").find("model"), std::string::npos);
   std::string bad_merge = tiny_json(false);
@@ -166,8 +169,7 @@ TEST(BpeTokenizer, DuplicateMergeIsRefused) {
 }
 
 TEST(BpeTokenizer, MergesInRankOrderAreTheFileOrder) {
-  EXPECT_EQ(tiny()->merges_in_rank_order(),
-            (std::vector<std::string>{"a b", "ab c", "b c", "Ġ a", "c d", "a a"}));
+  EXPECT_EQ(tiny()->merges_in_rank_order(), (std::vector<std::string>{"a b", "ab c", "b c", "Ġ a", "c d", "a a"}));
 }
 
 // Each id names one token and each token has one id (HF `tokenizers` accepts two tokens with
@@ -183,15 +185,13 @@ TEST(BpeTokenizer, DuplicateIdIsRefused) {
              {"t.json", "added token '</s>' has id 102", "token '<s>' already has"});
   // An added token that is also in model.vocab under the same id is the same token: accepted.
   const auto t = BpeTokenizer::from_json(
-      tiny_with(R"({"id": 100,)", R"({"id": 6, "content": "abc", "special": false}, {"id": 100,)"),
-      "", "t.json");
+      tiny_with(R"({"id": 100,)", R"({"id": 6, "content": "abc", "special": false}, {"id": 100,)"), "", "t.json");
   EXPECT_EQ(t->encode("abc"), (Ids{6}));
   EXPECT_TRUE(t->is_added(6));
 }
 
 TEST(BpeTokenizer, DuplicateKeyIsRefused) {
-  expect_all(load_error(tiny_with(R"("d": 3,)", R"("d": 3, "d": 12,)")),
-             {"t.json", "duplicate key \"d\""});
+  expect_all(load_error(tiny_with(R"("d": 3,)", R"("d": 3, "d": 12,)")), {"t.json", "duplicate key \"d\""});
 }
 
 // A tokenizer.json nested 100,000 levels deep (200 KB) is refused while parsing. It used to
@@ -204,8 +204,7 @@ TEST(BpeTokenizer, DeepNestingIsRefused) {
 
 // Messages quote at most an excerpt of a huge token from the file.
 TEST(BpeTokenizer, MessagesQuoteAnExcerpt) {
-  const std::string message =
-      load_error(tiny_with(R"("a a"])", R"("a a", ")" + std::string(100'000, 'q') + R"( a"])"));
+  const std::string message = load_error(tiny_with(R"("a a"])", R"("a a", ")" + std::string(100'000, 'q') + R"( a"])"));
   expect_all(message, {"t.json", "merge 6", "(100000 bytes)", "not in model.vocab"});
   EXPECT_LT(message.size(), 500u);
 }

@@ -34,20 +34,25 @@ struct Expect {
 
 TEST(ChatTemplate, GenericTrainsAssistantContentAndItsEos) {
   ByteTokenizer bytes;
-  const MaskedTokens m = render_chat(
-      {{"system", "Be kind."}, {"user", "hi"}, {"assistant", "yo"}}, ChatTemplate::kGeneric, bytes);
+  const MaskedTokens m =
+      render_chat({{"system", "Be kind."}, {"user", "hi"}, {"assistant", "yo"}}, ChatTemplate::kGeneric, bytes);
   Expect e;
   e.id(256, false)
-      .text("<|system|>\n", false).text("Be kind.", false).id(257, false)
-      .text("<|user|>\n", false).text("hi", false).id(257, false)
-      .text("<|assistant|>\n", false).text("yo", true).id(257, true);
+      .text("<|system|>\n", false)
+      .text("Be kind.", false)
+      .id(257, false)
+      .text("<|user|>\n", false)
+      .text("hi", false)
+      .id(257, false)
+      .text("<|assistant|>\n", false)
+      .text("yo", true)
+      .id(257, true);
   EXPECT_EQ(m.tokens, e.ids);
   EXPECT_EQ(m.trained, e.mask);
   EXPECT_EQ(m.num_trained(), 3);
   const MaskedTokens p = render_chat({{"user", "hi"}}, ChatTemplate::kGeneric, bytes, true);
   Expect g;
-  g.id(256, false).text("<|user|>\n", false).text("hi", false).id(257, false)
-      .text("<|assistant|>\n", false);
+  g.id(256, false).text("<|user|>\n", false).text("hi", false).id(257, false).text("<|assistant|>\n", false);
   EXPECT_EQ(p.tokens, g.ids);
   EXPECT_EQ(p.num_trained(), 0);
 }
@@ -78,22 +83,26 @@ TEST(ChatTemplate, Bitnet2b4tNeedsItsSpecialTokensAndNamesAreChecked) {
 
 TEST(JsonlLine, ShapesByHand) {
   ByteTokenizer bytes;
-  const MaskedTokens t = jsonl_line_to_example(R"({"text": "ab"})", bytes,
-                                               ChatTemplate::kGeneric, "f", 1);
+  const MaskedTokens t = jsonl_line_to_example(R"({"text": "ab"})", bytes, ChatTemplate::kGeneric, "f", 1);
   EXPECT_EQ(t.tokens, (Ids{97, 98, 257}));
   EXPECT_EQ(t.trained, (Mask{1, 1, 1}));
-  const MaskedTokens pc = jsonl_line_to_example(
-      R"({"prompt": "Q: 2+2?", "completion": " 4"})", bytes, ChatTemplate::kGeneric, "f", 1);
+  const MaskedTokens pc =
+      jsonl_line_to_example(R"({"prompt": "Q: 2+2?", "completion": " 4"})", bytes, ChatTemplate::kGeneric, "f", 1);
   Expect e;
   e.text("Q: 2+2?", false).text(" 4", true).id(257, true);
   EXPECT_EQ(pc.tokens, e.ids);
   EXPECT_EQ(pc.trained, e.mask);
   const MaskedTokens chat = jsonl_line_to_example(
-      R"({"messages": [{"role": "user", "content": "é"}, {"role": "assistant", "content": "ok"}]})",
-      bytes, ChatTemplate::kGeneric, "f", 1);
+      R"({"messages": [{"role": "user", "content": "é"}, {"role": "assistant", "content": "ok"}]})", bytes,
+      ChatTemplate::kGeneric, "f", 1);
   Expect c;
-  c.id(256, false).text("<|user|>\n", false).text("\xc3\xa9", false).id(257, false)
-      .text("<|assistant|>\n", false).text("ok", true).id(257, true);
+  c.id(256, false)
+      .text("<|user|>\n", false)
+      .text("\xc3\xa9", false)
+      .id(257, false)
+      .text("<|assistant|>\n", false)
+      .text("ok", true)
+      .id(257, true);
   EXPECT_EQ(chat.tokens, c.ids);
   EXPECT_EQ(chat.trained, c.mask);
 }
@@ -112,16 +121,12 @@ TEST(JsonlLine, BadLinesNameFileLineAndReason) {
   EXPECT_EQ(line_error("{oops"), line_error("{oops"));
   EXPECT_EQ(line_error("{oops").rfind("data.jsonl:7: not valid JSON", 0), 0u) << line_error("{oops");
   EXPECT_NE(line_error("[1, 2]").find("data.jsonl:7: expected a JSON object"), std::string::npos);
-  EXPECT_NE(line_error(R"({"prompt": 3, "completion": "x"})").find("\"prompt\" must be a string"),
-            std::string::npos);
+  EXPECT_NE(line_error(R"({"prompt": 3, "completion": "x"})").find("\"prompt\" must be a string"), std::string::npos);
   EXPECT_NE(line_error(R"({"prompt": "x"})").find("missing \"completion\""), std::string::npos);
-  EXPECT_NE(line_error(R"({"text": "a", "messages": []})").find("more than one"),
-            std::string::npos);
+  EXPECT_NE(line_error(R"({"text": "a", "messages": []})").find("more than one"), std::string::npos);
   EXPECT_NE(line_error(R"({"other": 1})").find("expected \"text\""), std::string::npos);
-  EXPECT_NE(line_error(R"({"messages": [{"role": "user", "content": "hi"}]})").find("assistant"),
-            std::string::npos);
-  EXPECT_NE(line_error(R"({"messages": [{"role": "user"}]})").find("message 0: missing"),
-            std::string::npos);
+  EXPECT_NE(line_error(R"({"messages": [{"role": "user", "content": "hi"}]})").find("assistant"), std::string::npos);
+  EXPECT_NE(line_error(R"({"messages": [{"role": "user"}]})").find("message 0: missing"), std::string::npos);
   EXPECT_NE(line_error(R"({"messages": "hi"})").find("non-empty array"), std::string::npos);
 }
 
@@ -145,8 +150,7 @@ TEST(ReadJsonl, FailOnTheFirstBadLine) {
     read_jsonl_examples({path}, bytes, JsonlOptions{});
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ":4: not valid JSON"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find(path + ":4: not valid JSON"), std::string::npos) << e.what();
   }
 }
 
@@ -179,31 +183,32 @@ TEST(ReadJsonl, SkipBadLinesAndReportThem) {
 // One rule for all JSON we read (formats/json_read.h): duplicate keys, nesting beyond 64 levels
 // and numbers beyond double are bad JSON, and a message quotes only an excerpt of the line.
 TEST(JsonlLine, StrictJsonRules) {
-  EXPECT_NE(line_error(R"({"text": "a", "text": "b"})").find("data.jsonl:7: duplicate key \"text\""),
-            std::string::npos) << line_error(R"({"text": "a", "text": "b"})");
+  EXPECT_NE(line_error(R"({"text": "a", "text": "b"})").find("data.jsonl:7: duplicate key \"text\""), std::string::npos)
+      << line_error(R"({"text": "a", "text": "b"})");
   EXPECT_NE(line_error(R"({"messages": [{"role": "user", "role": "assistant", "content": "x"}]})")
                 .find("duplicate key \"role\""),
             std::string::npos);
   const std::string deep = R"({"text": )" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
   EXPECT_NE(line_error(deep).find("data.jsonl:7: JSON arrays/objects nest too deeply"), std::string::npos)
       << line_error(deep);
-  EXPECT_NE(line_error(R"({"text": "a", "n": 1e400})").find("data.jsonl:7: not valid JSON"),
-            std::string::npos) << line_error(R"({"text": "a", "n": 1e400})");
+  EXPECT_NE(line_error(R"({"text": "a", "n": 1e400})").find("data.jsonl:7: not valid JSON"), std::string::npos)
+      << line_error(R"({"text": "a", "n": 1e400})");
   const std::string unterminated = R"({"text": ")" + std::string(100'000, 'x');
   EXPECT_NE(line_error(unterminated).find("data.jsonl:7: not valid JSON"), std::string::npos);
   EXPECT_LT(line_error(unterminated).size(), 400u);
 }
 
 // `{"text": "` + n letters + `"}` is a line of n + 12 bytes.
-std::string text_line(size_t letters) { return R"({"text": ")" + std::string(letters, 'x') + "\"}"; }
+std::string text_line(size_t letters) {
+  return R"({"text": ")" + std::string(letters, 'x') + "\"}";
+}
 
 // A line longer than max_line_bytes is a bad line (named with its length) and is never held
 // whole; a line of exactly the limit is fine.
 TEST(ReadJsonl, LinesLongerThanTheLimitAreBad) {
   testing::TempDir dir;
-  const std::string path =
-      dir.write("long.jsonl", text_line(52) + "\n" + text_line(1000) + "\n" + text_line(1) + "\n" +
-                                  std::string(5000, '{'));  // unterminated, no final '\n'
+  const std::string path = dir.write("long.jsonl", text_line(52) + "\n" + text_line(1000) + "\n" + text_line(1) + "\n" +
+                                                       std::string(5000, '{'));  // unterminated, no final '\n'
   ByteTokenizer bytes;
   JsonlOptions options;
   options.max_line_bytes = 64;
@@ -212,8 +217,8 @@ TEST(ReadJsonl, LinesLongerThanTheLimitAreBad) {
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find(path + ":2: the line is 1012 bytes, longer than the limit of 64 bytes"),
-              std::string::npos) << msg;
+    EXPECT_NE(msg.find(path + ":2: the line is 1012 bytes, longer than the limit of 64 bytes"), std::string::npos)
+        << msg;
     EXPECT_LT(msg.size(), path.size() + 200) << msg;
   }
   options.bad_lines = BadLines::kSkip;
@@ -224,8 +229,7 @@ TEST(ReadJsonl, LinesLongerThanTheLimitAreBad) {
   EXPECT_EQ(report.lines, 4);
   EXPECT_EQ(report.skipped, 2);
   ASSERT_EQ(report.messages.size(), 2u);
-  EXPECT_NE(report.messages[1].find(path + ":4: the line is 5000 bytes"), std::string::npos)
-      << report.messages[1];
+  EXPECT_NE(report.messages[1].find(path + ":4: the line is 5000 bytes"), std::string::npos) << report.messages[1];
   options.max_line_bytes = 0;
   EXPECT_THROW(read_jsonl_examples({path}, bytes, options), DataError);
 }

@@ -40,8 +40,10 @@ using Conversation = std::vector<ChatMessage>;
 
 const std::vector<Conversation> kConversations = {
     {{"system", "Be brief."}, {"user", "  Hi there \n"}, {"assistant", "Hello!"}},
-    {{"user", "What is 12345 * 678?"}, {"assistant", "8369910"},
-     {"user", "\tAnd in words?\n\n"}, {"assistant", " eight million, ... \n"}},
+    {{"user", "What is 12345 * 678?"},
+     {"assistant", "8369910"},
+     {"user", "\tAnd in words?\n\n"},
+     {"assistant", " eight million, ... \n"}},
     {{"user", "caf\u00e9 \U0001F600\nline two\n\nline four"}, {"assistant", ""}},
     {{"assistant", "I speak first.  Spaces   inside stay."}},
     {{"user", "Hey, are you conscious? Can you talk to me?"},
@@ -60,8 +62,8 @@ nlohmann::json reference(const std::string& template_name) {
   const std::string path = dir.write("chats.json", input.dump());
   int status = 0;
   const std::string output =
-      run_command("'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' '" +
-                      kLlama3 + "' " + template_name + " '" + path + "' 2>&1",
+      run_command("'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' '" + kLlama3 + "' " +
+                      template_name + " '" + path + "' 2>&1",
                   status);
   EXPECT_EQ(status, 0) << "the reference chat template failed:\n" << output;
   if (status != 0) return nlohmann::json::array();
@@ -86,19 +88,23 @@ void expect_matches_reference(ChatTemplate chat_template) {
   }
 }
 
-TEST(ChatLlama3, Bitnet2b4tMatchesReferenceTemplate) { expect_matches_reference(ChatTemplate::kBitnet2b4t); }
+TEST(ChatLlama3, Bitnet2b4tMatchesReferenceTemplate) {
+  expect_matches_reference(ChatTemplate::kBitnet2b4t);
+}
 
-TEST(ChatLlama3, Llama3MatchesReferenceTemplate) { expect_matches_reference(ChatTemplate::kLlama3); }
+TEST(ChatLlama3, Llama3MatchesReferenceTemplate) {
+  expect_matches_reference(ChatTemplate::kLlama3);
+}
 
 // The Jinja a GGUF export carries (tokenizer.chat_template) is each model's official template,
 // the one the reference renders with.
 TEST(ChatLlama3, JinjaIsTheOfficialTemplate) {
   for (ChatTemplate t : {ChatTemplate::kBitnet2b4t, ChatTemplate::kLlama3}) {
     int status = 0;
-    const std::string official = run_command("'" + kPython + "' '" + kSource +
-                                                  "/tests/clients/chat_template_reference.py' --official " +
-                                                  chat_template_name(t),
-                                              status);
+    const std::string official =
+        run_command("'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' --official " +
+                        chat_template_name(t),
+                    status);
     ASSERT_EQ(status, 0) << official;
     EXPECT_EQ(chat_template_jinja(t), official) << chat_template_name(t);
   }

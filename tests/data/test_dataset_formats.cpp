@@ -19,8 +19,8 @@ using testing::TempDir;
 
 // Writes dataset `name` with the given dims and values, in HDF5 type `type`.
 template <typename T>
-void write_dataset(hid_t file, const std::string& name, std::vector<hsize_t> dims,
-                   const std::vector<T>& values, hid_t type) {
+void write_dataset(hid_t file, const std::string& name, std::vector<hsize_t> dims, const std::vector<T>& values,
+                   hid_t type) {
   hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   hid_t ds = H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());

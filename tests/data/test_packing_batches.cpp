@@ -8,10 +8,10 @@
 #include <set>
 
 #include "data/batches.h"
+#include "data/byte_tokenizer.h"
 #include "data/error.h"
 #include "data/packing.h"
 #include "data/pretrain_data.h"
-#include "data/byte_tokenizer.h"
 
 namespace bitnet::data {
 namespace {
@@ -40,7 +40,7 @@ TEST(PackedTokens, WindowsByHand) {
   EXPECT_EQ(window_vec(p, 0, 2), (std::vector<int32_t>{1, 2, 3}));
   EXPECT_EQ(window_vec(p, 1, 2), (std::vector<int32_t>{3, 9, 4}));
   EXPECT_EQ(window_vec(p, 2, 2), (std::vector<int32_t>{4, 5, 9}));
-  EXPECT_EQ(p.num_windows(4), 1);                // floor(6 / 4): tokens 5 9 unused
+  EXPECT_EQ(p.num_windows(4), 1);  // floor(6 / 4): tokens 5 9 unused
   EXPECT_EQ(window_vec(p, 0, 4), (std::vector<int32_t>{1, 2, 3, 9, 4}));
   EXPECT_EQ(p.num_windows(6), 1);
   EXPECT_EQ(p.num_windows(1), 6);
@@ -207,8 +207,7 @@ TEST(PreparePretraining, SplitsByDocumentThenPacks) {
   EXPECT_EQ(d.val.tokens(), expected(d.split.val));
   EXPECT_EQ(d.train.num_documents() + d.val.num_documents(), 4);
   const PretrainData all = prepare_pretraining(docs, bytes, 0.0, 3);
-  EXPECT_EQ(all.train.tokens(), (std::vector<int32_t>{'a', 'b', 257, 'c', 257, 'd', 'e', 257,
-                                                      'f', 257}));
+  EXPECT_EQ(all.train.tokens(), (std::vector<int32_t>{'a', 'b', 257, 'c', 257, 'd', 'e', 257, 'f', 257}));
   EXPECT_EQ(all.val.size(), 0);
 }
 

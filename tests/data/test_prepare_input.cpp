@@ -261,13 +261,13 @@ TEST(ChunkReader, JsonlChunksMatchTheWholeFileReader) {
 
 TEST(ChunkReader, JsonlTextLinesArePlainDocuments) {
   TempDir dir;
-  const std::string path =
-      dir.write("hf.jsonl", "{\"text\": \"first doc\", \"meta\": {\"url\": \"x\"}}\n{\"text\": \"\"}\n{\"text\": \"second\"}\n");
+  const std::string path = dir.write(
+      "hf.jsonl", "{\"text\": \"first doc\", \"meta\": {\"url\": \"x\"}}\n{\"text\": \"\"}\n{\"text\": \"second\"}\n");
   PrepareOptions o;
   o.format = PrepareFormat::kJsonlText;
   const auto items = tokens_of(read_chunks({path}, o));
   const ByteTokenizer tok;
-  ASSERT_EQ(items.size(), 2u);  // the empty text gives no document
+  ASSERT_EQ(items.size(), 2u);                   // the empty text gives no document
   EXPECT_EQ(items[0], tok.encode("first doc"));  // no EOS
   EXPECT_EQ(items[1], tok.encode("second"));
 }

@@ -45,17 +45,19 @@ TEST(SplitDocuments, MatchesIndependentComputation) {
 }
 
 TEST(SplitDocuments, SizesFollowTheRoundingRules) {
-  struct Case { int64_t docs; double frac; size_t val; };
+  struct Case {
+    int64_t docs;
+    double frac;
+    size_t val;
+  };
   const Case cases[] = {
-      {100, 0.1, 10},   // 10.0
-      {10, 0.25, 3},    // 2.5 rounds half away from zero
-      {10, 0.24, 2},    // 2.4
-      {100, 0.001, 1},  // 0.1 rounds to 0, raised to 1
-      {2, 0.01, 1},     // at least one when docs >= 2
-      {1, 0.5, 0},      // a single document stays in training
-      {0, 0.5, 0},
-      {10, 0.0, 0},
-      {4, 0.9, 3},      // round(3.6) = 4 would empty training: capped at docs - 1
+      {100, 0.1, 10},                              // 10.0
+      {10, 0.25, 3},                               // 2.5 rounds half away from zero
+      {10, 0.24, 2},                               // 2.4
+      {100, 0.001, 1},                             // 0.1 rounds to 0, raised to 1
+      {2, 0.01, 1},                                // at least one when docs >= 2
+      {1, 0.5, 0},                                 // a single document stays in training
+      {0, 0.5, 0},     {10, 0.0, 0}, {4, 0.9, 3},  // round(3.6) = 4 would empty training: capped at docs - 1
   };
   for (const Case& c : cases) {
     const DocumentSplit s = split_documents(c.docs, c.frac, 1);

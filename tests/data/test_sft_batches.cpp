@@ -59,7 +59,8 @@ TEST(SftBatches, EpochsVisitEveryExampleAndRestoreContinues) {
   std::vector<Batch> reference;
   for (int i = 0; i < 12; ++i) reference.push_back(full.next(3));
   std::multiset<int32_t> epoch0;
-  for (int i = 0; i < 3; ++i) for (int32_t k : firsts(reference[i])) epoch0.insert(k);
+  for (int i = 0; i < 3; ++i)
+    for (int32_t k : firsts(reference[i])) epoch0.insert(k);
   for (int32_t k : firsts(reference[3])) {  // positions 9, then epoch 1's first two
     epoch0.insert(k);
     break;
@@ -81,8 +82,7 @@ TEST(SftBatches, EpochsVisitEveryExampleAndRestoreContinues) {
 }
 
 TEST(SftBatches, TwoShardsCoverOneShardsEpoch) {
-  SftBatches one(numbered(8), 4, 0, 5), r0(numbered(8), 4, 0, 5, 0, 2),
-      r1(numbered(8), 4, 0, 5, 1, 2);
+  SftBatches one(numbered(8), 4, 0, 5), r0(numbered(8), 4, 0, 5, 0, 2), r1(numbered(8), 4, 0, 5, 1, 2);
   for (int epoch = 0; epoch < 2; ++epoch) {
     const std::vector<int32_t> all = firsts(one.next(8));
     const std::vector<int32_t> a = firsts(r0.next(4)), b = firsts(r1.next(4));

@@ -73,7 +73,8 @@ TEST(SftPacking, EveryTrainedTokenOfAnEpochAppearsOnceAndResumeRepeatsRows) {
   std::multiset<int32_t> seen;
   while (a.cursor().epoch == 0) {
     const Batch b = a.next(1);
-    for (int32_t t : b.targets) if (t != kIgnoreIndex) seen.insert(t);
+    for (int32_t t : b.targets)
+      if (t != kIgnoreIndex) seen.insert(t);
   }
   // The last row may already hold the first examples of epoch 1 (cursor.position of them).
   ASSERT_EQ(a.cursor().epoch, 1);

@@ -132,8 +132,8 @@ TEST_F(ShardStreamTest, TrainWindowsEqualTheInMemoryOnesOverEpochsAndRanks) {
         const int64_t micro_batch = 3;
         const int64_t steps = 3 * in_memory.windows_per_epoch() / micro_batch + 2;  // past 3 epochs
         for (int64_t s = 0; s < steps; ++s) {
-          const std::string where = "seq_len " + std::to_string(seq_len) + ", rank " + std::to_string(rank) +
-                                    "/" + std::to_string(count) + ", step " + std::to_string(s);
+          const std::string where = "seq_len " + std::to_string(seq_len) + ", rank " + std::to_string(rank) + "/" +
+                                    std::to_string(count) + ", step " + std::to_string(s);
           expect_same_batch(streamed.next(micro_batch), in_memory.next(micro_batch), where);
           EXPECT_EQ(streamed.cursor().epoch, in_memory.cursor().epoch) << where;
           EXPECT_EQ(streamed.cursor().position, in_memory.cursor().position) << where;
@@ -157,8 +157,8 @@ TEST_F(ShardStreamTest, ACursorRestoresTheStreamExactly) {
     TrainBatches resumed(streamed(split_.train), seq_len, kSeed, rank, 2);
     resumed.restore(first.cursor());
     for (int s = 0; s < 20; ++s) {
-      expect_same_batch(resumed.next(2), in_memory.next(2), "rank " + std::to_string(rank) + " step " +
-                                                               std::to_string(s));
+      expect_same_batch(resumed.next(2), in_memory.next(2),
+                        "rank " + std::to_string(rank) + " step " + std::to_string(s));
     }
     EXPECT_THROW(resumed.restore({0, resumed.num_windows()}), DataError);
   }

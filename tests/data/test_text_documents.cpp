@@ -42,8 +42,7 @@ TEST(SplitText, CrLfLinesReadLikeLf) {
 }
 
 TEST(SplitText, BlankLineMode) {
-  EXPECT_EQ(split_text_documents("p1 l1\np1 l2\n\n\n  \t\np2\n", ""),
-            (Docs{"p1 l1\np1 l2", "p2"}));
+  EXPECT_EQ(split_text_documents("p1 l1\np1 l2\n\n\n  \t\np2\n", ""), (Docs{"p1 l1\np1 l2", "p2"}));
   EXPECT_EQ(split_text_documents("\n\nonly\n\n", ""), (Docs{"only"}));
   EXPECT_EQ(split_text_documents("a\n%\nb", ""), (Docs{"a\n%\nb"}));  // '%' is text here
 }
@@ -54,10 +53,8 @@ TEST(ReadTextDocuments, GlobsExpandInOrderSortedPerPattern) {
   dir.write("a.txt", "A\n");
   dir.write("c.dat", "not text\n");
   EXPECT_EQ(read_text_documents({dir.path("*.txt")}, "%"), (Docs{"A", "B1", "B2"}));
-  EXPECT_EQ(read_text_documents({dir.path("b.txt"), dir.path("*.txt")}, "%"),
-            (Docs{"B1", "B2", "A", "B1", "B2"}));
-  EXPECT_EQ(expand_paths({dir.path("?.*")}),
-            (Docs{dir.path("a.txt"), dir.path("b.txt"), dir.path("c.dat")}));
+  EXPECT_EQ(read_text_documents({dir.path("b.txt"), dir.path("*.txt")}, "%"), (Docs{"B1", "B2", "A", "B1", "B2"}));
+  EXPECT_EQ(expand_paths({dir.path("?.*")}), (Docs{dir.path("a.txt"), dir.path("b.txt"), dir.path("c.dat")}));
 }
 
 TEST(ReadTextDocuments, DocumentsNeverSpanFiles) {
@@ -107,8 +104,7 @@ TEST(ReadTextDocuments, BuiltinFortunesCorpus) {
     EXPECT_NE(d.front(), '\n');
     EXPECT_NE(d.back(), '\n');
   }
-  EXPECT_NE(std::find(docs.begin(), docs.end(), "A day for firm decisions!!!!!  Or is it?"),
-            docs.end());
+  EXPECT_NE(std::find(docs.begin(), docs.end(), "A day for firm decisions!!!!!  Or is it?"), docs.end());
 }
 
 }  // namespace

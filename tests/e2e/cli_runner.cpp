@@ -115,9 +115,7 @@ int64_t last_logged_step(const fs::path& run_dir) {
 }
 
 std::vector<std::string> tiny_run_args(const fs::path& log_dir, const std::string& name) {
-  return {"train",
-          std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml",
-          "log.dir=" + log_dir.string(),
+  return {"train", std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml", "log.dir=" + log_dir.string(),
           "name=" + name};
 }
 

@@ -37,7 +37,9 @@ class RunDir {
          "model: {hidden_size: 64, num_layers: 2, num_heads: 4, num_kv_heads: 2, intermediate_size: 128, "
          "max_seq_len: 64}\n"
          "tokenizer: {type: byte}\n"
-         "data: {format: text, paths: [\"" << path_ << "/corpus.txt\"], separator_line: \"%\", seq_len: 32, "
+         "data: {format: text, paths: [\""
+      << path_
+      << "/corpus.txt\"], separator_line: \"%\", seq_len: 32, "
          "val_fraction: 0.05}\n"
          "train: {steps: 10, micro_batch: 2, precision: fp32, threads: 1, seed: 7}\n"
          "optim: {lr: 3.0e-3, weight_decay: 0.1, grad_clip: 1.0}\n"
@@ -45,7 +47,9 @@ class RunDir {
          "checkpoint: {every: 0, keep_last: 3}\n"
          "eval: {every: 0, batches: 1}\n"
          "sample: {every: 0, prompts: []}\n"
-         "log: {dir: \"" << path_ << "/runs\", every: 1}\n"
+         "log: {dir: \""
+      << path_
+      << "/runs\", every: 1}\n"
          "distributed: {backend: gloo, timeout_s: 20}\n"
       << extra;
     return p;
@@ -56,8 +60,9 @@ class RunDir {
  private:
   // Deterministic pseudo-English documents (an LCG picks words), separated by "%" lines.
   void write_corpus() const {
-    static const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "moon",
-                                  "while", "dogs", "ran", "over", "hills", "quickly", "under", "bright", "stars", "."};
+    static const char* words[] = {"the",    "cat",     "sat",   "on",     "a",     "mat", "and",
+                                  "looked", "at",      "moon",  "while",  "dogs",  "ran", "over",
+                                  "hills",  "quickly", "under", "bright", "stars", "."};
     uint64_t state = 12345;
     std::ofstream f(path_ + "/corpus.txt");
     for (int doc = 0; doc < 300; ++doc) {

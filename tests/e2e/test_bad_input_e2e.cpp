@@ -12,7 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
 
 // A clean failure: non-zero, not killed by a signal, and the expected message.
 void expect_clean_failure(const RunResult& r, const std::string& message) {

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <regex>
+#include <sstream>
 
 #include "tests/e2e/cli_runner.h"
 
@@ -17,8 +17,17 @@ namespace bitnet::e2e {
 namespace {
 
 std::vector<std::string> tiny_bench_args(const std::string& load) {
-  return {"bench", "train", std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml", "--warmup", "0",
-          "--steps", "1", "--no-twin", "--load", load, "train.threads=1"};
+  return {"bench",
+          "train",
+          std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml",
+          "--warmup",
+          "0",
+          "--steps",
+          "1",
+          "--no-twin",
+          "--load",
+          load,
+          "train.threads=1"};
 }
 
 // Restores the test's own environment whatever the test sets.
@@ -55,9 +64,9 @@ TEST(BenchE2E, OpenMpWaitsPassivelyUnlessTheUserChose) {
 // in-memory path below --in-memory-max-gb, and nothing left in --dir afterwards.
 TEST(BenchE2E, DataBenchPrintsFiguresPerSizeAndDeletesItsShards) {
   TempDir tmp("bench_data");
-  const RunResult r = run_bitnet({"bench", "data", "--sizes-gb", "0.0004,0.0008", "--in-memory-max-gb", "0.0005",
-                                  "--dir", tmp.path.string(), "--seq-len", "16", "--micro-batch", "2", "--batches",
-                                  "5", "--eval-batches", "2"});
+  const RunResult r =
+      run_bitnet({"bench", "data", "--sizes-gb", "0.0004,0.0008", "--in-memory-max-gb", "0.0005", "--dir",
+                  tmp.path.string(), "--seq-len", "16", "--micro-batch", "2", "--batches", "5", "--eval-batches", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("train tok/s"), std::string::npos) << r.output;
   std::istringstream lines(r.output);

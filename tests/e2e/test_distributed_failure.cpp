@@ -21,12 +21,9 @@ std::vector<Child> start_two_ranks(const RunDir& dir, const std::string& cfg, co
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<Child> ranks;
   for (int r = 0; r < 2; ++r) {
-    ranks.push_back(start_bitnet(args,
-                                 {{"RANK", std::to_string(r)},
-                                  {"WORLD_SIZE", "2"},
-                                  {"MASTER_ADDR", "127.0.0.1"},
-                                  {"MASTER_PORT", port}},
-                                 dir.path() + "/rank" + std::to_string(r)));
+    ranks.push_back(start_bitnet(
+        args, {{"RANK", std::to_string(r)}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", port}},
+        dir.path() + "/rank" + std::to_string(r)));
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (count_loss_lines(dir.run_path("run")) < min_steps && std::chrono::steady_clock::now() < end) {
@@ -103,7 +100,8 @@ TEST(DistributedFailure, LauncherForwardsSigtermAndReportsTheCleanStop) {
   EXPECT_TRUE(fs::exists(dir.run_path("run") + "/ckpt/latest/state.json"));
   const std::string err = read_file(dir.path() + "/l.err");
   EXPECT_NE(err.find("[launcher] rank 0 stopped cleanly by SIGTERM (exit 143), rank 1 stopped cleanly by SIGTERM"),
-            std::string::npos) << err;
+            std::string::npos)
+      << err;
 }
 
 }  // namespace

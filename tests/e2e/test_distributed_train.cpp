@@ -53,7 +53,9 @@ void expect_same_weights(const std::string& run_a, const std::string& run_b, dou
 
 int run_and_wait(const std::vector<std::string>& args, const std::string& log_prefix) {
   const int code = wait_for(start_bitnet(args, {}, log_prefix), kDeadline);
-  if (code != 0) ADD_FAILURE() << "bitnet exited " << code << ":\n" << read_file(log_prefix + ".out") << read_file(log_prefix + ".err");
+  if (code != 0)
+    ADD_FAILURE() << "bitnet exited " << code << ":\n"
+                  << read_file(log_prefix + ".out") << read_file(log_prefix + ".err");
   return code;
 }
 
@@ -110,10 +112,12 @@ TEST(DistributedTraining, ResumedTwoRankRunOnStreamedShardsEqualsTheTextRun) {
   const std::string cfg = dir.write_config("c.yaml");
   const std::string shards = dir.path() + "/shards";
   ASSERT_EQ(run_and_wait({"data", "prepare", dir.path() + "/corpus.txt", "--separator", "%", "--out", shards,
-                          "--shard-tokens", "2000"}, dir.path() + "/prep"), 0);
+                          "--shard-tokens", "2000"},
+                         dir.path() + "/prep"),
+            0);
   ASSERT_EQ(run_and_wait({"train", cfg, "name=text", "--nproc", "2"}, dir.path() + "/text"), 0);
-  const std::vector<std::string> on_shards = {"train", cfg, "name=shards", "data.format=shards", "data.paths=" + shards,
-                                              "--nproc", "2"};
+  const std::vector<std::string> on_shards = {
+      "train", cfg, "name=shards", "data.format=shards", "data.paths=" + shards, "--nproc", "2"};
   std::vector<std::string> stop = on_shards, resume = on_shards;
   stop.push_back("train.stop_after=5");
   resume.push_back("resume=auto");

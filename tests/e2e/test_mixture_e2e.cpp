@@ -18,9 +18,10 @@ const std::string kDocs = std::string(BITNET_SOURCE_DIR) + "/docs/*.md";
 
 // Two text sources, weighted 9:1: fortunes split at '%' lines, the project's docs at blank lines.
 std::vector<std::string> mixture_overrides() {
-  return {"data.paths=[]",
-          "data.sources=[{paths: [\"" + kFortunes + "\"], weight: 9}, "
-          "{paths: [\"" + kDocs + "\"], weight: 1, separator_line: \"\"}]"};
+  return {"data.paths=[]", "data.sources=[{paths: [\"" + kFortunes +
+                               "\"], weight: 9}, "
+                               "{paths: [\"" +
+                               kDocs + "\"], weight: 1, separator_line: \"\"}]"};
 }
 
 struct Row {
@@ -95,11 +96,14 @@ TEST(MixtureE2E, TrainingPrintsTheMixtureAndResumesBitForBit) {
 TEST(MixtureE2E, DocumentsAndFineTuningExamplesDoNotMix) {
   TempDir tmp("mixture_kinds");
   const fs::path chat = tmp.path / "chat.jsonl";
-  std::ofstream(chat) << "{\"prompt\": \"2+2=\", \"completion\": \"4\"}\n{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n";
+  std::ofstream(chat)
+      << "{\"prompt\": \"2+2=\", \"completion\": \"4\"}\n{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n";
   const std::string config = std::string(BITNET_SOURCE_DIR) + "/tests/e2e/tiny.yaml";
   RunResult r = run_bitnet({"data", "check", config, "data.paths=[]",
-                            "data.sources=[{paths: [\"" + kFortunes + "\"], weight: 1}, "
-                            "{paths: [\"" + chat.string() + "\"], format: jsonl, weight: 1}]"});
+                            "data.sources=[{paths: [\"" + kFortunes +
+                                "\"], weight: 1}, "
+                                "{paths: [\"" +
+                                chat.string() + "\"], format: jsonl, weight: 1}]"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("pre-training: [0] " + kFortunes), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("fine-tuning: [1] "), std::string::npos) << r.output;

@@ -70,8 +70,8 @@ TEST(TrainE2E, StreamedShardsResumeToTheUninterruptedTextRunBitForBit) {
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
 
   const std::string shards = (tmp.path / "shards").string();
-  RunResult prep = run_bitnet({"data", "prepare", "/usr/share/games/fortunes/*.u8", "--separator", "%", "--out",
-                               shards, "--shard-tokens", "200000"});
+  RunResult prep = run_bitnet({"data", "prepare", "/usr/share/games/fortunes/*.u8", "--separator", "%", "--out", shards,
+                               "--shard-tokens", "200000"});
   ASSERT_EQ(prep.exit_code, 0) << prep.output;
   const std::vector<std::string> on_shards = {"data.format=shards", "data.paths=" + shards, "train.steps=20"};
   RunResult first = run_bitnet(with(tiny_run_args(tmp.path, "shards"), with(on_shards, {"train.stop_after=10"})));

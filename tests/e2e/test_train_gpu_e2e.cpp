@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 std::string gpu_unavailable_reason() {
   static const std::string reason = [] {
     TempDir tmp("gpu_probe");
-    RunResult r = run_bitnet(with(tiny_run_args(tmp.path, "probe"), {"train.device=cuda", "train.steps=1", "schedule.warmup_steps=0"}));
+    RunResult r = run_bitnet(
+        with(tiny_run_args(tmp.path, "probe"), {"train.device=cuda", "train.steps=1", "schedule.warmup_steps=0"}));
     if (r.exit_code == 0) return std::string();
     for (const char* why : {"no CUDA GPU is visible", "this build has no CUDA support"}) {
       const size_t at = r.output.find(why);
@@ -26,11 +27,11 @@ std::string gpu_unavailable_reason() {
   return reason;
 }
 
-#define REQUIRE_GPU_RUN()                                                        \
-  do {                                                                           \
-    const std::string why = gpu_unavailable_reason();                            \
-    if (why.rfind("train.device=cuda failed", 0) == 0) FAIL() << why;            \
-    if (!why.empty()) GTEST_SKIP() << why;                                       \
+#define REQUIRE_GPU_RUN()                                             \
+  do {                                                                \
+    const std::string why = gpu_unavailable_reason();                 \
+    if (why.rfind("train.device=cuda failed", 0) == 0) FAIL() << why; \
+    if (!why.empty()) GTEST_SKIP() << why;                            \
   } while (0)
 
 TEST(TrainGpuE2E, ResumeOnTheGpuIsBitIdentical) {
@@ -49,11 +50,13 @@ TEST(TrainGpuE2E, ResumeOnTheGpuIsBitIdentical) {
 }
 
 // Trains 10 of 20 steps on `first`, resumes on `then` for the rest; the loss keeps falling.
-void train_then_resume_on(const TempDir& tmp, const std::string& name, const std::string& first, const std::string& then) {
-  RunResult a = run_bitnet(with(tiny_run_args(tmp.path, name), {"train.device=" + first, "train.steps=20",
-                                                                 "train.stop_after=10"}));
+void train_then_resume_on(const TempDir& tmp, const std::string& name, const std::string& first,
+                          const std::string& then) {
+  RunResult a = run_bitnet(
+      with(tiny_run_args(tmp.path, name), {"train.device=" + first, "train.steps=20", "train.stop_after=10"}));
   ASSERT_EQ(a.exit_code, 0) << a.output;
-  RunResult b = run_bitnet(with(tiny_run_args(tmp.path, name), {"train.device=" + then, "train.steps=20", "resume=auto"}));
+  RunResult b =
+      run_bitnet(with(tiny_run_args(tmp.path, name), {"train.device=" + then, "train.steps=20", "resume=auto"}));
   ASSERT_EQ(b.exit_code, 0) << b.output;
   EXPECT_NE(b.output.find("resumed from"), std::string::npos) << b.output;
   const std::vector<double> losses = train_losses(tmp.path / name);

@@ -66,7 +66,8 @@ struct TinyFile {
       blobs.push_back(ternary == GgmlType::TQ2_0 ? formats::pack_tq2_0(c.data(), rows[k], cols[k])
                                                  : formats::pack_tq1_0(c.data(), rows[k], cols[k]));
       const std::string stem = formats::projection_names()[k].gguf;
-      w.add_tensor({"blk.0." + stem + ".weight", ternary, {cols[k], rows[k]}, blobs.back().data(), blobs.back().size()});
+      w.add_tensor(
+          {"blk.0." + stem + ".weight", ternary, {cols[k], rows[k]}, blobs.back().data(), blobs.back().size()});
       if (scales) f32("blk.0." + stem + ".scale", 1, 0.25f + 0.125f * float(k));
     }
   }
@@ -91,7 +92,8 @@ std::string temp_dir() {
 }
 
 kernels::LoadedModel load(std::vector<uint8_t> bytes) {
-  return kernels::load_gguf_model(formats::GgufReader::from_bytes(std::move(bytes), "m.gguf"), kernels::KernelPath::scalar);
+  return kernels::load_gguf_model(formats::GgufReader::from_bytes(std::move(bytes), "m.gguf"),
+                                  kernels::KernelPath::scalar);
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -151,14 +153,18 @@ TEST(GgufModel, BadFilesGiveCleanErrors) {
   expect_error([](TinyFile& f) { f.w.set("bitnet.attention.head_count", uint32_t{3}); }, "inconsistent");
   expect_error([](TinyFile& f) { f.w.set("bitnet.attention.layer_norm_rms_epsilon", std::nanf("")); }, "not finite");
   expect_error([](TinyFile& f) { f.w.set("tokenizer.ggml.tokens", std::vector<std::string>{"a"}); }, "1 tokens");
-  expect_error([](TinyFile& f) {
-    static float extra = 1.0f;
-    f.w.add_tensor({"blk.0.surprise.weight", GgmlType::F32, {1}, &extra, 4});
-  }, "unexpected tensor");
-  expect_error([](TinyFile& f) {
-    static std::vector<float> head(size_t(V * H), 0.0f);
-    f.w.add_tensor({"output.weight", GgmlType::F32, {H, V}, head.data(), head.size() * 4});
-  }, "untied model must be");
+  expect_error(
+      [](TinyFile& f) {
+        static float extra = 1.0f;
+        f.w.add_tensor({"blk.0.surprise.weight", GgmlType::F32, {1}, &extra, 4});
+      },
+      "unexpected tensor");
+  expect_error(
+      [](TinyFile& f) {
+        static std::vector<float> head(size_t(V * H), 0.0f);
+        f.w.add_tensor({"output.weight", GgmlType::F32, {H, V}, head.data(), head.size() * 4});
+      },
+      "untied model must be");
   expect_error([](TinyFile& f) { f.w.set("bitnet.feed_forward_length", uint32_t{768}); }, "ffn_sub_norm");
 }
 
@@ -203,7 +209,8 @@ TEST(TokenTable, SimdEqualsScalarAndDequantizedDot) {
       const uint16_t h = formats::float_to_half(w[i]);
       std::memcpy(&f16[2 * i], &h, 2);
     }
-    for (auto [type, bytes] : {std::pair{kernels::TokenTable::Type::q8_0, &q8}, std::pair{kernels::TokenTable::Type::f16, &f16}}) {
+    for (auto [type, bytes] :
+         {std::pair{kernels::TokenTable::Type::q8_0, &q8}, std::pair{kernels::TokenTable::Type::f16, &f16}}) {
       kernels::TokenTable t(type, rows, cols, bytes->data(), bytes->size());
       std::vector<float> a(static_cast<size_t>(rows)), b(static_cast<size_t>(rows)), row(static_cast<size_t>(cols));
       kernels::ThreadPool pool(2);

@@ -16,11 +16,18 @@ class EnvGuard {
  public:
   explicit EnvGuard(const char* value) {
     if (const char* old = std::getenv("BITNET_KERNEL")) old_ = old, had_ = true;
-    if (value) setenv("BITNET_KERNEL", value, 1); else unsetenv("BITNET_KERNEL");
+    if (value)
+      setenv("BITNET_KERNEL", value, 1);
+    else
+      unsetenv("BITNET_KERNEL");
   }
   ~EnvGuard() {
-    if (had_) setenv("BITNET_KERNEL", old_.c_str(), 1); else unsetenv("BITNET_KERNEL");
+    if (had_)
+      setenv("BITNET_KERNEL", old_.c_str(), 1);
+    else
+      unsetenv("BITNET_KERNEL");
   }
+
  private:
   std::string old_;
   bool had_ = false;
@@ -47,8 +54,8 @@ TEST(CpuFeatures, DefaultIsBestAvailable) {
   const CpuFeatures f = detect_cpu_features();
   const KernelPath p = select_kernel_path();
   const KernelPath expected = kernel_path_available(KernelPath::avx512, f) ? KernelPath::avx512
-                              : f.avx2                                       ? KernelPath::avx2
-                                                                             : KernelPath::scalar;
+                              : f.avx2                                     ? KernelPath::avx2
+                                                                           : KernelPath::scalar;
   EXPECT_EQ(p, expected);
 }
 

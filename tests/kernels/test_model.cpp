@@ -110,8 +110,7 @@ std::vector<float> fake_quant(const std::vector<float>& x) {
   for (float v : x) absmax = std::max(absmax, std::fabs(v));
   const float s = 127.0f / std::max(absmax, 1e-5f);
   std::vector<float> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i)
-    out[i] = std::min(127.0f, std::max(-128.0f, std::nearbyint(x[i] * s))) / s;
+  for (size_t i = 0; i < x.size(); ++i) out[i] = std::min(127.0f, std::max(-128.0f, std::nearbyint(x[i] * s))) / s;
   return out;
 }
 
@@ -296,7 +295,8 @@ TEST(Model, ObserverSeesQuantizedProjectionInputs) {
   for (size_t i = 0; i < seen.size(); ++i) {
     EXPECT_LT(seen[i].position, 3);
     EXPECT_EQ(seen[i].n, seen[i].input == ProjectionInput::ffn_down ? spec.intermediate_size : spec.hidden_size);
-    const int peak = *std::max_element(qs[i].begin(), qs[i].end(), [](int8_t a, int8_t b) { return std::abs(a) < std::abs(b); });
+    const int peak =
+        *std::max_element(qs[i].begin(), qs[i].end(), [](int8_t a, int8_t b) { return std::abs(a) < std::abs(b); });
     EXPECT_EQ(std::abs(peak), 127);  // the absmax element always maps to +-127
   }
   // Layer 0's first input is rms_norm(embedding[token]); check q / s against it.
@@ -305,7 +305,8 @@ TEST(Model, ObserverSeesQuantizedProjectionInputs) {
   ASSERT_EQ(r0.input, ProjectionInput::attn_qkv);
   ASSERT_EQ(r0.position, 0);
   const int64_t H = spec.hidden_size;
-  const std::vector<float> emb(m.weights.embedding.begin() + kTokens[0] * H, m.weights.embedding.begin() + (kTokens[0] + 1) * H);
+  const std::vector<float> emb(m.weights.embedding.begin() + kTokens[0] * H,
+                               m.weights.embedding.begin() + (kTokens[0] + 1) * H);
   const auto n1 = naive_rms_norm(emb, m.weights.layers[0].input_norm, spec.rms_norm_eps);
   for (int64_t i = 0; i < H; ++i) EXPECT_NEAR(qs[0][i] / r0.scale, n1[i], 0.5f / r0.scale + 1e-5f);
 }
@@ -351,7 +352,8 @@ TEST(Model, ProfileNamesEveryOpAndItsOpsSumToItsTotal) {
     EXPECT_EQ(profile.tokens(), n_tok);
     for (Op op : {Op::proj_attn_qkv, Op::proj_attn_out, Op::proj_ffn_gate_up, Op::proj_ffn_down, Op::attention})
       EXPECT_EQ(profile.laps(op), layers * n_tok) << op_name(op);
-    for (Op op : {Op::caller, Op::embedding, Op::lm_head, Op::sampling}) EXPECT_EQ(profile.laps(op), n_tok) << op_name(op);
+    for (Op op : {Op::caller, Op::embedding, Op::lm_head, Op::sampling})
+      EXPECT_EQ(profile.laps(op), n_tok) << op_name(op);
     EXPECT_EQ(profile.laps(Op::pool_sync), 0);  // filled from the pool, never lapped
     if (threads == 1) {
       EXPECT_EQ(profile.seconds(Op::pool_sync), 0.0);

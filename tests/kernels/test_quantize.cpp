@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -91,7 +91,8 @@ TEST(Quantize, DispatchedPathEqualsScalarReference) {
     EXPECT_EQ(std::memcmp(&sa, &sb, sizeof(float)), 0) << what << " n " << x.size();
     EXPECT_EQ(a, b) << what << " n " << x.size();
   };
-  for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{70}, size_t{2560}, size_t{6912}}) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{70},
+                   size_t{2560}, size_t{6912}}) {
     std::vector<float> x(n);
     for (auto& v : x) v = normal(rng);
     check(x, "normal");
@@ -111,7 +112,7 @@ TEST(Quantize, RescaleDividesThenMultiplies) {
   const std::vector<int32_t> acc = {127, -254, 0};
   std::vector<float> y(3);
   rescale_output(acc.data(), 3, 63.5f, 0.25f, y.data());
-  EXPECT_EQ(y[0], 0.5f);   // 127 / 63.5 = 2, * 0.25
+  EXPECT_EQ(y[0], 0.5f);  // 127 / 63.5 = 2, * 0.25
   EXPECT_EQ(y[1], -1.0f);
   EXPECT_EQ(y[2], 0.0f);
   const float odd_s = 3.0f, w = 0.1f;

@@ -18,8 +18,8 @@ struct Shape {
   int64_t rows, cols;
 };
 
-const std::vector<Shape> kShapes = {{1, 1},   {3, 7},    {17, 255}, {33, 257}, {64, 1000},
-                                    {5, 128}, {8, 256},  {9, 512},  {2, 129},  {6, 2560}};
+const std::vector<Shape> kShapes = {{1, 1},   {3, 7},   {17, 255}, {33, 257}, {64, 1000},
+                                    {5, 128}, {8, 256}, {9, 512},  {2, 129},  {6, 2560}};
 
 std::vector<int8_t> random_trits(int64_t n, std::mt19937& rng) {
   std::uniform_int_distribution<int> d(-1, 1);
@@ -39,8 +39,8 @@ std::vector<int8_t> random_q(int64_t n, std::mt19937& rng) {
   return q;
 }
 
-std::vector<int32_t> naive(const std::vector<int8_t>& t, const std::vector<int8_t>& q, int64_t rows,
-                           int64_t cols, int n_tok) {
+std::vector<int32_t> naive(const std::vector<int8_t>& t, const std::vector<int8_t>& q, int64_t rows, int64_t cols,
+                           int n_tok) {
   std::vector<int32_t> acc(static_cast<size_t>(n_tok * rows));
   for (int k = 0; k < n_tok; ++k)
     for (int64_t o = 0; o < rows; ++o) {
@@ -122,8 +122,7 @@ TEST(TernaryMatrix, GemmEveryPathEqualsScalarAndNaive) {
         const TernaryMatrix m(t.data(), s.rows, s.cols, 1.0f, path);
         std::vector<int32_t> acc(static_cast<size_t>(s.rows * n_tok), -7);
         m.gemm(q.data(), n_tok, acc.data());
-        EXPECT_EQ(acc, ref_acc) << kernel_path_name(path) << " " << s.rows << "x" << s.cols
-                                << " n_tok " << n_tok;
+        EXPECT_EQ(acc, ref_acc) << kernel_path_name(path) << " " << s.rows << "x" << s.cols << " n_tok " << n_tok;
       }
     }
   }

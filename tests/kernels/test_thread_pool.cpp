@@ -67,7 +67,8 @@ TEST(ThreadPool, WorkerExceptionReachesCallerAndPoolSurvives) {
   ThreadPool pool(3);
   EXPECT_THROW(pool.run([](int w, int) {
     if (w == 2) throw std::runtime_error("boom");
-  }), std::runtime_error);
+  }),
+               std::runtime_error);
   std::atomic<int> count{0};
   pool.run([&](int, int) { count++; });
   EXPECT_EQ(count.load(), 3);

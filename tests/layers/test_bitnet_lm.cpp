@@ -117,12 +117,12 @@ std::vector<Vec> reference_logits(const BitNetOptions& o, Weights& w, const std:
       Vec hidden(F);
       for (size_t f = 0; f < F; ++f) {
         const float g = gate[f];
-        const float act = o.activation == Activation::relu2 ? std::max(g, 0.0f) * std::max(g, 0.0f)
-                                                           : g / (1.0f + std::exp(-g));
+        const float act =
+            o.activation == Activation::relu2 ? std::max(g, 0.0f) * std::max(g, 0.0f) : g / (1.0f + std::exp(-g));
         hidden[f] = act * up[f];
       }
-      Vec down = linear(rms_norm(hidden, w[p + "mlp.ffn_sub_norm.weight"], eps), w[p + "mlp.down_proj.weight"], C,
-                        o.quantize);
+      Vec down =
+          linear(rms_norm(hidden, w[p + "mlp.ffn_sub_norm.weight"], eps), w[p + "mlp.down_proj.weight"], C, o.quantize);
       for (size_t c = 0; c < C; ++c) x[t][c] += down[c];
     }
   }
@@ -165,7 +165,9 @@ void expect_matches_reference(const BitNetOptions& o) {
           << "position " << t << " token " << v;
 }
 
-TEST(BitNetLM, TernaryRelu2TiedMatchesPlainLoops) { expect_matches_reference(tiny_options()); }
+TEST(BitNetLM, TernaryRelu2TiedMatchesPlainLoops) {
+  expect_matches_reference(tiny_options());
+}
 
 TEST(BitNetLM, TernarySiluUntiedMatchesPlainLoops) {
   BitNetOptions o = tiny_options();
@@ -188,13 +190,12 @@ TEST(BitNetLM, HuggingFaceTensorNames) {
   std::set<std::string> names;
   for (const auto& item : model->named_parameters()) names.insert(item.key());
   for (const char* name :
-       {"model.embed_tokens.weight", "model.layers.1.input_layernorm.weight",
-        "model.layers.1.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight",
-        "model.layers.1.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight",
-        "model.layers.1.self_attn.attn_sub_norm.weight", "model.layers.1.post_attention_layernorm.weight",
-        "model.layers.1.mlp.gate_proj.weight", "model.layers.1.mlp.up_proj.weight",
-        "model.layers.1.mlp.down_proj.weight", "model.layers.1.mlp.ffn_sub_norm.weight", "model.norm.weight",
-        "lm_head.weight"})
+       {"model.embed_tokens.weight", "model.layers.1.input_layernorm.weight", "model.layers.1.self_attn.q_proj.weight",
+        "model.layers.1.self_attn.k_proj.weight", "model.layers.1.self_attn.v_proj.weight",
+        "model.layers.1.self_attn.o_proj.weight", "model.layers.1.self_attn.attn_sub_norm.weight",
+        "model.layers.1.post_attention_layernorm.weight", "model.layers.1.mlp.gate_proj.weight",
+        "model.layers.1.mlp.up_proj.weight", "model.layers.1.mlp.down_proj.weight",
+        "model.layers.1.mlp.ffn_sub_norm.weight", "model.norm.weight", "lm_head.weight"})
     EXPECT_TRUE(names.count(name)) << name;
   EXPECT_EQ(names.size(), 2u + 2 * 11 + 1);
   EXPECT_EQ(model->bit_linears().size(), 2u * 7);

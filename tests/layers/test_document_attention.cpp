@@ -26,7 +26,8 @@ TEST(DocumentAttention, EachDocumentEqualsItsOwnCausalRun) {
   torch::Tensor ids = torch::tensor({0, 0, 0, 1, 1, -1, -1, 0, 1, 1, 1, 1, 1, 1}, torch::kLong).view({2, 7});
   torch::Tensor y = causal_attention(q, k, v, ids);
   ASSERT_FALSE(y.isnan().any().item<bool>());
-  const std::vector<std::tuple<int64_t, int64_t, int64_t>> docs = {{0, 0, 3}, {0, 3, 5}, {0, 5, 7}, {1, 0, 1}, {1, 1, 7}};
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> docs = {
+      {0, 0, 3}, {0, 3, 5}, {0, 5, 7}, {1, 0, 1}, {1, 1, 7}};
   for (const auto& [b, s, e] : docs) {
     auto part = [&](const torch::Tensor& t) { return t.index({Slice(b, b + 1), Slice(), Slice(s, e)}); };
     torch::Tensor alone = causal_attention(part(q), part(k), part(v));
@@ -47,9 +48,9 @@ TEST(DocumentAttention, PackedRowLogitsEqualSeparateDocuments) {
   model->reset_parameters(7);
   torch::NoGradGuard no_grad;
   torch::Tensor a = torch::tensor({{3, 5, 7, 9}}, torch::kLong), b = torch::tensor({{11, 2, 4}}, torch::kLong);
-  torch::Tensor row = torch::cat({a, b}, 1);                                  // (1, 7)
+  torch::Tensor row = torch::cat({a, b}, 1);  // (1, 7)
   torch::Tensor ids = torch::tensor({{0, 0, 0, 0, 1, 1, 1}}, torch::kLong);
-  torch::Tensor packed = model(row, ids);                                     // (1, 7, V)
+  torch::Tensor packed = model(row, ids);  // (1, 7, V)
   EXPECT_TRUE(torch::allclose(packed.index({Slice(), Slice(0, 4)}), model(a), 1e-5, 1e-5));
   EXPECT_TRUE(torch::allclose(packed.index({Slice(), Slice(4, 7)}), model(b), 1e-4, 1e-4));
   // Without ids the second document sees the first: its logits differ.

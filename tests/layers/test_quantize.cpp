@@ -62,8 +62,8 @@ TEST(Int8Quant, AllZeroTokenAndNegativeExtreme) {
 TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
   torch::manual_seed(5);
   torch::Tensor x = torch::randn({37, 300}) * 3;
-  x[4].zero_();     // all-zero token
-  x[9][7] = 1e6;    // one huge outlier
+  x[4].zero_();   // all-zero token
+  x[9][7] = 1e6;  // one huge outlier
   for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
     torch::Tensor xi = x.to(in);
     torch::Tensor reference = int8_activation_fake_quant(xi);  // fp32

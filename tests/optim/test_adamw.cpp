@@ -51,7 +51,10 @@ TEST(AdamW, StateRoundTripContinuesIdentically) {
   a.mutable_grad() = torch::randn({3, 3});
   opt_a.step(1e-2, 0.1);
   // Copy weights and state into a fresh optimizer, then take the same step on both.
-  { torch::NoGradGuard g; b.copy_(a); }
+  {
+    torch::NoGradGuard g;
+    b.copy_(a);
+  }
   AdamW opt_b({{"x.up_proj.weight", b}}, AdamWOptions{});
   std::map<std::string, torch::Tensor> state;
   for (auto& [k, v] : opt_a.state_tensors()) state[k] = v.clone();

@@ -15,7 +15,7 @@
 namespace bitnet::testing {
 
 struct HfWriteOptions {
-  bool llama = false;                       // model_type llama, hidden_act silu, no sub-norms
+  bool llama = false;  // model_type llama, hidden_act silu, no sub-norms
   torch::Dtype dtype = torch::kFloat;
   int shards = 1;
 };

@@ -31,16 +31,12 @@ TEST(ConfigUnknownKey, NamesPositionKeyAndNearestKey) {
 }
 
 TEST(ConfigUnknownKey, SuggestsTyposWrongSectionsAndTruncations) {
-  const auto message = [](const std::string& extra) {
-    return config_error(std::string(kMinimal) + extra);
-  };
+  const auto message = [](const std::string& extra) { return config_error(std::string(kMinimal) + extra); };
   EXPECT_EQ(message("model:\n  hiden_size: 8\n"),
             "x.yaml:4:3: unknown key 'model.hiden_size' (did you mean 'model.hidden_size'?)");
   EXPECT_EQ(message("tarin:\n  steps: 8\n"), "x.yaml:3:1: unknown key 'tarin' (did you mean 'train'?)");
-  EXPECT_EQ(message("optimizer: {lr: 1}\n"),
-            "x.yaml:3:1: unknown key 'optimizer' (did you mean 'optim'?)");
-  EXPECT_EQ(message("train: {lr: 0.1}\n"),
-            "x.yaml:3:9: unknown key 'train.lr' (did you mean 'optim.lr'?)");
+  EXPECT_EQ(message("optimizer: {lr: 1}\n"), "x.yaml:3:1: unknown key 'optimizer' (did you mean 'optim'?)");
+  EXPECT_EQ(message("train: {lr: 0.1}\n"), "x.yaml:3:9: unknown key 'train.lr' (did you mean 'optim.lr'?)");
   EXPECT_EQ(message("steps: 5\n"), "x.yaml:3:1: unknown key 'steps' (did you mean 'train.steps'?)");
   EXPECT_EQ(message("schedule: {warmup: 5}\n"),
             "x.yaml:3:12: unknown key 'schedule.warmup' (did you mean 'schedule.warmup_steps'?)");
@@ -128,7 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "x.yaml:3:16: key 'optim.betas': item 2 is 1.0, out of range (must be in (0, 1))"},
         RangeCase{"optim: {betas: [0, 0.9]}\n",
                   "x.yaml:3:16: key 'optim.betas': item 1 is 0.0, out of range (must be in (0, 1))"},
-        RangeCase{"name: a/b\n", "x.yaml:3:7: key 'name': \"a/b\" must be a plain directory name (no '/', not . or ..)"},
+        RangeCase{"name: a/b\n",
+                  "x.yaml:3:7: key 'name': \"a/b\" must be a plain directory name (no '/', not . or ..)"},
         RangeCase{"name: \"\"\n", "x.yaml:3:7: key 'name': must not be empty (it names the run directory)"},
         RangeCase{"data: {paths: [a], separator_line: \"a\\nb\"}\n",
                   "x.yaml:1:36: key 'data.separator_line': must be a single line (no line breaks)"}));
@@ -156,8 +153,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "x.yaml:3:17: key 'train.device': \"tpu\" is not allowed (choose one of: auto, cpu, cuda, cuda:N)"},
         RangeCase{"train: {nan_policy: ignore}\n",
                   "x.yaml:3:21: key 'train.nan_policy': \"ignore\" is not allowed (choose one of: abort, skip)"},
-        RangeCase{"schedule: {type: linear}\n",
-                  "x.yaml:3:18: key 'schedule.type': \"linear\" is not allowed (choose one of: constant, cosine, two_stage)"},
+        RangeCase{
+            "schedule: {type: linear}\n",
+            "x.yaml:3:18: key 'schedule.type': \"linear\" is not allowed (choose one of: constant, cosine, two_stage)"},
         RangeCase{"quant: {start_fraction: 1}\n",
                   "x.yaml:3:25: key 'quant.start_fraction': 1.0 is out of range (must be in [0, 1))"},
         RangeCase{"distributed: {backend: mpi}\n",
@@ -214,8 +212,7 @@ TEST(ConfigValidate, CodeBuiltConfigsAreCheckedToo) {
     validate_config(config);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "config: key 'train.grad_accum': 0 is out of range (must be in [1, 1048576])");
+    EXPECT_EQ(std::string(e.what()), "config: key 'train.grad_accum': 0 is out of range (must be in [1, 1048576])");
   }
   config.train.grad_accum = 1;
   config.optim.lr = std::numeric_limits<double>::infinity();

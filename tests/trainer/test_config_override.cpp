@@ -16,8 +16,8 @@ RunConfig with(const std::vector<std::string>& overrides, const std::string& yam
 }
 
 TEST(ConfigOverride, SetsScalarsOfEveryType) {
-  const RunConfig c = with({"train.steps=500", "optim.lr=3e-4", "train.deterministic=false",
-                            "model.hidden_act=silu", "name=tiny", "resume=auto"});
+  const RunConfig c = with({"train.steps=500", "optim.lr=3e-4", "train.deterministic=false", "model.hidden_act=silu",
+                            "name=tiny", "resume=auto"});
   EXPECT_EQ(c.train.steps, 500);
   EXPECT_EQ(c.optim.lr, 3e-4);
   EXPECT_FALSE(c.train.deterministic);
@@ -29,8 +29,7 @@ TEST(ConfigOverride, SetsScalarsOfEveryType) {
 TEST(ConfigOverride, ListsTakeYamlFlowListsOrOneBareItem) {
   EXPECT_EQ(with({"optim.betas=[0.9,0.99]"}).optim.betas, (std::vector<double>{0.9, 0.99}));
   EXPECT_EQ(with({"data.paths=[a.txt]"}).data.paths, std::vector<std::string>{"a.txt"});
-  EXPECT_EQ(with({"data.paths=[a.txt, \"b c.txt\"]"}).data.paths,
-            (std::vector<std::string>{"a.txt", "b c.txt"}));
+  EXPECT_EQ(with({"data.paths=[a.txt, \"b c.txt\"]"}).data.paths, (std::vector<std::string>{"a.txt", "b c.txt"}));
   EXPECT_EQ(with({"data.paths=a.txt"}).data.paths, std::vector<std::string>{"a.txt"});
   // A glob would be a YAML alias and '#' a comment; bare items are taken as written.
   EXPECT_EQ(with({"data.paths=*.txt"}).data.paths, std::vector<std::string>{"*.txt"});
@@ -96,8 +95,7 @@ TEST(ConfigOverride, UnknownKeysSuggestTheNearest) {
 }
 
 TEST(ConfigOverride, MalformedOverridesAreErrors) {
-  EXPECT_EQ(config_error(kMinimal, {"train.steps"}),
-            "override 'train.steps': expected key=value, e.g. optim.lr=3e-4");
+  EXPECT_EQ(config_error(kMinimal, {"train.steps"}), "override 'train.steps': expected key=value, e.g. optim.lr=3e-4");
   EXPECT_EQ(config_error(kMinimal, {"=5"}), "override '=5': the key before '=' is empty");
 }
 

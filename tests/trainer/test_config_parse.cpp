@@ -238,15 +238,13 @@ TEST(ConfigParse, IntegersAcceptOnlyWholeDecimalNumbers) {
 
 TEST(ConfigParse, BoolsAcceptTrueAndFalseOnly) {
   const auto det = [](const std::string& text) {
-    return parse_config(std::string(kMinimal) + "train: {deterministic: " + text + "}\n", "x.yaml")
-        .train.deterministic;
+    return parse_config(std::string(kMinimal) + "train: {deterministic: " + text + "}\n", "x.yaml").train.deterministic;
   };
   EXPECT_TRUE(det("true"));
   EXPECT_FALSE(det("false"));
   for (const char* bad : {"yes", "no", "on", "1", "0", "y"}) {
     EXPECT_EQ(config_error(std::string(kMinimal) + "train: {deterministic: " + bad + "}\n"),
-              std::string("x.yaml:3:24: key 'train.deterministic': expected true or false, found '") +
-                  bad + "'");
+              std::string("x.yaml:3:24: key 'train.deterministic': expected true or false, found '") + bad + "'");
   }
 }
 
@@ -289,15 +287,14 @@ TEST(ConfigParse, DataPathsIsRequiredAndNonEmpty) {
   EXPECT_EQ(config_error("train: {steps: 5}\n"),
             "x.yaml: missing required key 'data.paths' (the training files or globs, e.g. "
             "'data: {paths: [corpus.txt]}'), or 'data.sources' for a mixture of datasets");
-  EXPECT_EQ(config_error("data:\n  paths: []\n"),
-            "x.yaml:2:10: key 'data.paths': must list at least one file or glob");
-  EXPECT_EQ(config_error("data:\n  paths: [a.txt, \"\"]\n"),
-            "x.yaml:2:10: key 'data.paths': item 2 is an empty path");
+  EXPECT_EQ(config_error("data:\n  paths: []\n"), "x.yaml:2:10: key 'data.paths': must list at least one file or glob");
+  EXPECT_EQ(config_error("data:\n  paths: [a.txt, \"\"]\n"), "x.yaml:2:10: key 'data.paths': item 2 is an empty path");
 }
 
 TEST(ConfigParse, EmptyOrNonMapDocumentsAreRejected) {
-  const std::string empty = "x.yaml: the config is empty; it needs at least the training data, "
-                            "e.g. 'data: {paths: [corpus.txt]}'";
+  const std::string empty =
+      "x.yaml: the config is empty; it needs at least the training data, "
+      "e.g. 'data: {paths: [corpus.txt]}'";
   EXPECT_EQ(config_error(""), empty);
   EXPECT_EQ(config_error("# only a comment\n\n"), empty);
   EXPECT_EQ(config_error("- a\n- b\n"),
@@ -312,8 +309,7 @@ TEST(ConfigParse, YamlSyntaxErrorsNameLineAndColumn) {
   // A flow list may span lines, so the unclosed '[' is only noticed at the end of the input.
   EXPECT_EQ(config_error("data:\n  paths: [a.txt,\ntrain: {steps: 1}\n"),
             "x.yaml:4:1: invalid YAML: end of sequence flow not found");
-  EXPECT_EQ(config_error("data:\n  paths: [a]\n  seq_len: 4: 5\n"),
-            "x.yaml:3:13: invalid YAML: illegal map value");
+  EXPECT_EQ(config_error("data:\n  paths: [a]\n  seq_len: 4: 5\n"), "x.yaml:3:13: invalid YAML: illegal map value");
   // yaml-cpp's LoadAll loops forever on these (a stray ',' never consumed); found by fuzzing.
   EXPECT_EQ(config_error(","), "x.yaml:1:1: invalid YAML: unexpected ',' where a value should start");
   EXPECT_EQ(config_error(",n;"), "x.yaml:1:1: invalid YAML: unexpected ',' where a value should start");
@@ -335,8 +331,8 @@ class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("bitnet_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("bitnet_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -361,8 +357,7 @@ TEST_F(ConfigFileTest, ErrorsNameTheFilePath) {
     load_config(path);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              path + ":4:3: unknown key 'train.stepz' (did you mean 'train.steps'?)");
+    EXPECT_EQ(std::string(e.what()), path + ":4:3: unknown key 'train.stepz' (did you mean 'train.steps'?)");
   }
 }
 

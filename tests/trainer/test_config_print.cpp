@@ -27,13 +27,23 @@ RunConfig awkward_config() {
   c.init_from = "";
   c.data.paths = {"data/*.txt", "a b.txt", "&anchor", "- dash", "null", "true", "123"};
   c.data.separator_line = "%";
-  c.sample.prompts = {"The ", "", "line one\nline two", "tab\there", "quote \" and \\ backslash",
-                      "'single'", "caf\xc3\xa9 \xe2\x82\xac", "# not a comment", "key: value",
-                      "[not, a, list]", "{not: a map}", "ctrl \x01\x7f", "  leading and trailing  "};
+  c.sample.prompts = {"The ",
+                      "",
+                      "line one\nline two",
+                      "tab\there",
+                      "quote \" and \\ backslash",
+                      "'single'",
+                      "caf\xc3\xa9 \xe2\x82\xac",
+                      "# not a comment",
+                      "key: value",
+                      "[not, a, list]",
+                      "{not: a map}",
+                      "ctrl \x01\x7f",
+                      "  leading and trailing  "};
   c.optim.lr = 1e-4;
   c.optim.weight_decay = 0.1;
-  c.optim.eps = 5e-324;                       // the smallest positive double
-  c.optim.betas = {0.1 + 0.2, 0.999};         // 0.30000000000000004
+  c.optim.eps = 5e-324;                         // the smallest positive double
+  c.optim.betas = {0.1 + 0.2, 0.999};           // 0.30000000000000004
   c.model.rope_theta = 1.7976931348623157e308;  // the largest double
   c.sample.temperature = 1.0 / 3.0;
   c.model.init_std = 0.02;
@@ -97,8 +107,8 @@ TEST(ConfigKeys, AreUniqueAndCoverTheDocumentedSections) {
   const std::vector<std::string> keys = config_keys();
   EXPECT_EQ(keys.size(), 73u);  // 4 top-level + 69 in the 13 sections, counted from config.h
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
-  for (const char* key : {"name", "resume", "init_from", "model.vocab_size", "optim.lr", "optim.betas",
-                          "data.paths", "schedule.stage2_lr_ratio", "distributed.timeout_s"}) {
+  for (const char* key : {"name", "resume", "init_from", "model.vocab_size", "optim.lr", "optim.betas", "data.paths",
+                          "schedule.stage2_lr_ratio", "distributed.timeout_s"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
   }
 }

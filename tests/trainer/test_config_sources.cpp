@@ -66,8 +66,8 @@ TEST(ConfigSources, OverridesReplaceTheWholeList) {
   EXPECT_EQ(c.data.sources[0].paths, std::vector<std::string>{"a.txt"});
 
   // A file with data.paths becomes a mixture when the override also empties data.paths.
-  const RunConfig m = parse_config(testing::kMinimal, "x.yaml",
-                                   {"data.paths=[]", "data={sources: [{paths: [b.txt], weight: 2}]}"});
+  const RunConfig m =
+      parse_config(testing::kMinimal, "x.yaml", {"data.paths=[]", "data={sources: [{paths: [b.txt], weight: 2}]}"});
   EXPECT_TRUE(m.data.paths.empty());
   EXPECT_EQ(m.data.sources.at(0).weight, 2.0);
 
@@ -136,8 +136,7 @@ TEST(ConfigSources, AreExclusiveWithDataPaths) {
   EXPECT_EQ(config_error("name: x\n"),
             "x.yaml: missing required key 'data.paths' (the training files or globs, e.g. 'data: {paths: "
             "[corpus.txt]}'), or 'data.sources' for a mixture of datasets");
-  EXPECT_EQ(config_error("data: {sources: []}\n"),
-            "x.yaml: key 'data.paths': must list at least one file or glob");
+  EXPECT_EQ(config_error("data: {sources: []}\n"), "x.yaml: key 'data.paths': must list at least one file or glob");
 }
 
 }  // namespace

@@ -8,13 +8,13 @@ namespace {
 
 TEST(DistributedBuckets, GroupsByDtypeInOrderUpToTheLimit) {
   const std::vector<torch::Tensor> t = {
-      torch::zeros({10}),                   // 40 bytes, f32
-      torch::zeros({1}, torch::kDouble),    // 8 bytes, f64
-      torch::zeros({5}),                    // 20 bytes: joins the first f32 bucket (60 <= 64)
-      torch::zeros({2}),                    // 8 bytes: would make 68 > 64, opens a new one
-      torch::Tensor(),                      // undefined: skipped
-      torch::zeros({100}),                  // 400 bytes: larger than a bucket, alone
-      torch::zeros({1}),                    // 4 bytes: joins nothing full, new f32 bucket
+      torch::zeros({10}),                 // 40 bytes, f32
+      torch::zeros({1}, torch::kDouble),  // 8 bytes, f64
+      torch::zeros({5}),                  // 20 bytes: joins the first f32 bucket (60 <= 64)
+      torch::zeros({2}),                  // 8 bytes: would make 68 > 64, opens a new one
+      torch::Tensor(),                    // undefined: skipped
+      torch::zeros({100}),                // 400 bytes: larger than a bucket, alone
+      torch::zeros({1}),                  // 4 bytes: joins nothing full, new f32 bucket
   };
   const auto b = plan_buckets(t, 64);
   const std::vector<std::vector<size_t>> expected = {{0, 2}, {1}, {3}, {5}, {6}};

@@ -41,8 +41,7 @@ TEST(DistributedGroup, SumsEveryTensorAndDtype) {
     const double r = rank;
     std::vector<torch::Tensor> t = {torch::tensor({0.5 + r}, torch::kDouble),
                                     torch::arange(12, torch::kFloat).view({3, 4}) * (r + 1),
-                                    torch::full({5}, 1.0f + float(r)),
-                                    torch::full({3, 2}, 10.0f * float(r)).t()};
+                                    torch::full({5}, 1.0f + float(r)), torch::full({3, 2}, 10.0f * float(r)).t()};
     comm.all_reduce_sum(t);
     EXPECT_DOUBLE_EQ(t[0].item<double>(), 0.5 + 1.5);
     EXPECT_TRUE(torch::equal(t[1], torch::arange(12, torch::kFloat).view({3, 4}) * 3));  // (1 + 2) x

@@ -6,16 +6,16 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/support/temp_dir.h"
-#include "hf_dir_writer.h"
 #include "checkpoint/model_options.h"
+#include "hf_dir_writer.h"
+#include "tests/support/temp_dir.h"
 #include "trainer/pretrained.h"
 
 namespace bitnet {
 namespace {
 
-using bitnet::testing::TempDir;
 using bitnet::testing::HfWriteOptions;
+using bitnet::testing::TempDir;
 using bitnet::testing::write_hf_dir;
 
 BitNetOptions tiny(bool llama) {
@@ -44,7 +44,8 @@ BitNetLM writer_model(bool llama, torch::Dtype dtype, uint64_t seed) {
   torch::manual_seed(seed);
   for (auto& item : m->named_parameters()) {
     torch::Tensor& p = item.value();
-    if (p.dim() == 1 && !(llama && item.key().find("sub_norm") != std::string::npos)) p.add_(torch::randn_like(p) * 0.1);
+    if (p.dim() == 1 && !(llama && item.key().find("sub_norm") != std::string::npos))
+      p.add_(torch::randn_like(p) * 0.1);
     p.copy_(p.to(dtype).to(torch::kFloat));
   }
   return m;
@@ -85,8 +86,8 @@ struct Case {
 
 TEST(InitFrom, LoadedModelComputesTheWritersLogits) {
   for (const Case& k : {Case{"bitnet f32", false, torch::kFloat, 1}, Case{"bitnet bf16", false, torch::kBFloat16, 1},
-                        Case{"bitnet bf16 sharded", false, torch::kBFloat16, 3}, Case{"llama f32", true, torch::kFloat, 1},
-                        Case{"llama f16 sharded", true, torch::kHalf, 2}}) {
+                        Case{"bitnet bf16 sharded", false, torch::kBFloat16, 3},
+                        Case{"llama f32", true, torch::kFloat, 1}, Case{"llama f16 sharded", true, torch::kHalf, 2}}) {
     SCOPED_TRACE(k.name);
     TempDir tmp;
     const std::string dir = tmp.path() + "/model";
@@ -140,9 +141,9 @@ TEST(InitFrom, EveryMismatchIsListedInOneError) {
   BitNetLM writer = writer_model(false, torch::kFloat, 3);
   write_hf_dir(writer, dir, HfWriteOptions{});
   auto tensors = load_tensors(dir + "/model.safetensors");
-  tensors.erase("model.layers.1.mlp.up_proj.weight");                         // missing
-  tensors["model.layers.0.self_attn.q_proj.bias"] = torch::zeros({32});      // unexpected
-  tensors["model.norm.weight"] = torch::ones({31});                          // wrong shape
+  tensors.erase("model.layers.1.mlp.up_proj.weight");                    // missing
+  tensors["model.layers.0.self_attn.q_proj.bias"] = torch::zeros({32});  // unexpected
+  tensors["model.norm.weight"] = torch::ones({31});                      // wrong shape
   NamedTensors list(tensors.begin(), tensors.end());
   save_tensors(dir + "/model.safetensors", list);
   try {
@@ -171,8 +172,8 @@ TEST(InitFrom, ArchitectureComesFromConfigJsonAndConflictsNameBothValues) {
   RunConfig c = config_for(dir);
   c.model.intermediate_size = 48;  // equal: fine
   EXPECT_EQ(resolve_init_from(c).model.intermediate_size, 48);
-  c.model.hidden_size = 64;        // differs from config.json's 32
-  c.model.hidden_act = "relu2";    // the default: taken from config.json (silu)
+  c.model.hidden_size = 64;      // differs from config.json's 32
+  c.model.hidden_act = "relu2";  // the default: taken from config.json (silu)
   try {
     resolve_init_from(c);
     FAIL() << "expected an error";
@@ -200,13 +201,15 @@ TEST(InitFrom, BadShardNamesAndUnsupportedConfigsAreRefusedByName) {
     nlohmann::json patch;
     const char* message;
   };
-  for (const Bad& b : {Bad{{{"quantization_config", {{"quant_method", "gptq"}}}}, "quant_method \"bitnet\""},
-                       Bad{{{"quantization_config", {{"quant_method", "bitnet"}, {"use_rms_norm", true}}}}, "use_rms_norm"},
-                       Bad{{{"quantization_config", {{"quant_method", "bitnet"}, {"linear_class", "autobitlinear"},
-                                                    {"quantization_mode", "later"}}}}, "quantization_mode \"later\""},
-                       Bad{{{"rope_parameters", {{"rope_type", "llama3"}, {"rope_theta", 5e5}}}}, "rope_type \"llama3\""},
-                       Bad{{{"rope_scaling", {{"type", "linear"}}}}, "rope_scaling"},
-                       Bad{{{"tie_word_embeddings", "yes"}}, "'tie_word_embeddings' must be true or false"}}) {
+  for (const Bad& b :
+       {Bad{{{"quantization_config", {{"quant_method", "gptq"}}}}, "quant_method \"bitnet\""},
+        Bad{{{"quantization_config", {{"quant_method", "bitnet"}, {"use_rms_norm", true}}}}, "use_rms_norm"},
+        Bad{{{"quantization_config",
+              {{"quant_method", "bitnet"}, {"linear_class", "autobitlinear"}, {"quantization_mode", "later"}}}},
+            "quantization_mode \"later\""},
+        Bad{{{"rope_parameters", {{"rope_type", "llama3"}, {"rope_theta", 5e5}}}}, "rope_type \"llama3\""},
+        Bad{{{"rope_scaling", {{"type", "linear"}}}}, "rope_scaling"},
+        Bad{{{"tie_word_embeddings", "yes"}}, "'tie_word_embeddings' must be true or false"}}) {
     nlohmann::json cfg = good;
     cfg.update(b.patch);
     std::ofstream(dir + "/config.json") << cfg.dump();
@@ -228,7 +231,8 @@ TEST(InitFrom, MissingKeysTakeTheTransformersDefaultsOfTheModelType) {
     write_hf_dir(writer, dir, HfWriteOptions{.llama = llama});
     nlohmann::json cfg;
     std::ifstream(dir + "/config.json") >> cfg;
-    for (const char* key : {"rope_theta", "rms_norm_eps", "tie_word_embeddings", "hidden_act", "max_position_embeddings"}) {
+    for (const char* key :
+         {"rope_theta", "rms_norm_eps", "tie_word_embeddings", "hidden_act", "max_position_embeddings"}) {
       cfg.erase(key);
     }
     std::ofstream(dir + "/config.json") << cfg.dump();

@@ -10,13 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/temp_dir.h"
+#include "checkpoint/checkpoint.h"
 #include "export/errors.h"
 #include "export/quantized_model.h"
 #include "hf_dir_writer.h"
 #include "layers/lora.h"
 #include "optim/adamw.h"
-#include "checkpoint/checkpoint.h"
+#include "tests/support/temp_dir.h"
 #include "trainer/lora_merge.h"
 #include "trainer/train_step.h"
 #include "trainer/trainer.h"
@@ -138,8 +138,10 @@ TEST(Lora, PeftFilesUsePeftNamesAndLoadBack) {
   const auto tensors = load_tensors(tmp.path("adapter/adapter_model.safetensors"));
   EXPECT_EQ(tensors.size(), 8u);  // 2 layers x 2 projections x (A, B)
   ASSERT_TRUE(tensors.count("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"));
-  EXPECT_EQ(tensors.at("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").sizes(), (std::vector<int64_t>{4, 32}));
-  EXPECT_EQ(tensors.at("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight").sizes(), (std::vector<int64_t>{16, 4}));
+  EXPECT_EQ(tensors.at("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").sizes(),
+            (std::vector<int64_t>{4, 32}));
+  EXPECT_EQ(tensors.at("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight").sizes(),
+            (std::vector<int64_t>{16, 4}));
   nlohmann::json j;
   std::ifstream(tmp.path("adapter/adapter_config.json")) >> j;
   EXPECT_EQ(j["peft_type"], "LORA");

@@ -19,18 +19,22 @@ namespace bitnet {
 namespace {
 
 std::string write_chat_file() {
-  const std::string p = (std::filesystem::temp_directory_path() /
-                         ("bitnet_run_data_" + std::to_string(::getpid()) + ".jsonl")).string();
+  const std::string p =
+      (std::filesystem::temp_directory_path() / ("bitnet_run_data_" + std::to_string(::getpid()) + ".jsonl")).string();
   std::ofstream out(p);
   for (int i = 0; i < 6; ++i) {  // user text is only 'q', assistant text only 'A'
-    out << R"({"messages": [{"role": "user", "content": "qqq"}, {"role": "assistant", "content": "AA"}]})" << "\n";
+    out << R"({"messages": [{"role": "user", "content": "qqq"}, {"role": "assistant", "content": "AA"}]})"
+        << "\n";
   }
   return p;
 }
 
 RunConfig chat_config(const std::string& path, const std::string& layout) {
-  return parse_config("data:\n  format: jsonl\n  paths: [" + path + "]\n  seq_len: 64\n  val_fraction: 0\n"
-                      "  sft_layout: " + layout + "\n", "test.yaml");
+  return parse_config("data:\n  format: jsonl\n  paths: [" + path +
+                          "]\n  seq_len: 64\n  val_fraction: 0\n"
+                          "  sft_layout: " +
+                          layout + "\n",
+                      "test.yaml");
 }
 
 TEST(RunDataFineTuning, AssistantAndEndOfTurnAreTargetsPromptIsNot) {
@@ -43,7 +47,8 @@ TEST(RunDataFineTuning, AssistantAndEndOfTurnAreTargetsPromptIsNot) {
     ASSERT_TRUE(d.fine_tuning);
     const data::Batch b = d.train->next(2);
     std::multiset<int32_t> targets;
-    for (int32_t t : b.targets) if (t != data::kIgnoreIndex) targets.insert(t);
+    for (int32_t t : b.targets)
+      if (t != data::kIgnoreIndex) targets.insert(t);
     // 31 tokens, 30 positions each: pad puts one per row, pack two per 64-position row.
     const int64_t rows_examples = layout == "pad" ? 2 : 4;
     EXPECT_EQ(targets.count('A'), static_cast<size_t>(2 * rows_examples)) << layout;
@@ -63,8 +68,8 @@ TEST(RunDataFineTuning, AssistantAndEndOfTurnAreTargetsPromptIsNot) {
 }
 
 TEST(RunDataHdf5, RowsArePackedWithEos) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("bitnet_run_data_" + std::to_string(::getpid()) + ".h5")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("bitnet_run_data_" + std::to_string(::getpid()) + ".h5")).string();
   hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   const hsize_t dims[2] = {4, 3};
   const std::vector<int32_t> ids = {10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42};
@@ -75,7 +80,8 @@ TEST(RunDataHdf5, RowsArePackedWithEos) {
   H5Sclose(space);
   H5Fclose(f);
   RunData d = prepare_run_data(
-      parse_config("data:\n  format: hdf5\n  paths: [" + path + "]\n  seq_len: 4\n  val_fraction: 0\n", "t.yaml"), 0, 1);
+      parse_config("data:\n  format: hdf5\n  paths: [" + path + "]\n  seq_len: 4\n  val_fraction: 0\n", "t.yaml"), 0,
+      1);
   EXPECT_FALSE(d.fine_tuning);
   EXPECT_EQ(d.train_documents, 4);
   EXPECT_EQ(d.train_tokens, 16);  // 4 rows of 3 tokens, each followed by EOS

@@ -33,10 +33,14 @@ RunConfig text_mixture(const Files& files) {
   for (int i = 0; i < 6; ++i) fortunes += "fortune number " + std::to_string(i) + " is here\n%\n";
   for (int i = 0; i < 4; ++i) paragraphs += "paragraph " + std::to_string(i) + "\nstill paragraph\n\n";
   const std::string a = files.write("a.txt", fortunes), b = files.write("b.md", paragraphs);
-  return parse_config("data:\n  separator_line: \"%\"\n  seq_len: 8\n  val_fraction: 0.25\n  sources:\n"
-                      "    - {paths: [\"" + a + "\"], weight: 3}\n"
-                      "    - {paths: [\"" + b + "\"], weight: 1, separator_line: \"\"}\n",
-                      "mix.yaml");
+  return parse_config(
+      "data:\n  separator_line: \"%\"\n  seq_len: 8\n  val_fraction: 0.25\n  sources:\n"
+      "    - {paths: [\"" +
+          a +
+          "\"], weight: 3}\n"
+          "    - {paths: [\"" +
+          b + "\"], weight: 1, separator_line: \"\"}\n",
+      "mix.yaml");
 }
 
 TEST(RunDataMixture, SourcesReadTheirOwnFormatKeys) {
@@ -72,10 +76,14 @@ TEST(RunDataMixture, FineTuningSourcesMixAsExamples) {
   const std::string line = R"({"prompt": "q", "completion": "A"})";
   const std::string a = files.write("a.jsonl", line + "\n" + line + "\n" + line + "\n");
   const std::string b = files.write("b.jsonl", line + "\n");
-  const RunConfig c = parse_config("data:\n  format: jsonl\n  seq_len: 16\n  val_fraction: 0\n  sources:\n"
-                                   "    - {paths: [\"" + a + "\"], weight: 1}\n"
-                                   "    - {paths: [\"" + b + "\"], weight: 1}\n",
-                                   "mix.yaml");
+  const RunConfig c = parse_config(
+      "data:\n  format: jsonl\n  seq_len: 16\n  val_fraction: 0\n  sources:\n"
+      "    - {paths: [\"" +
+          a +
+          "\"], weight: 1}\n"
+          "    - {paths: [\"" +
+          b + "\"], weight: 1}\n",
+      "mix.yaml");
   RunData d = prepare_run_data(c, 0, 1);
   EXPECT_TRUE(d.fine_tuning);
   EXPECT_EQ(d.jsonl.examples, 4);  // the sources' reports summed

@@ -2,8 +2,8 @@
 // b1.58 2B4T model with the parameter count its shape implies.
 #include <gtest/gtest.h>
 
-#include "trainer/config.h"
 #include "checkpoint/model_options.h"
+#include "trainer/config.h"
 
 namespace bitnet {
 namespace {
@@ -28,7 +28,7 @@ TEST(ShippedConfigs, Bitnet2b4tConstructsWithItsParameterCount) {
   const int64_t C = 2560, F = 6912, KV = 640, V = 128256, L = 30;
   // Per layer: q, o (C×C), k, v (KV×C), gate, up, down (F×C), two pre-norms and the two sub-norms.
   const int64_t per_layer = 2 * C * C + 2 * KV * C + 3 * F * C + 3 * C + F;
-  const int64_t expected = L * per_layer + V * C + C;  // + tied embedding + final norm
+  const int64_t expected = L * per_layer + V * C + C;    // + tied embedding + final norm
   BitNetLM model(model_options(c, c.model.vocab_size));  // latent weights untouched: no init needed
   EXPECT_EQ(model->num_parameters(), expected);
   EXPECT_EQ(expected, 2'412'820'480);

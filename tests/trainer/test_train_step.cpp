@@ -56,7 +56,8 @@ TEST(GradientAccumulation, FourMicroBatchesEqualOneBigBatch) {
   model->zero_grad();
 
   std::vector<data::Batch> micro;
-  for (size_t r = 0; r < rows.size(); ++r) micro.push_back(make_batch({rows[r]}, r == 2 ? std::vector<size_t>{4} : std::vector<size_t>{}));
+  for (size_t r = 0; r < rows.size(); ++r)
+    micro.push_back(make_batch({rows[r]}, r == 2 ? std::vector<size_t>{4} : std::vector<size_t>{}));
   accumulate_gradients(model, micro, big.num_targets);
   auto accumulated = gradients(model);
 

@@ -17,11 +17,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/temp_dir.h"
+#include "checkpoint/model_options.h"
 #include "layers/lora.h"
 #include "layers/tensor_io.h"
+#include "tests/support/temp_dir.h"
 #include "trainer/finetune_setup.h"
-#include "checkpoint/model_options.h"
 #include "trainer/pretrained.h"
 
 namespace bitnet {
@@ -144,7 +144,8 @@ TEST_F(TransformersModels, BitNetOfflinePackedWeightsUnpackToCodesTimesScale) {
   // The packed model itself multiplies by the stored scale; the training quantizer re-derives it
   // as mean|W| = scale x (fraction of non-zero codes), so the two differ: shown, not required.
   std::cout << "bitnet-offline: max |logit difference| vs transformers' offline forward of the packed model "
-            << max_abs_diff(m, read_reference(dir + "/reference.json")) << " (expected to differ: rescaled projections)\n";
+            << max_abs_diff(m, read_reference(dir + "/reference.json"))
+            << " (expected to differ: rescaled projections)\n";
 }
 
 // The older `bitlinear` class stores 1 / scale and divides: the same model, the other convention.
@@ -248,24 +249,32 @@ TEST_F(TransformersModels, OurAdapterRunsInPeft) {
   const Reference ref = read_reference(base + "/reference.json");
   torch::NoGradGuard no_grad;
   write_logits(dir_->path("ours.json"), ref.ids, m(ref.ids));
-  EXPECT_EQ(run_client("load '" + base + "' '" + adapter + "' '" + dir_->path("ours.json") + "' " + std::to_string(kTolerance)), 0);
+  EXPECT_EQ(run_client("load '" + base + "' '" + adapter + "' '" + dir_->path("ours.json") + "' " +
+                       std::to_string(kTolerance)),
+            0);
 }
 
 // PEFT options that change what an adapter computes are refused by name, not ignored.
 TEST(PeftOptions, UnsupportedOnesAreRefusedByName) {
   TempDir tmp;
-  BitNetLM m(BitNetOptions{.vocab_size = 16, .hidden_size = 8, .num_layers = 1, .num_heads = 2, .num_kv_heads = 2,
-                           .intermediate_size = 8});
+  BitNetLM m(BitNetOptions{
+      .vocab_size = 16, .hidden_size = 8, .num_layers = 1, .num_heads = 2, .num_kv_heads = 2, .intermediate_size = 8});
   LoraSpec spec;
   spec.rank = 2;
   apply_lora(m, spec, 1);
   save_peft_adapter(tmp.path("a"), m, spec, "base");
   nlohmann::json good;
   std::ifstream(tmp.path("a/adapter_config.json")) >> good;
-  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
-           {"use_dora", true}, {"lora_bias", true}, {"fan_in_fan_out", true}, {"layers_to_transform", {0}},
-           {"exclude_modules", {"o_proj"}}, {"target_modules", ".*proj"}, {"bias", "all"},
-           {"rank_pattern", {{"q_proj", 8}}}, {"modules_to_save", {"lm_head"}}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, nlohmann::json>>{{"use_dora", true},
+                                                           {"lora_bias", true},
+                                                           {"fan_in_fan_out", true},
+                                                           {"layers_to_transform", {0}},
+                                                           {"exclude_modules", {"o_proj"}},
+                                                           {"target_modules", ".*proj"},
+                                                           {"bias", "all"},
+                                                           {"rank_pattern", {{"q_proj", 8}}},
+                                                           {"modules_to_save", {"lm_head"}}}) {
     nlohmann::json j = good;
     j[key] = value;
     std::ofstream(tmp.path("a/adapter_config.json")) << j.dump();
