@@ -25,7 +25,8 @@ std::string resolve_checkpoint_dir(const std::string& source) {
 
 std::unique_ptr<data::Tokenizer> checkpoint_tokenizer(const std::string& dir, const RunConfig& config) {
   std::error_code ec;
-  const bool own_copy = config.tokenizer.type == "bpe" && fs::exists(fs::path(dir) / "tokenizer.json", ec);
+  const bool own_copy =
+      config.tokenizer.type == data::TokenizerType::kBpe && fs::exists(fs::path(dir) / "tokenizer.json", ec);
   return data::make_tokenizer(config.tokenizer.type, own_copy ? dir : config.tokenizer.path);
 }
 

@@ -15,8 +15,8 @@ BitNetOptions model_options(const RunConfig& c, int64_t vocab_size, torch::Dtype
   o.rope_theta = c.model.rope_theta;
   o.rms_norm_eps = c.model.rms_norm_eps;
   o.tie_embeddings = c.model.tie_embeddings;
-  o.activation = parse_activation(c.model.hidden_act);
-  o.quantize = c.quant.mode == "ternary";
+  o.activation = c.model.hidden_act;
+  o.quantize = c.quant.mode == QuantMode::kTernary;
   o.compute_dtype = compute_dtype;
   o.init_std = c.model.init_std;
   return o;

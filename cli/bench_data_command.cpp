@@ -121,7 +121,7 @@ void drop_from_page_cache(const std::vector<std::string>& files) {
 std::pair<std::unique_ptr<data::TrainStream>, std::unique_ptr<data::EvalStream>> in_memory_streams(
     const std::vector<std::string>& files, const data::Tokenizer& tok, const BenchDataOptions& o) {
   data::DatasetOptions d;
-  d.format = "shards";
+  d.format = data::DataFormat::kShards;
   d.paths = files;
   data::TokenDataset ds = data::load_token_dataset(d, tok);
   const data::DocumentSplit split = data::split_documents(static_cast<int64_t>(ds.items.size()), o.val_fraction, 1);

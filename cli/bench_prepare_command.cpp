@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/mode_option.h"
 #include "data/prepare/prepare.h"
 #include "trainer/console.h"
 
@@ -24,7 +25,6 @@ namespace fs = std::filesystem;
 
 struct BenchPrepareOptions {
   data::PrepareOptions prepare;
-  std::string format = "text";
   std::vector<int> threads{1, 2};
   bool keep = false;
 };
@@ -52,7 +52,6 @@ bool same_shards(const fs::path& a, const fs::path& b, const std::vector<std::st
 }
 
 int run_bench_prepare(BenchPrepareOptions o) {
-  o.prepare.format = data::parse_prepare_format(o.format);
   o.prepare.restart = true;
   std::string work_template = (fs::temp_directory_path() / "bitnet-bench-prepare-XXXXXX").string();
   if (::mkdtemp(work_template.data()) == nullptr) {
@@ -62,7 +61,7 @@ int run_bench_prepare(BenchPrepareOptions o) {
   const fs::path work = work_template;
   std::printf("bench prepare: %s input(s), tokenizer %s, format %s, %u hardware thread(s)\n",
               format_count(static_cast<int64_t>(o.prepare.inputs.size())).c_str(), o.prepare.tokenizer.c_str(),
-              o.format.c_str(), std::thread::hardware_concurrency());
+              enum_name(o.prepare.format), std::thread::hardware_concurrency());
   double first_rate = 0;
   int first_threads = 0;
   std::vector<std::string> first_shards;
@@ -109,8 +108,7 @@ void add_bench_prepare_command(CLI::App& app, int* exit_code) {
       "speed-up over the first count, and whether every count wrote the same shards.");
   cmd->add_option("inputs", o->prepare.inputs, "text or JSONL files, plain or gzip (globs allowed)")->required();
   cmd->add_option("--tokenizer", o->prepare.tokenizer, "byte, or a tokenizer.json / model directory (bpe)");
-  cmd->add_option("--format", o->format, "text | jsonl | jsonl-text")
-      ->check(CLI::IsMember({"text", "jsonl", "jsonl-text"}));
+  add_mode_option(cmd, "--format", &o->prepare.format, "input format");
   cmd->add_option("--separator", o->prepare.separator, "text: line that ends a document (\"\" = blank lines)");
   cmd->add_option("--threads", o->threads, "thread counts to measure, in order")->delimiter(',')->capture_default_str();
   cmd->add_flag("--keep", o->keep, "keep the shards written (their directory is printed)");

@@ -64,7 +64,7 @@ std::string peer_command(const RunConfig& c, int64_t vocab, bool bf16, int64_t o
   arg("intermediate-size", std::to_string(m.intermediate_size));
   arg("vocab", std::to_string(vocab));
   arg("max-seq-len", std::to_string(m.max_seq_len));
-  arg("hidden-act", shell_quote(m.hidden_act));
+  arg("hidden-act", shell_quote(enum_name(m.hidden_act)));
   arg("rope-theta", num(m.rope_theta));
   arg("rms-eps", num(m.rms_norm_eps));
   if (m.tie_embeddings) cmd += " --tie";

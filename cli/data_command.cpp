@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 // Pre-training shards are not loaded: their statistics come from the document offsets. False
 // (and `out` untouched) for other formats and for fine-tuning shards.
 bool pretraining_shard_stats(const RunConfig& c, const data::Tokenizer& tokenizer, data::DatasetStats* out) {
-  if (c.data.format != "shards") return false;
+  if (c.data.format != data::DataFormat::kShards) return false;
   const data::ShardCorpus corpus(data::shard_files(c.data.paths), tokenizer);
   if (corpus.masked()) return false;
   if (corpus.num_documents() == 0) throw data::DataError("the dataset holds no document or example");
@@ -53,7 +53,7 @@ void print_stats(const data::TokenDataset& ds, const data::DatasetStats& s, cons
         "rows      pad: %s rows, %.1f%% positions wasted; pack: %s rows, %.1f%% wasted "
         "(data.sft_layout=%s)\n",
         format_count(s.pad_rows).c_str(), 100.0 * s.wasted_fraction(s.pad_rows, T), format_count(s.pack_rows).c_str(),
-        100.0 * s.wasted_fraction(s.pack_rows, T), c.data.sft_layout.c_str());
+        100.0 * s.wasted_fraction(s.pack_rows, T), enum_name(c.data.sft_layout));
     if (ds.jsonl.lines > 0) {
       std::printf("jsonl     %s lines, %s examples, %s skipped\n", format_count(ds.jsonl.lines).c_str(),
                   format_count(ds.jsonl.examples).c_str(), format_count(ds.jsonl.skipped).c_str());
@@ -76,7 +76,7 @@ int check_mixture(const RunConfig& c, const data::Tokenizer& tokenizer) {
   data::Mixture mix = load_mixture(c, tokenizer);
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("dataset   mixture of %zu sources (%s tokenizer, vocab %s), loaded, tokenized and mixed in %.2f s\n",
-              mix.sources.size(), tokenizer.type().c_str(), format_count(tokenizer.vocab_size()).c_str(), secs);
+              mix.sources.size(), enum_name(tokenizer.type()), format_count(tokenizer.vocab_size()).c_str(), secs);
   std::printf(
       "mixture   weight = share of the training tokens, epochs = passes over a source's own training "
       "documents (train.seed %lld, data.val_fraction %g)\n",
@@ -105,8 +105,8 @@ int run_check(const std::string& config_path, const std::vector<std::string>& ov
     s = data::dataset_stats(ds, c.data.seq_len);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n", c.data.format.c_str(), tokenizer->type().c_str(),
-              format_count(tokenizer->vocab_size()).c_str(),
+  std::printf("dataset   %s (%s tokenizer, vocab %s), %s in %.2f s\n", enum_name(c.data.format),
+              enum_name(tokenizer->type()), format_count(tokenizer->vocab_size()).c_str(),
               indexed ? "indexed (headers and document offsets, no token read)" : "loaded and tokenized", secs);
   print_stats(ds, s, c);
   std::printf("ok\n");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/mode_option.h"
 #include "data/prepare/prepare.h"
 #include "trainer/console.h"
 
@@ -70,7 +71,8 @@ int run_prepare(const data::PrepareOptions& o) {
       s.skipped_lines > 0 ? (", " + std::to_string(s.skipped_lines) + " bad line(s) skipped").c_str() : "",
       r.resumed_shards > 0 ? (", resumed after " + std::to_string(r.resumed_shards) + " shard(s)").c_str() : "",
       format_si(secs > 0 ? double(s.tokens) / secs : 0.0).c_str(), secs > 0 ? mb / secs : 0.0, r.threads, o.out.c_str(),
-      r.tokenizer_type.c_str(), r.tokenizer_type == "byte" ? "" : (" tokenizer.path=" + o.tokenizer).c_str());
+      enum_name(r.tokenizer_type),
+      r.tokenizer_type == data::TokenizerType::kByte ? "" : (" tokenizer.path=" + o.tokenizer).c_str());
   if (!r.hint.empty()) std::printf("%s\n", r.hint.c_str());
   return 0;
 }
@@ -79,9 +81,6 @@ int run_prepare(const data::PrepareOptions& o) {
 
 void add_data_prepare_command(CLI::App& data_command, int* exit_code) {
   auto o = std::make_shared<data::PrepareOptions>();
-  auto format = std::make_shared<std::string>("text");
-  auto chat_template = std::make_shared<std::string>("generic");
-  auto bad_lines = std::make_shared<std::string>("fail");
   auto* cmd = data_command.add_subcommand(
       "prepare",
       "Tokenize text or JSONL files (plain or gzip) once into token shards, on every core; an "
@@ -89,13 +88,12 @@ void add_data_prepare_command(CLI::App& data_command, int* exit_code) {
   cmd->add_option("inputs", o->inputs, "text or JSONL files, plain or gzip (globs allowed), read in order")->required();
   cmd->add_option("--out", o->out, "output directory for the shards")->required();
   cmd->add_option("--tokenizer", o->tokenizer, "byte, or a tokenizer.json / model directory (bpe)");
-  cmd->add_option("--format", *format,
-                  "text | jsonl (fine-tuning examples) | jsonl-text ({\"text\": ...} lines as pre-training documents)")
-      ->check(CLI::IsMember({"text", "jsonl", "jsonl-text"}));
+  add_mode_option(cmd, "--format", &o->format,
+                  "input format; jsonl: fine-tuning examples, jsonl-text: {\"text\": ...} lines as pre-training "
+                  "documents");
   cmd->add_option("--separator", o->separator, "text: line that ends a document (\"\" = blank lines)");
-  cmd->add_option("--chat-template", *chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
-      ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
-  cmd->add_option("--bad-lines", *bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
+  add_mode_option(cmd, "--chat-template", &o->chat_template, "jsonl messages");
+  add_mode_option(cmd, "--bad-lines", &o->bad_lines, "jsonl");
   cmd->add_option("--shard-tokens", o->shard_tokens, "tokens per shard file (whole documents)");
   cmd->add_option("--max-line-bytes", o->max_line_bytes,
                   "jsonl: a longer line is a bad line, never held whole (default 16 MiB)");
@@ -106,12 +104,7 @@ void add_data_prepare_command(CLI::App& data_command, int* exit_code) {
   cmd->add_flag("--restart", o->restart, "discard what a previous prepare left in --out and start over");
   // Tests: stop as if killed once this run has written N shards.
   cmd->add_option("--stop-after-shards", o->stop_after_shards)->group("");
-  cmd->callback([=] {
-    o->format = data::parse_prepare_format(*format);
-    o->chat_template = data::parse_chat_template(*chat_template);
-    o->bad_lines = *bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
-    *exit_code = run_prepare(*o);
-  });
+  cmd->callback([=] { *exit_code = run_prepare(*o); });
 }
 
 }  // namespace bitnet::cli

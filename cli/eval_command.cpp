@@ -17,6 +17,7 @@
 
 #include "checkpoint/checkpoint_model.h"
 #include "cli/commands.h"
+#include "cli/mode_option.h"
 #include "cli/runtime.h"
 #include "data/batches.h"
 #include "data/byte_tokenizer.h"
@@ -37,10 +38,10 @@ using Clock = std::chrono::steady_clock;
 struct EvalOptions {
   std::string model;  // checkpoint dir, run dir or .gguf file
   std::vector<std::string> data;
-  std::string format = "text";
+  data::DataFormat format = data::DataFormat::kText;
   std::string separator = "%";
-  std::string chat_template = "generic";
-  std::string bad_lines = "fail";
+  data::ChatTemplate chat_template = data::ChatTemplate::kGeneric;
+  data::BadLines bad_lines = data::BadLines::kFail;
   int64_t seq_len = 0;      // tokens fed per window; 0: the checkpoint's data.seq_len, or the GGUF's context
   int64_t max_windows = 0;  // 0: all of them
   int threads = 0;          // 0: all cores
@@ -80,8 +81,8 @@ data::DatasetOptions dataset_options(const EvalOptions& o) {
   d.format = o.format;
   d.paths = o.data;
   d.separator_line = o.separator;
-  d.chat_template = data::parse_chat_template(o.chat_template);
-  d.bad_lines = o.bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
+  d.chat_template = o.chat_template;
+  d.bad_lines = o.bad_lines;
   return d;
 }
 
@@ -245,12 +246,11 @@ void add_eval_command(CLI::App& app, int* exit_code) {
       "Loss, perplexity and bits per byte of a checkpoint (LibTorch) or a GGUF export (CPU kernels) on a dataset.");
   cmd->add_option("model", o->model, "checkpoint directory, run directory (its ckpt/latest) or .gguf file")->required();
   cmd->add_option("--data", o->data, "files or globs (shards: directories too)")->required();
-  cmd->add_option("--format", o->format, "text | jsonl | shards (default text)")
-      ->check(CLI::IsMember({"text", "jsonl", "shards"}));
+  add_mode_option(cmd, "--format", &o->format, "dataset format",
+                  {data::DataFormat::kText, data::DataFormat::kJsonl, data::DataFormat::kShards});
   cmd->add_option("--separator", o->separator, "text: line that ends a document (\"\" = blank lines; default %)");
-  cmd->add_option("--chat-template", o->chat_template, "jsonl messages: generic | bitnet-2b4t | llama3")
-      ->check(CLI::IsMember({"generic", "bitnet-2b4t", "llama3"}));
-  cmd->add_option("--bad-lines", o->bad_lines, "jsonl: fail | skip")->check(CLI::IsMember({"fail", "skip"}));
+  add_mode_option(cmd, "--chat-template", &o->chat_template, "jsonl messages");
+  add_mode_option(cmd, "--bad-lines", &o->bad_lines, "jsonl");
   cmd->add_option(
          "--seq-len", o->seq_len,
          "tokens fed (and predicted) per window (default: the checkpoint's data.seq_len, or the GGUF's context)")

@@ -29,13 +29,13 @@ void share_cores(RunConfig& config, int64_t local_world_size) {
   config.train.threads = std::max<int64_t>(1, cores / local_world_size);
 }
 
-void print_collective_stats(const ProcessGroupCommunicator& comm, const std::string& backend) {
+void print_collective_stats(const ProcessGroupCommunicator& comm, DistributedBackend backend) {
   const CollectiveStats& s = comm.stats();
   if (s.calls == 0) return;
   std::printf(
       "all-reduce (%s, %lld ranks): %lld calls, %.2f ms per call on average, %.2f MB in the largest, "
       "%.2f s in total\n",
-      backend.c_str(), static_cast<long long>(comm.world_size()), static_cast<long long>(s.calls),
+      enum_name(backend), static_cast<long long>(comm.world_size()), static_cast<long long>(s.calls),
       1000.0 * s.seconds / double(s.calls), double(s.largest_call_bytes) / 1e6, s.seconds);
 }
 
@@ -90,7 +90,7 @@ void add_train_command(CLI::App& app, int* exit_code) {
           "of torchrun, srun or another launcher): drop --nproc or unset WORLD_SIZE");
     }
     const RunConfig config = load_config(*config_path, *overrides);  // fail here, once, on a bad config
-    if (config.distributed.backend == "nccl" && !nccl_available()) {
+    if (config.distributed.backend == DistributedBackend::kNccl && !nccl_available()) {
       throw DistributedError(
           "distributed.backend=nccl needs a LibTorch built with CUDA and NCCL, and this build has "
           "none; use distributed.backend=gloo (docs/distributed.md)");

@@ -59,7 +59,7 @@ class BpeTokenizer final : public Tokenizer {
   int32_t bos_id() const override { return bos_id_; }
   int32_t eos_id() const override { return eos_id_; }
   int32_t pad_id() const override { return pad_id_; }
-  std::string type() const override { return "bpe"; }
+  TokenizerType type() const override { return TokenizerType::kBpe; }
   // The vocabulary entry (byte-level text, or the added token's content).
   std::string token_text(int32_t id) const override;
 

@@ -23,14 +23,13 @@ class ByteTokenizer final : public Tokenizer {
   int32_t bos_id() const override { return kBos; }
   int32_t eos_id() const override { return kEos; }
   int32_t pad_id() const override { return kPad; }
-  std::string type() const override { return "byte"; }
+  TokenizerType type() const override { return TokenizerType::kByte; }
   // Printable ASCII (0x21..0x7E) as itself, other bytes as "<0xAB>", specials as <bos>/<eos>/<pad>.
   std::string token_text(int32_t id) const override;
 };
 
-// Builds a tokenizer by type: "byte" (path ignored, may be empty) or "bpe" (path = a Hugging Face
-// tokenizer.json, or a model directory holding one). Any other type → DataError naming the
-// allowed values.
-std::unique_ptr<Tokenizer> make_tokenizer(const std::string& type, const std::string& path);
+// Builds a tokenizer by type: kByte (path ignored, may be empty) or kBpe (path = a Hugging Face
+// tokenizer.json, or a model directory holding one).
+std::unique_ptr<Tokenizer> make_tokenizer(TokenizerType type, const std::string& path);
 
 }  // namespace bitnet::data

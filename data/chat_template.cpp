@@ -20,8 +20,9 @@ int32_t required_token(const Tokenizer& tokenizer, ChatTemplate chat_template, c
   if (bpe != nullptr) {
     if (auto id = bpe->token_id(token)) return *id;
   }
-  throw DataError("chat template " + chat_template_name(chat_template) + " needs the token " + token + ", which the " +
-                  tokenizer.type() + " tokenizer lacks: use the LLaMA 3 tokenizer.json of BitNet b1.58 2B4T, or " +
+  throw DataError(std::string("chat template ") + enum_name(chat_template) + " needs the token " + token +
+                  ", which the " + enum_name(tokenizer.type()) +
+                  " tokenizer lacks: use the LLaMA 3 tokenizer.json of BitNet b1.58 2B4T, or " +
                   "chat_template: generic");
 }
 
@@ -50,25 +51,6 @@ void append_turn_text(MaskedTokens& out, const Tokenizer& tokenizer, const std::
 }
 
 }  // namespace
-
-ChatTemplate parse_chat_template(const std::string& name) {
-  if (name == "generic") return ChatTemplate::kGeneric;
-  if (name == "bitnet-2b4t") return ChatTemplate::kBitnet2b4t;
-  if (name == "llama3") return ChatTemplate::kLlama3;
-  throw DataError("unknown chat template '" + name + "' (allowed: generic, bitnet-2b4t, llama3)");
-}
-
-std::string chat_template_name(ChatTemplate t) {
-  switch (t) {
-    case ChatTemplate::kGeneric:
-      return "generic";
-    case ChatTemplate::kBitnet2b4t:
-      return "bitnet-2b4t";
-    case ChatTemplate::kLlama3:
-      return "llama3";
-  }
-  return "generic";
-}
 
 std::string chat_template_jinja(ChatTemplate t) {
   switch (t) {

@@ -24,14 +24,13 @@
 #include <vector>
 
 #include "data/tokenizer.h"
+#include "formats/enum_names.h"
 
 namespace bitnet::data {
 
 enum class ChatTemplate { kGeneric, kBitnet2b4t, kLlama3 };
 
-// "generic" | "bitnet-2b4t" | "llama3"; anything else → DataError listing them.
-ChatTemplate parse_chat_template(const std::string& name);
-std::string chat_template_name(ChatTemplate t);
+// Named by EnumNames<ChatTemplate> (after the namespace): generic, bitnet-2b4t, llama3.
 
 struct ChatMessage {
   std::string role;  // "system" | "user" | "assistant" (others are rendered as given)
@@ -68,3 +67,12 @@ MaskedTokens render_chat(const std::vector<ChatMessage>& messages, ChatTemplate 
                          const Tokenizer& tokenizer, bool add_generation_prompt = false);
 
 }  // namespace bitnet::data
+
+namespace bitnet {
+template <>
+struct EnumNames<data::ChatTemplate> {
+  static constexpr EnumName<data::ChatTemplate> table[] = {{data::ChatTemplate::kGeneric, "generic"},
+                                                           {data::ChatTemplate::kBitnet2b4t, "bitnet-2b4t"},
+                                                           {data::ChatTemplate::kLlama3, "llama3"}};
+};
+}  // namespace bitnet

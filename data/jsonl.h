@@ -21,6 +21,7 @@
 
 namespace bitnet::data {
 
+// What a bad line does (data.bad_lines, --bad-lines): stop the run, or be skipped and counted.
 enum class BadLines { kFail, kSkip };
 
 // What a line becomes. kExamples: the three shapes above. kTextDocuments: every line is an object
@@ -76,3 +77,11 @@ std::vector<MaskedTokens> read_jsonl_examples(const std::vector<std::string>& pa
                                               JsonlReport* report = nullptr);
 
 }  // namespace bitnet::data
+
+namespace bitnet {
+template <>
+struct EnumNames<data::BadLines> {
+  static constexpr EnumName<data::BadLines> table[] = {{data::BadLines::kFail, "fail"},
+                                                       {data::BadLines::kSkip, "skip"}};
+};
+}  // namespace bitnet

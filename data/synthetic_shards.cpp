@@ -23,7 +23,7 @@ SyntheticShards write_synthetic_shards(const std::string& dir, const SyntheticSh
   if (o.total_tokens < 1 || o.shard_tokens < 1 || o.max_document_tokens < 1) {
     throw DataError("synthetic shards need total_tokens, shard_tokens and max_document_tokens >= 1");
   }
-  if (tok.type() != "byte") throw DataError("synthetic shards are written for the byte tokenizer");
+  if (tok.type() != TokenizerType::kByte) throw DataError("synthetic shards are written for the byte tokenizer");
   const uint64_t fingerprint = tokenizer_fingerprint(tok);
   SplitMix64 rng(o.seed);
   SyntheticShards out;

@@ -68,7 +68,7 @@ uint64_t tokenizer_fingerprint(const Tokenizer& tokenizer) {
     XXH64_update(state, &len, sizeof len);
     XXH64_update(state, s.data(), s.size());
   };
-  add(tokenizer.type());
+  add(enum_name(tokenizer.type()));  // "byte" | "bpe": the name, so fingerprints outlive the enum
   const int64_t ids[4] = {tokenizer.vocab_size(), tokenizer.bos_id(), tokenizer.eos_id(), tokenizer.pad_id()};
   XXH64_update(state, ids, sizeof ids);
   for (int64_t i = 0; i < tokenizer.vocab_size(); ++i) {
@@ -89,9 +89,9 @@ void check_shard_tokenizer(const std::string& path, uint64_t vocab_size, uint64_
                            const Tokenizer& tokenizer, uint64_t expected) {
   if (fingerprint != expected || vocab_size != static_cast<uint64_t>(tokenizer.vocab_size())) {
     throw DataError(path + ": written with another tokenizer (vocab " + std::to_string(vocab_size) + ", fingerprint " +
-                    std::to_string(fingerprint) + ") than the configured " + tokenizer.type() + " tokenizer (vocab " +
-                    std::to_string(tokenizer.vocab_size()) + ", fingerprint " + std::to_string(expected) +
-                    "): set tokenizer.* as for `bitnet data prepare`");
+                    std::to_string(fingerprint) + ") than the configured " + enum_name(tokenizer.type()) +
+                    " tokenizer (vocab " + std::to_string(tokenizer.vocab_size()) + ", fingerprint " +
+                    std::to_string(expected) + "): set tokenizer.* as for `bitnet data prepare`");
   }
 }
 
@@ -116,28 +116,32 @@ std::vector<std::string> shard_files(const std::vector<std::string>& paths) {
 
 TokenDataset load_token_dataset(const DatasetOptions& o, const Tokenizer& tokenizer) {
   TokenDataset out;
-  if (o.format == "text") {
-    for (const std::string& doc : read_text_documents(o.paths, o.separator_line)) {
-      out.items.push_back(document(tokenizer.encode(doc)));
-    }
-  } else if (o.format == "jsonl") {
-    JsonlOptions jo;
-    jo.chat_template = o.chat_template;
-    jo.bad_lines = o.bad_lines;
-    jo.max_line_bytes = o.max_line_bytes;
-    out.items = read_jsonl_examples(o.paths, tokenizer, jo, &out.jsonl);
-    out.masked = true;
-  } else if (o.format == "shards") {
-    load_shards(o, tokenizer, out);
-  } else if (o.format == "hdf5") {
-    for (const std::string& path : expand_paths(o.paths)) {
-      for (auto& doc :
-           read_hdf5_documents(path, o.hdf5_dataset, o.hdf5_offsets, tokenizer.vocab_size(), tokenizer.eos_id())) {
-        out.items.push_back(document(std::move(doc)));
+  switch (o.format) {
+    case DataFormat::kText:
+      for (const std::string& doc : read_text_documents(o.paths, o.separator_line)) {
+        out.items.push_back(document(tokenizer.encode(doc)));
       }
+      break;
+    case DataFormat::kJsonl: {
+      JsonlOptions jo;
+      jo.chat_template = o.chat_template;
+      jo.bad_lines = o.bad_lines;
+      jo.max_line_bytes = o.max_line_bytes;
+      out.items = read_jsonl_examples(o.paths, tokenizer, jo, &out.jsonl);
+      out.masked = true;
+      break;
     }
-  } else {
-    throw DataError("unknown data.format '" + o.format + "' (allowed: text, jsonl, shards, hdf5)");
+    case DataFormat::kShards:
+      load_shards(o, tokenizer, out);
+      break;
+    case DataFormat::kHdf5:
+      for (const std::string& path : expand_paths(o.paths)) {
+        for (auto& doc :
+             read_hdf5_documents(path, o.hdf5_dataset, o.hdf5_offsets, tokenizer.vocab_size(), tokenizer.eos_id())) {
+          out.items.push_back(document(std::move(doc)));
+        }
+      }
+      break;
   }
   if (out.items.empty()) throw DataError("the dataset holds no document or example");
   return out;

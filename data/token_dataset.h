@@ -18,8 +18,11 @@
 
 namespace bitnet::data {
 
+// The source formats above (data.format).
+enum class DataFormat { kText, kJsonl, kShards, kHdf5 };
+
 struct DatasetOptions {
-  std::string format = "text";                          // text | jsonl | shards | hdf5
+  DataFormat format = DataFormat::kText;
   std::vector<std::string> paths;                       // files, globs; for shards also directories
   std::string separator_line = "%";                     // text
   ChatTemplate chat_template = ChatTemplate::kGeneric;  // jsonl
@@ -54,3 +57,13 @@ TokenDataset load_token_dataset(const DatasetOptions& options, const Tokenizer& 
 std::vector<std::string> shard_files(const std::vector<std::string>& paths);
 
 }  // namespace bitnet::data
+
+namespace bitnet {
+template <>
+struct EnumNames<data::DataFormat> {
+  static constexpr EnumName<data::DataFormat> table[] = {{data::DataFormat::kText, "text"},
+                                                         {data::DataFormat::kJsonl, "jsonl"},
+                                                         {data::DataFormat::kShards, "shards"},
+                                                         {data::DataFormat::kHdf5, "hdf5"}};
+};
+}  // namespace bitnet

@@ -9,7 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/enum_names.h"
+
 namespace bitnet::data {
+
+// The implementations (tokenizer.type): bytes, or a Hugging Face BPE tokenizer.json.
+enum class TokenizerType { kByte, kBpe };
 
 class Tokenizer {
  public:
@@ -22,10 +27,17 @@ class Tokenizer {
   virtual int32_t bos_id() const = 0;
   virtual int32_t eos_id() const = 0;
   virtual int32_t pad_id() const = 0;
-  // "byte" | "bpe"
-  virtual std::string type() const = 0;
+  virtual TokenizerType type() const = 0;
   // A printable piece for `id` (for vocabulary export); throws DataError outside the vocab.
   virtual std::string token_text(int32_t id) const = 0;
 };
 
 }  // namespace bitnet::data
+
+namespace bitnet {
+template <>
+struct EnumNames<data::TokenizerType> {
+  static constexpr EnumName<data::TokenizerType> table[] = {{data::TokenizerType::kByte, "byte"},
+                                                            {data::TokenizerType::kBpe, "bpe"}};
+};
+}  // namespace bitnet

@@ -1,4 +1,4 @@
-// make_tokenizer: the one place that maps a tokenizer type name to an implementation.
+// make_tokenizer: the one place that maps a tokenizer type to an implementation.
 #include <filesystem>
 
 #include "data/bpe_tokenizer.h"
@@ -7,17 +7,14 @@
 
 namespace bitnet::data {
 
-std::unique_ptr<Tokenizer> make_tokenizer(const std::string& type, const std::string& path) {
-  if (type == "byte") return std::make_unique<ByteTokenizer>();
-  if (type == "bpe") {
-    if (path.empty()) throw DataError("tokenizer type 'bpe' needs a path to a tokenizer.json");
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {  // a Hugging Face model directory
-      return BpeTokenizer::from_file((std::filesystem::path(path) / "tokenizer.json").string());
-    }
-    return BpeTokenizer::from_file(path);
+std::unique_ptr<Tokenizer> make_tokenizer(TokenizerType type, const std::string& path) {
+  if (type == TokenizerType::kByte) return std::make_unique<ByteTokenizer>();
+  if (path.empty()) throw DataError("tokenizer type 'bpe' needs a path to a tokenizer.json");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {  // a Hugging Face model directory
+    return BpeTokenizer::from_file((std::filesystem::path(path) / "tokenizer.json").string());
   }
-  throw DataError("unknown tokenizer type '" + type + "' (allowed: byte, bpe)");
+  return BpeTokenizer::from_file(path);
 }
 
 }  // namespace bitnet::data

@@ -45,7 +45,7 @@ void set_special_ids(formats::GgufWriter& w, const data::Tokenizer& tok, bool ad
 // How a runtime chats with the model: the Jinja of the run's data.chat_template (the template its
 // chat rows were rendered with) and the token that ends a turn, where generation stops.
 void set_chat_keys(formats::GgufWriter& w, const RunConfig& config, const data::Tokenizer& tok) {
-  const data::ChatTemplate t = data::parse_chat_template(config.data.chat_template);
+  const data::ChatTemplate t = config.data.chat_template;
   int32_t eot = 0;
   try {
     eot = data::end_of_turn_id(t, tok);
@@ -121,8 +121,9 @@ void add_tokenizer(formats::GgufWriter& w, const data::Tokenizer& tok, int64_t v
     add_bpe_tokenizer(w, *bpe, vocab);
     return;
   }
-  if (tok.type() != "byte") {
-    throw ExportError("tokenizer.type \"" + tok.type() + "\": GGUF export supports the byte and bpe tokenizers");
+  if (tok.type() != data::TokenizerType::kByte) {
+    throw ExportError(std::string("tokenizer.type \"") + enum_name(tok.type()) +
+                      "\": GGUF export supports the byte and bpe tokenizers");
   }
   std::vector<std::string> tokens;
   std::vector<int32_t> types;
@@ -162,7 +163,7 @@ EmbdType parse_embd_type(const std::string& name) {
 }
 
 std::string gguf_architecture(const BitNetOptions& o) {
-  if (o.activation == Activation::relu2) return formats::kGgufArchRelu2;
+  if (o.activation == formats::HiddenAct::relu2) return formats::kGgufArchRelu2;
   if (!o.tie_embeddings) {
     throw ExportError(
         "a SiLU model with an untied LM head has no GGUF architecture: llama.cpp's \"bitnet\" graph "
@@ -196,7 +197,7 @@ ExportSummary write_gguf(const QuantizedModel& m, const std::string& path, Terna
   w.set(arch_key(key::kRmsEpsilon), static_cast<float>(o.rms_norm_eps));
   w.set(arch_key(key::kRopeFreqBase), static_cast<float>(o.rope_theta));
   w.set(arch_key(key::kRopeDimensionCount), static_cast<uint32_t>(o.hidden_size / o.num_heads));
-  w.set(key::kHiddenAct, activation_name(o.activation));
+  w.set(key::kHiddenAct, enum_name(o.activation));
   add_tokenizer(w, *m.tokenizer, o.vocab_size);
   set_chat_keys(w, m.config, *m.tokenizer);
 

@@ -38,7 +38,7 @@ std::string read_text(const std::string& path) {
 // the run's chat template and the special tokens by name. Returns the files written.
 std::vector<std::string> write_hf_tokenizer(const QuantizedModel& m, const std::string& dir) {
   const std::string source = m.checkpoint_dir + "/tokenizer.json";
-  if (m.tokenizer->type() != "bpe" || !std::filesystem::exists(source)) return {};
+  if (m.tokenizer->type() != data::TokenizerType::kBpe || !std::filesystem::exists(source)) return {};
   formats::write_file_atomic(dir + "/tokenizer.json", read_text(source));
   nlohmann::json config = nlohmann::json::object();
   const std::string config_path = m.checkpoint_dir + "/tokenizer_config.json";
@@ -52,7 +52,7 @@ std::vector<std::string> write_hf_tokenizer(const QuantizedModel& m, const std::
   if (!config.contains("tokenizer_class")) config["tokenizer_class"] = "PreTrainedTokenizerFast";
   config["bos_token"] = m.tokenizer->token_text(m.tokenizer->bos_id());
   config["eos_token"] = m.tokenizer->token_text(m.tokenizer->eos_id());
-  config["chat_template"] = data::chat_template_jinja(data::parse_chat_template(m.config.data.chat_template));
+  config["chat_template"] = data::chat_template_jinja(m.config.data.chat_template);
   formats::write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
   return {"/tokenizer.json", "/tokenizer_config.json"};
 }
@@ -120,13 +120,13 @@ ExportSummary write_hf_packed(const QuantizedModel& m, const std::string& dir) {
       {"max_position_embeddings", o.max_seq_len},
       {"rms_norm_eps", o.rms_norm_eps},
       {"rope_theta", o.rope_theta},
-      {"hidden_act", activation_name(o.activation)},
+      {"hidden_act", enum_name(o.activation)},
       {"tie_word_embeddings", o.tie_embeddings},
       {"bos_token_id", m.tokenizer->bos_id()},
       {"eos_token_id", m.tokenizer->eos_id()},
       {"pad_token_id", m.tokenizer->pad_id()},
       {"torch_dtype", "bfloat16"},
-      {"bitnet_train_tokenizer", {{"type", m.tokenizer->type()}}},
+      {"bitnet_train_tokenizer", {{"type", enum_name(m.tokenizer->type())}}},
       {"quantization_config",
        {{"quant_method", "bitnet"},
         {"linear_class", "autobitlinear"},

@@ -29,8 +29,8 @@ QuantizedModel quantize_checkpoint(const std::string& dir) {
                       "): merge the adapters into the base first with `bitnet lora merge " + dir +
                       " --out DIR` (it reports the drift), then export DIR/latest");
   }
-  if (c.quant.mode != "ternary") {
-    throw ExportError(dir + ": quant.mode is \"" + c.quant.mode +
+  if (c.quant.mode != QuantMode::kTernary) {
+    throw ExportError(dir + ": quant.mode is \"" + enum_name(c.quant.mode) +
                       "\": only ternary (quant.mode: ternary) checkpoints can be packed into ternary formats");
   }
   // The checkpoint's own copy of tokenizer.json, so an export does not depend on the original file

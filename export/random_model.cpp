@@ -29,7 +29,7 @@ BitNetOptions shape_2b4t() {
   o.rope_theta = 500000.0;
   o.rms_norm_eps = 1e-5;
   o.tie_embeddings = true;
-  o.activation = Activation::silu;
+  o.activation = formats::HiddenAct::silu;
   return o;
 }
 

@@ -9,7 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "formats/enum_names.h"
+
 namespace bitnet::formats {
+
+// The FFN's gate activation: relu(x)² (BitNet b1.58) or SiLU (LLaMA and the 1bitLLM models).
+// Its names are model.hidden_act's, Hugging Face config.json's hidden_act and the GGUF key kHiddenAct's.
+enum class HiddenAct { relu2, silu };
 
 // Which activation vector a projection reads: projections that share an input read the same
 // quantized vector (q/k/v the attention input, gate/up the FFN input).
@@ -80,7 +86,7 @@ inline constexpr const char* kRmsEpsilon = "attention.layer_norm_rms_epsilon";
 inline constexpr const char* kRopeFreqBase = "rope.freq_base";
 inline constexpr const char* kRopeDimensionCount = "rope.dimension_count";
 
-inline constexpr const char* kHiddenAct = "bitnet_train.hidden_act";  // ours: "silu" | "relu2"
+inline constexpr const char* kHiddenAct = "bitnet_train.hidden_act";  // ours: a HiddenAct name
 
 inline constexpr const char* kTokenizerModel = "tokenizer.ggml.model";
 inline constexpr const char* kTokenizerPre = "tokenizer.ggml.pre";
@@ -99,3 +105,11 @@ inline constexpr const char* kChatTemplate = "tokenizer.chat_template";
 std::string gguf_arch_key(const std::string& arch, const char* suffix);  // "bitnet.block_count"
 
 }  // namespace bitnet::formats
+
+namespace bitnet {
+template <>
+struct EnumNames<formats::HiddenAct> {
+  static constexpr EnumName<formats::HiddenAct> table[] = {{formats::HiddenAct::relu2, "relu2"},
+                                                           {formats::HiddenAct::silu, "silu"}};
+};
+}  // namespace bitnet

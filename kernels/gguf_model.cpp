@@ -225,15 +225,15 @@ LoadedModel load_gguf_model(const GgufReader& r, KernelPath path) {
   const std::string arch = std::get<std::string>(*arch_v);
   ModelSpec& s = out.weights.spec;
   if (arch == formats::kGgufArchSilu) {
-    s.act = ModelSpec::Act::silu;
+    s.act = formats::HiddenAct::silu;
   } else if (arch == formats::kGgufArchRelu2) {
-    s.act = ModelSpec::Act::relu2;
+    s.act = formats::HiddenAct::relu2;
   } else {
     fail(r, "architecture \"" + arch + "\" is not a BitNet model (expected \"bitnet\" or \"bitnet-b1.58\")");
   }
   if (const GgufValue* act = r.find_kv(key::kHiddenAct)) {
     const std::string* a = std::get_if<std::string>(act);
-    const char* want = s.act == ModelSpec::Act::silu ? "silu" : "relu2";
+    const char* want = enum_name(s.act);
     if (a == nullptr || *a != want) {
       fail(r, std::string("key \"") + key::kHiddenAct + "\" says \"" + (a ? *a : "?") + "\" but architecture \"" +
                   arch + "\" computes " + want);

@@ -159,8 +159,8 @@ void attend(const float* q, const float* k, const float* v, int64_t kv_stride, i
   }
 }
 
-void glu(float* gate, const float* up, int64_t n, ModelSpec::Act act) {
-  if (act == ModelSpec::Act::relu2) {
+void glu(float* gate, const float* up, int64_t n, formats::HiddenAct act) {
+  if (act == formats::HiddenAct::relu2) {
     for (int64_t i = 0; i < n; ++i) {
       const float r = std::max(gate[i], 0.0f);
       gate[i] = (r * r) * up[i];

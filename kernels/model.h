@@ -27,12 +27,11 @@
 namespace bitnet::kernels {
 
 struct ModelSpec {
-  enum class Act { relu2, silu };
   int64_t vocab_size = 0, hidden_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0, intermediate_size = 0,
           max_seq_len = 0;
   float rope_theta = 10000.0f, rms_norm_eps = 1e-5f;
   bool tie_embeddings = true;
-  Act act = Act::relu2;
+  formats::HiddenAct act = formats::HiddenAct::relu2;
 
   int64_t head_dim() const { return num_heads > 0 ? hidden_size / num_heads : 0; }
   int64_t kv_dim() const { return num_kv_heads * head_dim(); }

@@ -29,7 +29,7 @@ void attend(const float* q, const float* k, const float* v, int64_t kv_stride, i
             float* scores, float* out);
 
 // gate[i] = act(gate[i]) * up[i].
-void glu(float* gate, const float* up, int64_t n, ModelSpec::Act act);
+void glu(float* gate, const float* up, int64_t n, formats::HiddenAct act);
 
 // logits[v] = dot8(table row v, x) for v < vocab.
 void lm_head(const float* table, const float* x, int64_t vocab, int64_t hidden, float* logits, ThreadPool* pool);

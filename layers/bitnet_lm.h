@@ -25,7 +25,7 @@ struct BitNetOptions {
   double rope_theta = 10000.0;
   double rms_norm_eps = 1e-5;
   bool tie_embeddings = true;
-  Activation activation = Activation::relu2;
+  formats::HiddenAct activation = formats::HiddenAct::relu2;
   bool quantize = true;                        // false: the full-precision twin
   torch::Dtype compute_dtype = torch::kFloat;  // kFloat or kBFloat16; latent weights stay fp32
   double init_std = 0.02;

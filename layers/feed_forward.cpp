@@ -1,23 +1,11 @@
 // Gated FFN with ReLU² or SiLU (see feed_forward.h).
 #include "layers/feed_forward.h"
 
-#include <stdexcept>
-
 namespace bitnet {
 
-Activation parse_activation(const std::string& name) {
-  if (name == "relu2") return Activation::relu2;
-  if (name == "silu") return Activation::silu;
-  throw std::invalid_argument("unknown hidden_act '" + name + "' (expected relu2 or silu)");
-}
-
-const char* activation_name(Activation act) {
-  return act == Activation::relu2 ? "relu2" : "silu";
-}
-
-torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act) {
+torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act) {
   torch::Tensor g = gate.to(torch::kFloat);
-  torch::Tensor activated = act == Activation::relu2 ? torch::relu(g).square() : torch::silu(g);
+  torch::Tensor activated = act == formats::HiddenAct::relu2 ? torch::relu(g).square() : torch::silu(g);
   return activated * up.to(torch::kFloat);
 }
 

@@ -6,22 +6,19 @@
 
 #include <torch/torch.h>
 
+#include "formats/model_names.h"
 #include "layers/bit_linear.h"
 #include "layers/rms_norm.h"
 
 namespace bitnet {
 
-enum class Activation { relu2, silu };
-Activation parse_activation(const std::string& name);  // "relu2" | "silu", else throws
-const char* activation_name(Activation act);
-
 // act(gate) * up in fp32. gate and up (..., F).
-torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, Activation act);
+torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act);
 
 struct FeedForwardOptions {
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
-  Activation activation = Activation::relu2;
+  formats::HiddenAct activation = formats::HiddenAct::relu2;
   double rms_norm_eps = 1e-5;
   bool quantize = true;
   torch::Dtype compute_dtype = torch::kFloat;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 namespace bitnet {
 namespace {
@@ -25,7 +24,7 @@ double progress(int64_t step, int64_t begin, int64_t end) {
 }  // namespace
 
 int64_t stage_switch_step(const ScheduleOptions& o) {
-  if (o.type != "two_stage") return o.total_steps;
+  if (o.type != ScheduleType::kTwoStage) return o.total_steps;
   const auto s = static_cast<int64_t>(std::llround(o.switch_fraction * double(o.total_steps)));
   return std::clamp<int64_t>(s, 1, o.total_steps);
 }
@@ -35,23 +34,26 @@ ScheduleValues schedule_at(const ScheduleOptions& o, int64_t step) {
   v.weight_decay = o.weight_decay;
   const int64_t n = o.total_steps, w = o.warmup_steps;
   const double warm = step < w ? double(step + 1) / double(w) : 1.0;
-  if (o.type == "constant") {
-    v.lr = o.peak_lr * warm;
-  } else if (o.type == "cosine") {
-    v.lr = o.peak_lr * (step < w ? warm : cosine_factor(progress(step, w, n), o.min_lr_ratio));
-  } else if (o.type == "two_stage") {
-    const int64_t s = stage_switch_step(o);
-    if (step < s) {
+  switch (o.type) {
+    case ScheduleType::kConstant:
+      v.lr = o.peak_lr * warm;
+      break;
+    case ScheduleType::kCosine:
       v.lr = o.peak_lr * (step < w ? warm : cosine_factor(progress(step, w, n), o.min_lr_ratio));
-      v.weight_decay = o.weight_decay * 0.5 * (1.0 + std::cos(kPi * double(step) / double(s)));
-    } else {
-      const double stage2_peak = o.stage2_lr_ratio;
-      v.lr = o.peak_lr * stage2_peak * cosine_factor(progress(step, s, n), o.min_lr_ratio / stage2_peak);
-      v.weight_decay = 0.0;
-      v.stage = 2;
+      break;
+    case ScheduleType::kTwoStage: {
+      const int64_t s = stage_switch_step(o);
+      if (step < s) {
+        v.lr = o.peak_lr * (step < w ? warm : cosine_factor(progress(step, w, n), o.min_lr_ratio));
+        v.weight_decay = o.weight_decay * 0.5 * (1.0 + std::cos(kPi * double(step) / double(s)));
+      } else {
+        const double stage2_peak = o.stage2_lr_ratio;
+        v.lr = o.peak_lr * stage2_peak * cosine_factor(progress(step, s, n), o.min_lr_ratio / stage2_peak);
+        v.weight_decay = 0.0;
+        v.stage = 2;
+      }
+      break;
     }
-  } else {
-    throw std::invalid_argument("unknown schedule type '" + o.type + "' (expected constant, cosine or two_stage)");
   }
   return v;
 }

@@ -5,15 +5,26 @@
 //              the cosine planned for the whole run, cut short; weight decay follows a cosine
 //              from its peak at step 0 to 0 at the switch. Stage 2: the LR drops abruptly to
 //              stage2_lr_ratio·peak and decays by cosine to min_lr_ratio·peak; weight decay is 0.
+// Torch-free: built as its own library, bitnet_schedule, which the config library links for
+// schedule.type.
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "formats/enum_names.h"
 
 namespace bitnet {
 
+enum class ScheduleType { kConstant, kCosine, kTwoStage };
+
+template <>
+struct EnumNames<ScheduleType> {
+  static constexpr EnumName<ScheduleType> table[] = {
+      {ScheduleType::kConstant, "constant"}, {ScheduleType::kCosine, "cosine"}, {ScheduleType::kTwoStage, "two_stage"}};
+};
+
 struct ScheduleOptions {
-  std::string type = "cosine";  // constant | cosine | two_stage
+  ScheduleType type = ScheduleType::kCosine;
   int64_t total_steps = 1;
   int64_t warmup_steps = 0;
   double peak_lr = 1e-3;

@@ -69,7 +69,7 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
   if (f.quantized && options.compare_full_precision) {
     // The same model and data without quantization: the cost of the quantizers as a ratio.
     RunConfig twin = config;
-    twin.quant.mode = "none";
+    twin.quant.mode = QuantMode::kNone;
     const StepFigures t = measure_steps(twin, options.warmup_steps, options.measured_steps, device);
     const double twin_ms = median(t.step_ms);
     std::fprintf(out, "  full-precision   %.1f ms median (quant.mode=none, same run): ternary step = %.2fx of it\n",

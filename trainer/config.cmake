@@ -14,4 +14,6 @@ if(TARGET yaml-cpp::yaml-cpp)
 else()
   target_link_libraries(bitnet_config PRIVATE yaml-cpp)
 endif()
-target_link_libraries(bitnet_config PRIVATE bitnet_formats bitnet::xxhash)
+# Public: config.h names its modes with the enums of data/ and optim/schedule.h.
+target_link_libraries(bitnet_config PUBLIC bitnet_data bitnet_schedule bitnet_formats)
+target_link_libraries(bitnet_config PRIVATE bitnet::xxhash)

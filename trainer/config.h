@@ -9,7 +9,36 @@
 #include <string>
 #include <vector>
 
+#include "data/token_dataset.h"
+#include "data/tokenizer.h"
+#include "formats/enum_names.h"
+#include "formats/model_names.h"
+#include "optim/schedule.h"
+
 namespace bitnet {
+
+// The modes of a run. Each is parsed from its name once, when the config is read (the names are
+// in the EnumNames tables after the namespace, or next to the enums of data/, formats/ and optim/);
+// the code past the config switches on the enum.
+enum class QuantMode { kTernary, kNone };      // quant.mode: ternary BitLinear, or the full-precision twin
+enum class SftLayout { kPack, kPad };          // data.sft_layout: packed rows with per-document attention, or padded
+enum class Precision { kAuto, kBf16, kFp32 };  // train.precision: auto = bf16 where it is native
+enum class NanPolicy { kAbort, kSkip };        // train.nan_policy
+enum class DistributedBackend { kAuto, kGloo, kNccl };  // distributed.backend: auto = NCCL on a GPU, Gloo on the CPU
+
+// train.device: auto (a GPU when one is visible), cpu, cuda (the LOCAL_RANK-th GPU) or cuda:N.
+enum class DeviceKind { kAuto, kCpu, kCuda };
+struct DeviceSetting {
+  DeviceKind kind = DeviceKind::kAuto;
+  int index = -1;  // cuda:N; -1 = cuda without an index
+  friend bool operator==(const DeviceSetting& a, const DeviceSetting& b) {
+    return a.kind == b.kind && a.index == b.index;
+  }
+};
+// "auto" | "cpu" | "cuda" | "cuda:N" (N up to 999); nullopt for anything else.
+std::optional<DeviceSetting> parse_device_setting(const std::string& text);
+std::string device_setting_name(const DeviceSetting& device);
+inline constexpr const char* kDeviceSettingNames = "auto, cpu, cuda, cuda:N";
 
 struct ModelConfig {
   int64_t vocab_size = 0;  // 0 = take it from the tokenizer
@@ -22,31 +51,31 @@ struct ModelConfig {
   double rope_theta = 10000.0;
   double rms_norm_eps = 1e-5;
   bool tie_embeddings = true;
-  std::string hidden_act = "relu2";  // relu2 | silu
+  formats::HiddenAct hidden_act = formats::HiddenAct::relu2;
   double init_std = 0.02;
 };
 
 struct QuantConfig {
-  std::string mode = "ternary";     // ternary | none
+  QuantMode mode = QuantMode::kTernary;
   int64_t lambda_warmup_steps = 0;  // steps over which quantization ramps in (0 = fully on)
   double start_fraction = 0.0;      // leading fraction of train.steps trained in full precision
 };
 
 struct TokenizerConfig {
-  std::string type = "byte";  // byte | bpe
-  std::string path;           // tokenizer.json for bpe
+  data::TokenizerType type = data::TokenizerType::kByte;
+  std::string path;  // tokenizer.json for bpe
 };
 
 // One dataset of a mixture (data.sources, docs/data.md "Mixtures"). An unset optional key takes
 // the data.<key> value.
 struct DataSourceConfig {
-  std::vector<std::string> paths;             // files or globs; required, non-empty
-  std::optional<std::string> format;          // text | jsonl | shards | hdf5
-  double weight = 0;                          // required, > 0: share of the training tokens (normalized)
-  std::optional<std::string> separator_line;  // text
-  std::optional<std::string> chat_template;   // jsonl
-  std::optional<std::string> hdf5_dataset;    // hdf5
-  std::optional<std::string> hdf5_offsets;    // hdf5
+  std::vector<std::string> paths;  // files or globs; required, non-empty
+  std::optional<data::DataFormat> format;
+  double weight = 0;                                // required, > 0: share of the training tokens (normalized)
+  std::optional<std::string> separator_line;        // text
+  std::optional<data::ChatTemplate> chat_template;  // jsonl
+  std::optional<std::string> hdf5_dataset;          // hdf5
+  std::optional<std::string> hdf5_offsets;          // hdf5
 
   friend bool operator==(const DataSourceConfig& a, const DataSourceConfig& b) {
     return a.paths == b.paths && a.format == b.format && a.weight == b.weight && a.separator_line == b.separator_line &&
@@ -55,18 +84,18 @@ struct DataSourceConfig {
 };
 
 struct DataConfig {
-  std::string format = "text";            // text | jsonl | shards | hdf5
+  data::DataFormat format = data::DataFormat::kText;
   std::vector<std::string> paths;         // files or globs; required unless `sources` is set
   std::vector<DataSourceConfig> sources;  // a weighted mixture instead of `paths`
   std::string separator_line = "%";       // a line equal to this ends a document; "" = blank lines
   int64_t seq_len = 128;
-  double val_fraction = 0.02;                  // [0, 0.5]
-  std::string chat_template = "generic";       // jsonl messages: generic | bitnet-2b4t | llama3
-  std::string bad_lines = "fail";              // jsonl: fail | skip
-  int64_t max_line_bytes = int64_t{16} << 20;  // jsonl: a longer line is a bad line (16 MiB)
-  std::string sft_layout = "pack";             // fine-tuning rows: pack (per-document attention) | pad
-  std::string hdf5_dataset = "input_ids";      // hdf5: 1-D token or 2-D input_ids dataset
-  std::string hdf5_offsets;                    // hdf5: optional 1-D document offsets dataset
+  double val_fraction = 0.02;                                       // [0, 0.5]
+  data::ChatTemplate chat_template = data::ChatTemplate::kGeneric;  // jsonl messages
+  data::BadLines bad_lines = data::BadLines::kFail;                 // jsonl
+  int64_t max_line_bytes = int64_t{16} << 20;                       // jsonl: a longer line is a bad line (16 MiB)
+  SftLayout sft_layout = SftLayout::kPack;                          // fine-tuning rows
+  std::string hdf5_dataset = "input_ids";                           // hdf5: 1-D token or 2-D input_ids dataset
+  std::string hdf5_offsets;                                         // hdf5: optional 1-D document offsets dataset
 };
 
 struct TrainConfig {
@@ -74,12 +103,12 @@ struct TrainConfig {
   int64_t stop_after = 0;  // stop (checkpoint, exit 0) once this step is done; 0 = run to `steps`
   int64_t micro_batch = 8;
   int64_t grad_accum = 1;
-  std::string precision = "auto";  // auto (bf16 where it is native: GPUs, CPUs with AVX512-BF16) | bf16 | fp32
-  int64_t threads = 0;             // 0 = all cores
+  Precision precision = Precision::kAuto;  // auto: bf16 where it is native (GPUs, CPUs with AVX512-BF16)
+  int64_t threads = 0;                     // 0 = all cores
   int64_t seed = 1234;
   bool deterministic = true;
-  std::string device = "auto";       // auto (a GPU when one is visible) | cpu | cuda | cuda:N
-  std::string nan_policy = "abort";  // abort | skip
+  DeviceSetting device;
+  NanPolicy nan_policy = NanPolicy::kAbort;
   int64_t max_nan_skips = 10;
 };
 
@@ -92,7 +121,7 @@ struct OptimConfig {
 };
 
 struct ScheduleConfig {
-  std::string type = "two_stage";  // constant | cosine | two_stage
+  ScheduleType type = ScheduleType::kTwoStage;
   int64_t warmup_steps = 0;
   double min_lr_ratio = 0.1;     // final LR as a fraction of the peak
   double switch_fraction = 0.5;  // two_stage: where stage 2 begins, fraction of train.steps, (0,1)
@@ -123,7 +152,7 @@ struct LogConfig {
 };
 
 struct DistributedConfig {
-  std::string backend = "auto";  // auto (nccl on a GPU, gloo on the CPU) | gloo | nccl
+  DistributedBackend backend = DistributedBackend::kAuto;
   int64_t timeout_s = 300;
 };
 
@@ -186,4 +215,34 @@ std::string config_hash(const RunConfig& config);
 // Every valid dotted key, in the order config_to_yaml prints them, e.g. "optim.lr".
 std::vector<std::string> config_keys();
 
+}  // namespace bitnet
+
+namespace bitnet {
+template <>
+struct EnumNames<QuantMode> {
+  static constexpr EnumName<QuantMode> table[] = {{QuantMode::kTernary, "ternary"}, {QuantMode::kNone, "none"}};
+};
+template <>
+struct EnumNames<SftLayout> {
+  static constexpr EnumName<SftLayout> table[] = {{SftLayout::kPack, "pack"}, {SftLayout::kPad, "pad"}};
+};
+template <>
+struct EnumNames<Precision> {
+  static constexpr EnumName<Precision> table[] = {
+      {Precision::kAuto, "auto"}, {Precision::kBf16, "bf16"}, {Precision::kFp32, "fp32"}};
+};
+template <>
+struct EnumNames<NanPolicy> {
+  static constexpr EnumName<NanPolicy> table[] = {{NanPolicy::kAbort, "abort"}, {NanPolicy::kSkip, "skip"}};
+};
+template <>
+struct EnumNames<DistributedBackend> {
+  static constexpr EnumName<DistributedBackend> table[] = {
+      {DistributedBackend::kAuto, "auto"}, {DistributedBackend::kGloo, "gloo"}, {DistributedBackend::kNccl, "nccl"}};
+};
+template <>
+struct EnumNames<DeviceKind> {
+  static constexpr EnumName<DeviceKind> table[] = {
+      {DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}};
+};
 }  // namespace bitnet

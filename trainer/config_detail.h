@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,9 +14,42 @@
 
 namespace bitnet::config_detail {
 
-// A pointer to one leaf field of a RunConfig; the alternative says the field's type.
+// A mode field (an enum, or train.device), reached through its names: the parser sets it from a
+// name, the printer prints its name. An optional one (a key of data.sources) may be unset.
+struct ModeRef {
+  std::function<bool()> is_set;                      // false: an optional left unset
+  std::function<std::string()> name;                 // the value's name (is_set() only)
+  std::function<bool(const std::string&)> set_name;  // false: `text` names no value (the field is unchanged)
+  std::string allowed;                               // the names, for messages: "relu2, silu"
+};
+
+template <typename E>
+ModeRef mode_ref(E* field) {
+  return {[] { return true; }, [field] { return std::string(enum_name(*field)); },
+          [field](const std::string& text) {
+            const std::optional<E> value = parse_enum<E>(text);
+            if (value) *field = *value;
+            return value.has_value();
+          },
+          enum_name_list<E>()};
+}
+
+template <typename E>
+ModeRef mode_ref(std::optional<E>* field) {
+  return {[field] { return field->has_value(); }, [field] { return std::string(enum_name(field->value())); },
+          [field](const std::string& text) {
+            const std::optional<E> value = parse_enum<E>(text);
+            if (value) *field = *value;
+            return value.has_value();
+          },
+          enum_name_list<E>()};
+}
+
+ModeRef device_mode_ref(DeviceSetting* field);
+
+// One leaf field of a RunConfig (a pointer into it, or a ModeRef); the alternative says the type.
 using FieldRef = std::variant<int64_t*, double*, bool*, std::string*, std::vector<std::string>*, std::vector<double>*,
-                              std::vector<DataSourceConfig>*>;
+                              std::vector<DataSourceConfig>*, ModeRef>;
 
 struct Field {
   std::string key;  // dotted, e.g. "optim.lr"
@@ -35,7 +69,7 @@ bool is_section(const std::string& name);
 
 // The keys of one data.sources item, in print order. An optional one left unset takes the
 // data.<name> value.
-using SourceFieldRef = std::variant<std::vector<std::string>*, double*, std::optional<std::string>*>;
+using SourceFieldRef = std::variant<std::vector<std::string>*, double*, std::optional<std::string>*, ModeRef>;
 
 struct SourceField {
   std::string name;  // "weight"
@@ -50,7 +84,7 @@ std::string source_key(size_t index, const std::string& name);
 // The per-format keys a source may set, each with the one format it applies to.
 struct FormatKey {
   const char* name;
-  const char* format;
+  data::DataFormat format;
 };
 const std::vector<FormatKey>& source_format_keys();
 

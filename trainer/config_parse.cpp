@@ -17,6 +17,7 @@ namespace bitnet {
 namespace {
 
 using config_detail::FieldRef;
+using config_detail::ModeRef;
 using config_detail::Origins;
 
 // Turns a node's position into the text that starts an error message. In a file that is
@@ -177,6 +178,11 @@ void set_leaf(const FieldRef& field, const std::string& key, const YAML::Node& v
     **p = std::move(items);
   } else if (auto* p = std::get_if<std::vector<DataSourceConfig>*>(&field)) {
     **p = to_sources(value, mark, locator, origins);
+  } else if (auto* p = std::get_if<ModeRef>(&field)) {
+    const std::string name = to_string(value, key, where);
+    if (!p->set_name(name)) {
+      fail(where, key, config_detail::quote_string(name) + " is not allowed (choose one of: " + p->allowed + ")");
+    }
   }
 }
 
@@ -205,6 +211,8 @@ void set_source_field(const config_detail::SourceFieldRef& ref, const std::strin
   if (auto* p = std::get_if<std::optional<std::string>*>(&ref)) {
     field = &(*p)->emplace();
   } else if (auto* p = std::get_if<std::vector<std::string>*>(&ref)) {
+    field = *p;
+  } else if (auto* p = std::get_if<ModeRef>(&ref)) {
     field = *p;
   } else {
     field = std::get<double*>(ref);
@@ -328,7 +336,7 @@ void apply_override(const std::string& text, RunConfig& config, Origins& origins
   // Strings are taken as written unless quoted, so paths and prompts need no YAML escaping on a
   // command line ("*.txt" would otherwise be a YAML alias and "a #b" a comment).
   YAML::Node value;
-  const bool is_string = std::holds_alternative<std::string*>(*field);
+  const bool is_string = std::holds_alternative<std::string*>(*field) || std::holds_alternative<ModeRef>(*field);
   const bool is_string_list = std::holds_alternative<std::vector<std::string>*>(*field);
   if ((is_string || (is_string_list && (value_text.empty() || value_text[0] != '['))) && !starts_quoted(value_text)) {
     value = YAML::Node(value_text);

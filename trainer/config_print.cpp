@@ -23,6 +23,9 @@ std::string format_source(DataSourceConfig source) {
       value = quote_string(***p);
     } else if (auto* p = std::get_if<std::vector<std::string>*>(&field.ref)) {
       value = format_value(*p);
+    } else if (auto* p = std::get_if<ModeRef>(&field.ref)) {
+      if (!p->is_set()) continue;
+      value = quote_string(p->name());
     } else {
       value = format_double(*std::get<double*>(field.ref));
     }
@@ -38,6 +41,7 @@ std::string format_value(const FieldRef& field) {
   if (auto* p = std::get_if<double*>(&field)) return format_double(**p);
   if (auto* p = std::get_if<bool*>(&field)) return **p ? "true" : "false";
   if (auto* p = std::get_if<std::string*>(&field)) return quote_string(**p);
+  if (auto* p = std::get_if<ModeRef>(&field)) return quote_string(p->name());
   std::string out = "[";
   if (auto* p = std::get_if<std::vector<std::string>*>(&field)) {
     for (size_t i = 0; i < (*p)->size(); ++i) out += (i ? ", " : "") + quote_string((**p)[i]);

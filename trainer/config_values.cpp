@@ -129,3 +129,40 @@ std::string quote_string(const std::string& value) {
 }
 
 }  // namespace bitnet::config_detail
+
+namespace bitnet {
+
+std::optional<DeviceSetting> parse_device_setting(const std::string& text) {
+  if (const std::optional<DeviceKind> kind = parse_enum<DeviceKind>(text)) return DeviceSetting{*kind, -1};
+  // "cuda:N" with N a small decimal index (which GPUs exist is checked when the run starts).
+  const std::string prefix = "cuda:";
+  if (text.rfind(prefix, 0) != 0 || text.size() == prefix.size() || text.size() > prefix.size() + 3)
+    return std::nullopt;
+  int index = 0;
+  for (size_t i = prefix.size(); i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    index = index * 10 + (text[i] - '0');
+  }
+  return DeviceSetting{DeviceKind::kCuda, index};
+}
+
+std::string device_setting_name(const DeviceSetting& device) {
+  if (device.kind == DeviceKind::kCuda && device.index >= 0) return "cuda:" + std::to_string(device.index);
+  return enum_name(device.kind);
+}
+
+namespace config_detail {
+
+ModeRef device_mode_ref(DeviceSetting* field) {
+  return {[] { return true; }, [field] { return device_setting_name(*field); },
+          [field](const std::string& text) {
+            const std::optional<DeviceSetting> value = parse_device_setting(text);
+            if (value) *field = *value;
+            return value.has_value();
+          },
+          kDeviceSettingNames};
+}
+
+}  // namespace config_detail
+
+}  // namespace bitnet

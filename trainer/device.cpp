@@ -28,30 +28,27 @@ std::string no_gpu_reason() {
 
 }  // namespace
 
-torch::Device resolve_training_device(const std::string& name, int64_t local_rank) {
+torch::Device resolve_training_device(const DeviceSetting& setting, int64_t local_rank) {
   const int64_t count = visible_gpus();
-  if (name == "cpu") return torch::Device(torch::kCPU);
-  if (name == "auto") {
+  if (setting.kind == DeviceKind::kCpu) return torch::Device(torch::kCPU);
+  if (setting.kind == DeviceKind::kAuto) {
     if (count == 0) return torch::Device(torch::kCPU);
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
   }
-  int64_t index = local_rank;
-  if (name.rfind("cuda:", 0) == 0)
-    index = std::stoll(name.substr(5));
-  else if (name != "cuda")
-    throw std::runtime_error("train.device '" + name + "' is not one of auto, cpu, cuda, cuda:N");
+  const int64_t index = setting.index >= 0 ? setting.index : local_rank;
+  const std::string name = device_setting_name(setting);
   if (count == 0) throw std::runtime_error("train.device=" + name + ": " + no_gpu_reason() + "; use train.device=cpu");
   if (index >= count) {
     throw std::runtime_error(
-        "train.device=" + name + (name == "cuda" ? " (LOCAL_RANK " + std::to_string(local_rank) + ")" : "") + ": GPU " +
-        std::to_string(index) + " does not exist, this process sees " + std::to_string(count) + " GPU(s)");
+        "train.device=" + name + (setting.index < 0 ? " (LOCAL_RANK " + std::to_string(local_rank) + ")" : "") +
+        ": GPU " + std::to_string(index) + " does not exist, this process sees " + std::to_string(count) + " GPU(s)");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
-std::string resolve_distributed_backend(const std::string& backend, const torch::Device& device) {
-  if (backend != "auto") return backend;
-  return device.is_cuda() ? "nccl" : "gloo";
+DistributedBackend resolve_distributed_backend(DistributedBackend backend, const torch::Device& device) {
+  if (backend != DistributedBackend::kAuto) return backend;
+  return device.is_cuda() ? DistributedBackend::kNccl : DistributedBackend::kGloo;
 }
 
 void prepare_device(const torch::Device& device, bool deterministic) {
@@ -104,15 +101,15 @@ bool cpu_has_native_bf16() {
 
 }  // namespace
 
-torch::Dtype compute_dtype_for(const std::string& precision, const torch::Device& device) {
-  if (precision == "bf16") return torch::kBFloat16;
-  if (precision == "fp32") return torch::kFloat;
+torch::Dtype compute_dtype_for(Precision precision, const torch::Device& device) {
+  if (precision == Precision::kBf16) return torch::kBFloat16;
+  if (precision == Precision::kFp32) return torch::kFloat;
   return device.is_cuda() || cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat;
 }
 
-std::string describe_precision(const std::string& precision, const torch::Device& device) {
+std::string describe_precision(Precision precision, const torch::Device& device) {
   const std::string name = compute_dtype_for(precision, device) == torch::kBFloat16 ? "bf16" : "fp32";
-  return precision == "auto" ? name + " (auto)" : name;
+  return precision == Precision::kAuto ? name + " (auto)" : name;
 }
 
 std::string describe_device(const torch::Device& device) {

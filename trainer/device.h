@@ -9,15 +9,17 @@
 
 #include <torch/torch.h>
 
+#include "trainer/config.h"
+
 namespace bitnet {
 
 // The device for `name` (validated by the config: auto, cpu, cuda, cuda:N). `auto` is the GPU
 // `local_rank` % count when any is visible, else the CPU; `cuda` is GPU `local_rank` (one rank per
 // GPU, as torchrun launches them). Throws std::runtime_error when the GPU asked for is not there.
-torch::Device resolve_training_device(const std::string& name, int64_t local_rank = 0);
+torch::Device resolve_training_device(const DeviceSetting& setting, int64_t local_rank = 0);
 
 // distributed.backend with `auto` resolved: NCCL for a GPU device, Gloo for the CPU.
-std::string resolve_distributed_backend(const std::string& backend, const torch::Device& device);
+DistributedBackend resolve_distributed_backend(DistributedBackend backend, const torch::Device& device);
 
 // Sets up the device for a run: makes it current and, with deterministic algorithms on a GPU,
 // sets CUBLAS_WORKSPACE_CONFIG (cuBLAS is otherwise free to reorder its sums) unless the user did.
@@ -38,10 +40,10 @@ void reset_peak_device_memory(const torch::Device& device);
 // The matmul dtype of train.precision on `device`: bf16 or fp32 as named; `auto` is bf16 where bf16
 // matmuls are native (a GPU; a CPU with AVX512-BF16) and fp32 elsewhere, where LibTorch emulates
 // bf16 matmuls at a small fraction of fp32's speed (measured on an AVX2-only CPU: 2 vs 132 GFLOP/s).
-torch::Dtype compute_dtype_for(const std::string& precision, const torch::Device& device);
+torch::Dtype compute_dtype_for(Precision precision, const torch::Device& device);
 
 // "bf16" or "fp32" as resolved, with "(auto)" when train.precision was auto.
-std::string describe_precision(const std::string& precision, const torch::Device& device);
+std::string describe_precision(Precision precision, const torch::Device& device);
 
 // "cpu" or "cuda:0 (NVIDIA H200)", for start tables and benchmarks.
 std::string describe_device(const torch::Device& device);

@@ -58,15 +58,15 @@ bool is_loopback(const std::string& addr) {
 class C10dCommunicator final : public ProcessGroupCommunicator {
  public:
   C10dCommunicator(const DistributedEnv& env, const DistributedConfig& config) : env_(env), config_(config) {
-    if (config.backend == "nccl" && !nccl_available()) {
+    if (config.backend == DistributedBackend::kNccl && !nccl_available()) {
       throw DistributedError(std::string("distributed.backend=nccl needs a LibTorch built with CUDA and NCCL; "
                                          "this build uses LibTorch ") +
                              TORCH_VERSION +
                              " without NCCL. Use distributed.backend=gloo, or rebuild against a CUDA LibTorch "
                              "(docs/distributed.md)");
     }
-    if (config.backend != "nccl" && config.backend != "gloo") {
-      throw DistributedError("distributed.backend '" + config.backend + "' is not one of gloo, nccl");
+    if (config.backend == DistributedBackend::kAuto) {
+      throw DistributedError("distributed.backend auto must be resolved to gloo or nccl before joining the group");
     }
     timeout_ = milliseconds(config.timeout_s * 1000);
     connect_store();
@@ -139,7 +139,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
   void create_group() {
     auto group_store = c10::make_intrusive<c10d::PrefixStore>("bitnet/pg", store_);
     try {
-      if (config_.backend == "gloo") {
+      if (config_.backend == DistributedBackend::kGloo) {
         auto options = c10d::ProcessGroupGloo::Options::create(timeout_);
         if (!env_.socket_ifname.empty()) {
           options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(env_.socket_ifname));
@@ -153,7 +153,7 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
         device_ = torch::Device(torch::kCPU);
         return;
       }
-      if (config_.backend == "nccl") {
+      if (config_.backend == DistributedBackend::kNccl) {
 #ifdef USE_C10D_NCCL
         auto options = c10d::ProcessGroupNCCL::Options::create();
         options->timeout = timeout_;
@@ -166,10 +166,11 @@ class C10dCommunicator final : public ProcessGroupCommunicator {
     } catch (const DistributedError&) {
       throw;
     } catch (const std::exception& e) {
-      throw DistributedError(rendezvous_failure(std::string("creating the ") + config_.backend +
+      throw DistributedError(rendezvous_failure(std::string("creating the ") + enum_name(config_.backend) +
                                                 " process group failed: " + message_of(e)));
     }
-    throw DistributedError("distributed.backend '" + config_.backend + "' is not one of gloo, nccl");
+    throw DistributedError(std::string("distributed.backend ") + enum_name(config_.backend) +
+                           " is not available in this build");
   }
 
   void run_collectives(std::vector<torch::Tensor>& flat, c10d::ReduceOp op, const std::string& what) {

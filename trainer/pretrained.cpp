@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -108,7 +109,7 @@ std::vector<std::string> hf_weight_files(const fs::path& dir) {
 // (BitNetConfig, LlamaConfig, MistralConfig in transformers 5). kv_heads 0 = num_attention_heads.
 struct HfDefaults {
   int64_t vocab, hidden, intermediate, layers, heads, kv_heads;
-  const char* act;
+  formats::HiddenAct act;
   int64_t max_positions;
   double rms_norm_eps;
   bool tie;
@@ -116,9 +117,11 @@ struct HfDefaults {
 };
 
 HfDefaults hf_defaults(const std::string& model_type) {
-  if (model_type == "bitnet") return {128256, 2560, 6912, 30, 20, 5, "relu2", 2048, 1e-5, false, 500000.0};
-  if (model_type == "mistral") return {32000, 4096, 14336, 32, 32, 8, "silu", 131072, 1e-6, false, 10000.0};
-  return {32000, 4096, 11008, 32, 32, 0, "silu", 2048, 1e-6, false, 10000.0};  // llama
+  if (model_type == "bitnet")
+    return {128256, 2560, 6912, 30, 20, 5, formats::HiddenAct::relu2, 2048, 1e-5, false, 500000.0};
+  if (model_type == "mistral")
+    return {32000, 4096, 14336, 32, 32, 8, formats::HiddenAct::silu, 131072, 1e-6, false, 10000.0};
+  return {32000, 4096, 11008, 32, 32, 0, formats::HiddenAct::silu, 2048, 1e-6, false, 10000.0};  // llama
 }
 
 // RoPE base: transformers 5 writes rope_parameters {rope_type, rope_theta}; older files rope_theta
@@ -196,9 +199,11 @@ PretrainedSource inspect_hf(const fs::path& dir) {
     if (bool_key(j, key, file.string(), false))
       throw PretrainedError(file.string() + ": '" + key + "' is true; BitNet projections have no biases");
   }
-  const std::string act = string_key(j, "hidden_act", file.string(), d.act);
-  if (act != "relu2" && act != "silu") {
-    throw PretrainedError(file.string() + ": hidden_act \"" + act + "\" is not supported (relu2 or silu)");
+  const std::string act_name = string_key(j, "hidden_act", file.string(), enum_name(d.act));
+  const std::optional<formats::HiddenAct> act = parse_enum<formats::HiddenAct>(act_name);
+  if (!act) {
+    throw PretrainedError(file.string() + ": hidden_act \"" + act_name + "\" is not supported (" +
+                          enum_name_list<formats::HiddenAct>(" or ") + ")");
   }
   ModelConfig& m = s.model;
   m.hidden_size = positive_int(j, "hidden_size", file, d.hidden);
@@ -211,7 +216,7 @@ PretrainedSource inspect_hf(const fs::path& dir) {
   m.rope_theta = rope_theta_of(j, file, d.rope_theta);
   m.rms_norm_eps = positive_number(j, "rms_norm_eps", file, d.rms_norm_eps);
   m.tie_embeddings = bool_key(j, "tie_word_embeddings", file.string(), d.tie);
-  m.hidden_act = act;
+  m.hidden_act = *act;
   if (j.contains("head_dim") && !j["head_dim"].is_null() && j["head_dim"] != m.hidden_size / m.num_heads) {
     throw PretrainedError(file.string() + ": head_dim " + formats::describe_json(j["head_dim"]) +
                           " differs from hidden_size / num_attention_heads = " +
@@ -298,6 +303,20 @@ PretrainedSource inspect_pretrained(const std::string& dir_text) {
                         "checkpoint (manifest.json) nor a run directory (ckpt/latest)");
 }
 
+namespace {
+
+// A model key's value for a message: a mode by its name, anything else as it is.
+template <typename T>
+auto shown(const T& value) {
+  if constexpr (std::is_enum_v<T>) {
+    return enum_name(value);
+  } else {
+    return value;
+  }
+}
+
+}  // namespace
+
 RunConfig resolve_init_from(const RunConfig& config) {
   if (config.init_from.empty()) return config;
   const PretrainedSource s = inspect_pretrained(config.init_from);
@@ -307,8 +326,8 @@ RunConfig resolve_init_from(const RunConfig& config) {
   auto take = [&](const char* key, auto& mine, const auto& theirs, const auto& def) {
     if (mine != def && mine != theirs) {
       std::ostringstream m;
-      m << std::boolalpha << "\n  model." << key << " is " << mine << " in the run config but " << theirs << " in "
-        << s.config_file;
+      m << std::boolalpha << "\n  model." << key << " is " << shown(mine) << " in the run config but " << shown(theirs)
+        << " in " << s.config_file;
       problems += m.str();
     }
     mine = theirs;

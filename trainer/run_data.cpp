@@ -41,7 +41,7 @@ std::string read_whole(const std::filesystem::path& p) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> tokenizer_files(const TokenizerConfig& config) {
-  if (config.type != "bpe") return {};
+  if (config.type != data::TokenizerType::kBpe) return {};
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path json =
@@ -77,8 +77,8 @@ data::DatasetOptions dataset_options(const RunConfig& config) {
   o.format = dc.format;
   o.paths = dc.paths;
   o.separator_line = dc.separator_line;
-  o.chat_template = data::parse_chat_template(dc.chat_template);
-  o.bad_lines = dc.bad_lines == "skip" ? data::BadLines::kSkip : data::BadLines::kFail;
+  o.chat_template = dc.chat_template;
+  o.bad_lines = dc.bad_lines;
   o.max_line_bytes = dc.max_line_bytes;
   o.hdf5_dataset = dc.hdf5_dataset;
   o.hdf5_offsets = dc.hdf5_offsets;
@@ -95,7 +95,7 @@ RunData prepare_run_data(const RunConfig& config, int64_t rank, int64_t world_si
     prepare_mixture_data(d, config, rank, world_size);
     return d;
   }
-  if (dc.format == "shards" && prepare_streamed_shards(config, rank, world_size, d)) return d;
+  if (dc.format == data::DataFormat::kShards && prepare_streamed_shards(config, rank, world_size, d)) return d;
   data::TokenDataset dataset = data::load_token_dataset(dataset_options(config), *d.tokenizer);
   d.jsonl = dataset.jsonl;
   d.fine_tuning = dataset.masked;
@@ -117,7 +117,7 @@ void set_streams(RunData& d, std::vector<data::MaskedTokens> train, std::vector<
 
   const int32_t eos = d.tokenizer->eos_id(), pad = d.tokenizer->pad_id();
   if (d.fine_tuning) {
-    if (dc.sft_layout == "pad") {
+    if (dc.sft_layout == SftLayout::kPad) {
       d.train = std::make_unique<data::SftBatches>(std::move(train), dc.seq_len, pad, seed, rank, world_size);
     } else {
       d.train = std::make_unique<data::PackedSftBatches>(std::move(train), dc.seq_len, pad, seed, rank, world_size);

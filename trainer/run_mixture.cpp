@@ -16,7 +16,7 @@ data::DatasetOptions source_dataset_options(const RunConfig& config, size_t inde
   o.paths = s.paths;
   o.format = s.format.value_or(o.format);
   o.separator_line = s.separator_line.value_or(o.separator_line);
-  if (s.chat_template) o.chat_template = data::parse_chat_template(*s.chat_template);
+  o.chat_template = s.chat_template.value_or(o.chat_template);
   o.hdf5_dataset = s.hdf5_dataset.value_or(o.hdf5_dataset);
   o.hdf5_offsets = s.hdf5_offsets.value_or(o.hdf5_offsets);
   return o;

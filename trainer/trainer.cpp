@@ -105,8 +105,12 @@ class Training {
   void print(const std::string& text) {
     if (comm_.is_main()) console_.line(text);
   }
+  void set_up();
   std::optional<CheckpointContents> find_resume_checkpoint();
   void restore(const CheckpointContents& ckpt);
+  void train_step(const ScheduleOptions& schedule, const std::vector<torch::Tensor>& params);
+  void skip_non_finite_step(double loss);
+  std::optional<int> finish_step();
   void print_start_table();
   std::vector<data::Batch> next_micro_batches();
   void log_step(double loss, double grad_norm, const ScheduleValues& sched, double ms, double lambda);
@@ -215,11 +219,11 @@ void Training::print_start_table() {
   s << "bitnet train " << c.name << "  (" << config_path_ << (overrides_.empty() ? "" : " " + overrides_) << ")\n"
     << "  model     " << model_kind(c, model_->options().quantize) << ", " << c.model.num_layers << " layers, hidden "
     << c.model.hidden_size << ", heads " << c.model.num_heads << "/" << c.model.num_kv_heads << " kv, ffn "
-    << c.model.intermediate_size << " " << c.model.hidden_act << ", vocab " << model_->options().vocab_size << ", "
-    << format_si(double(model_->num_parameters())) << " parameters\n"
+    << c.model.intermediate_size << " " << enum_name(c.model.hidden_act) << ", vocab " << model_->options().vocab_size
+    << ", " << format_si(double(model_->num_parameters())) << " parameters\n"
     << "  data      " << format_count(data_.train_documents) << " train / " << format_count(data_.val_documents)
-    << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens (" << data_.tokenizer->type()
-    << " tokenizer), seq_len " << c.data.seq_len << "\n";
+    << " val documents, " << format_si(double(data_.train_tokens)) << " train tokens ("
+    << enum_name(data_.tokenizer->type()) << " tokenizer), seq_len " << c.data.seq_len << "\n";
   if (!data_.mixture.empty()) {  // data.sources: what each source gives the training tokens
     s << "  mixture   " << data_.mixture.size() << " sources; weight = share of the training tokens, "
       << "epochs = passes over a source's own training documents\n";
@@ -230,8 +234,8 @@ void Training::print_start_table() {
       << " shard file(s): windows read as batches need them\n";
   }
   if (data_.fine_tuning) {  // masked examples: say how rows are built and what was skipped
-    s << "  finetune  " << (data_.mixture.empty() ? c.data.format : "mixture") << " examples, " << c.data.sft_layout
-      << " rows, loss on "
+    s << "  finetune  " << (data_.mixture.empty() ? enum_name(c.data.format) : "mixture") << " examples, "
+      << enum_name(c.data.sft_layout) << " rows, loss on "
       << "completion/assistant tokens";
     if (data_.jsonl.skipped > 0) s << ", " << data_.jsonl.skipped << " bad line(s) skipped";
     s << "\n";
@@ -239,9 +243,9 @@ void Training::print_start_table() {
   }
   s << "  batch     " << c.train.micro_batch << " x " << c.data.seq_len << " tokens x accum " << c.train.grad_accum
     << " x " << comm_.world_size() << " rank(s) = " << format_count(tokens_per_step) << " tokens/step\n"
-    << "  schedule  " << c.train.steps << " steps, " << so.type << ", lr " << fmt("%.3g", c.optim.lr) << ", warmup "
-    << so.warmup_steps;
-  if (so.type == "two_stage") s << ", stage 2 from step " << stage_switch_step(so);
+    << "  schedule  " << c.train.steps << " steps, " << enum_name(so.type) << ", lr " << fmt("%.3g", c.optim.lr)
+    << ", warmup " << so.warmup_steps;
+  if (so.type == ScheduleType::kTwoStage) s << ", stage 2 from step " << stage_switch_step(so);
   s << ", weight decay " << fmt("%.3g", c.optim.weight_decay) << "\n"
     << "  compute   " << describe_device(device_) << ", " << describe_precision(c.train.precision, device_) << ", "
     << threads_ << " thread(s), seed " << c.train.seed << "\n"
@@ -327,7 +331,8 @@ std::string Training::resume_hint() const {
   return "bitnet train " + config_path_ + (overrides_.empty() ? "" : " " + overrides_) + " resume=auto";
 }
 
-int Training::run() {
+// Device, data, model, optimizer and resume state; the run log and the start table.
+void Training::set_up() {
   threads_ = resolve_threads(config_.train.threads);
   at::set_num_threads(static_cast<int>(threads_));
   torch::manual_seed(static_cast<uint64_t>(config_.train.seed));
@@ -339,7 +344,7 @@ int Training::run() {
   int64_t vocab = config_.model.vocab_size > 0 ? config_.model.vocab_size : data_.tokenizer->vocab_size();
   if (vocab < data_.tokenizer->vocab_size()) {
     throw std::runtime_error("model.vocab_size " + std::to_string(vocab) + " is smaller than the " +
-                             data_.tokenizer->type() + " tokenizer's vocabulary (" +
+                             enum_name(data_.tokenizer->type()) + " tokenizer's vocabulary (" +
                              std::to_string(data_.tokenizer->vocab_size()) + ")");
   }
   model_ = BitNetLM(model_options(config_, vocab, compute_dtype_for(config_.train.precision, device_)));
@@ -361,92 +366,112 @@ int Training::run() {
   }
   print_start_table();
   for (const auto& line : finetune_lines) print(line);
+}
+
+// One optimizer step: gradients of every micro-batch summed over the ranks, clipped, then the
+// update, or a skipped step when the loss or the gradient norm is not finite.
+void Training::train_step(const ScheduleOptions& schedule, const std::vector<torch::Tensor>& params) {
+  const auto t0 = Clock::now();
+  const ScheduleValues sched = schedule_at(schedule, state_.step);
+  const double lambda = quant_lambda_at(config_, state_.step);
+  model_->set_quant_lambda(lambda);
+
+  std::vector<data::Batch> batches = next_micro_batches();
+  int64_t local_targets = 0;
+  for (const auto& b : batches) local_targets += b.num_targets;
+  int64_t step_targets = local_targets;
+  if (comm_.world_size() > 1) {  // the loss is divided by the target count of all ranks
+    std::vector<torch::Tensor> counts = {torch::tensor({double(local_targets)}, torch::kDouble).to(device_)};
+    comm_.all_reduce_sum(counts);
+    step_targets = static_cast<int64_t>(counts[0].item<double>());
+  }
+
+  // Loss and gradient norm stay on the device until the one read below.
+  std::vector<torch::Tensor> reduce = {accumulate_gradients_tensor(model_, batches, step_targets).view({1})};
+  for (const auto& p : params) reduce.push_back(p.grad());
+  comm_.all_reduce_sum(reduce);
+  const torch::Tensor norm = clip_grad_norm_tensor(params, config_.optim.grad_clip);
+  // One device-to-host read per step: whether the update may be applied (train.nan_policy)
+  // must be known before it is.
+  const torch::Tensor host = torch::stack({reduce[0][0], norm}).to(torch::kCPU);
+  const double loss = host[0].item<double>() / double(step_targets);
+  const double grad_norm = host[1].item<double>();
+
+  ++state_.step;
+  state_.tokens_seen +=
+      config_.train.micro_batch * config_.data.seq_len * config_.train.grad_accum * comm_.world_size();
+  if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+    skip_non_finite_step(loss);
+    return;
+  }
+  optimizer_->step(sched.lr, sched.weight_decay);
+  optimizer_->zero_grad();
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  log_step(loss, grad_norm, sched, ms, lambda);
+}
+
+// train.nan_policy: abort, or drop the gradients and count the skip (up to train.max_nan_skips).
+void Training::skip_non_finite_step(double loss) {
+  const std::string what = "non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") + " at step " +
+                           std::to_string(state_.step);
+  if (config_.train.nan_policy == NanPolicy::kAbort) {
+    throw std::runtime_error(what +
+                             " (train.nan_policy=abort); the last checkpoint is intact. Lower optim.lr, "
+                             "raise schedule.warmup_steps or set train.nan_policy=skip");
+  }
+  ++state_.nan_skips;
+  print("warning: " + what + ": update skipped (" + std::to_string(state_.nan_skips) + "/" +
+        std::to_string(config_.train.max_nan_skips) + ")");
+  if (comm_.is_main()) log_->log_metrics(json{{"step", state_.step}, {"skipped", "non-finite"}});
+  if (state_.nan_skips > config_.train.max_nan_skips) {
+    throw std::runtime_error("more than train.max_nan_skips=" + std::to_string(config_.train.max_nan_skips) +
+                             " non-finite steps; stopping. The last checkpoint is intact");
+  }
+  optimizer_->zero_grad();
+}
+
+// What follows a step: evaluation, samples, checkpoints, and stopping (a signal on any rank, or
+// train.stop_after). The exit code when the run stops here.
+std::optional<int> Training::finish_step() {
+  const int64_t step = state_.step;
+  const bool last = step == config_.train.steps;
+  if (last || (config_.eval.every > 0 && step % config_.eval.every == 0)) evaluate_and_plot();
+  if (last || (config_.sample.every > 0 && step % config_.sample.every == 0)) write_samples();
+  const int64_t signal = comm_.all_reduce_max(stop_signal_received());
+  const bool stop_after = config_.train.stop_after > 0 && step >= config_.train.stop_after && !last;
+  if (last || signal || stop_after || (config_.checkpoint.every > 0 && step % config_.checkpoint.every == 0)) {
+    check_replicas_identical(comm_, *model_, step);  // collective: every rank checkpoints at this step
+    const std::string dir = save();
+    if (!last && !signal && !stop_after) print("  checkpoint " + dir);
+    if (last) print("checkpoint " + dir);
+  }
+  if (signal) {
+    print("stopped by signal " + std::to_string(signal) + " after step " + std::to_string(step) +
+          "; checkpoint saved. Resume with:\n  " + resume_hint());
+    return 128 + static_cast<int>(signal);
+  }
+  if (stop_after) {
+    print("stopped after step " + std::to_string(step) + " (train.stop_after); checkpoint saved. Resume with:\n  " +
+          resume_hint());
+    return 0;
+  }
+  return std::nullopt;
+}
+
+int Training::run() {
+  set_up();
   if (state_.step >= config_.train.steps) {
     print("run " + config_.name + " is already complete (" + std::to_string(state_.step) +
           " steps); raise train.steps to train further");
     return 0;
   }
-
   install_stop_handlers();
   const ScheduleOptions schedule = schedule_options(config_);
-  std::vector<torch::Tensor> params = trainable_parameters(model_);  // a frozen LoRA base has no gradients
+  const std::vector<torch::Tensor> params = trainable_parameters(model_);  // a frozen LoRA base has no gradients
   started_ = Clock::now();
   while (state_.step < config_.train.steps) {
-    const auto t0 = Clock::now();
-    const ScheduleValues sched = schedule_at(schedule, state_.step);
-    const double lambda = quant_lambda_at(config_, state_.step);
-    model_->set_quant_lambda(lambda);
-
-    std::vector<data::Batch> batches = next_micro_batches();
-    int64_t local_targets = 0;
-    for (const auto& b : batches) local_targets += b.num_targets;
-    int64_t step_targets = local_targets;
-    if (comm_.world_size() > 1) {  // the loss is divided by the target count of all ranks
-      std::vector<torch::Tensor> counts = {torch::tensor({double(local_targets)}, torch::kDouble).to(device_)};
-      comm_.all_reduce_sum(counts);
-      step_targets = static_cast<int64_t>(counts[0].item<double>());
-    }
-
-    // Loss and gradient norm stay on the device until the one read below.
-    std::vector<torch::Tensor> reduce = {accumulate_gradients_tensor(model_, batches, step_targets).view({1})};
-    for (const auto& p : params) reduce.push_back(p.grad());
-    comm_.all_reduce_sum(reduce);
-    const torch::Tensor norm = clip_grad_norm_tensor(params, config_.optim.grad_clip);
-    // One device-to-host read per step: whether the update may be applied (train.nan_policy)
-    // must be known before it is.
-    const torch::Tensor host = torch::stack({reduce[0][0], norm}).to(torch::kCPU);
-    const double loss = host[0].item<double>() / double(step_targets);
-    const double grad_norm = host[1].item<double>();
-
-    ++state_.step;
-    state_.tokens_seen +=
-        config_.train.micro_batch * config_.data.seq_len * config_.train.grad_accum * comm_.world_size();
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
-      const std::string what = "non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
-                               " at step " + std::to_string(state_.step);
-      if (config_.train.nan_policy == "abort") {
-        throw std::runtime_error(what +
-                                 " (train.nan_policy=abort); the last checkpoint is intact. Lower optim.lr, "
-                                 "raise schedule.warmup_steps or set train.nan_policy=skip");
-      }
-      ++state_.nan_skips;
-      print("warning: " + what + ": update skipped (" + std::to_string(state_.nan_skips) + "/" +
-            std::to_string(config_.train.max_nan_skips) + ")");
-      if (comm_.is_main()) log_->log_metrics(json{{"step", state_.step}, {"skipped", "non-finite"}});
-      if (state_.nan_skips > config_.train.max_nan_skips) {
-        throw std::runtime_error("more than train.max_nan_skips=" + std::to_string(config_.train.max_nan_skips) +
-                                 " non-finite steps; stopping. The last checkpoint is intact");
-      }
-      optimizer_->zero_grad();
-    } else {
-      optimizer_->step(sched.lr, sched.weight_decay);
-      optimizer_->zero_grad();
-      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      log_step(loss, grad_norm, sched, ms, lambda);
-    }
-
-    const int64_t step = state_.step;
-    const bool last = step == config_.train.steps;
-    if (last || (config_.eval.every > 0 && step % config_.eval.every == 0)) evaluate_and_plot();
-    if (last || (config_.sample.every > 0 && step % config_.sample.every == 0)) write_samples();
-    const int64_t signal = comm_.all_reduce_max(stop_signal_received());
-    const bool stop_after = config_.train.stop_after > 0 && step >= config_.train.stop_after && !last;
-    if (last || signal || stop_after || (config_.checkpoint.every > 0 && step % config_.checkpoint.every == 0)) {
-      check_replicas_identical(comm_, *model_, step);  // collective: every rank checkpoints at this step
-      const std::string dir = save();
-      if (!last && !signal && !stop_after) print("  checkpoint " + dir);
-      if (last) print("checkpoint " + dir);
-    }
-    if (signal) {
-      print("stopped by signal " + std::to_string(signal) + " after step " + std::to_string(step) +
-            "; checkpoint saved. Resume with:\n  " + resume_hint());
-      return 128 + static_cast<int>(signal);
-    }
-    if (stop_after) {
-      print("stopped after step " + std::to_string(step) + " (train.stop_after); checkpoint saved. Resume with:\n  " +
-            resume_hint());
-      return 0;
-    }
+    train_step(schedule, params);
+    if (const std::optional<int> exit_code = finish_step()) return *exit_code;
   }
   const double secs = std::chrono::duration<double>(Clock::now() - started_).count();
   print("done: " + std::to_string(state_.step - first_step_) + " steps in " + format_duration(secs) + ", " +

@@ -166,11 +166,11 @@ class Pipeline {
 void write_index(const PrepareOptions& o, const PrepareResult& r, const Tokenizer& tokenizer, uint64_t fingerprint,
                  const json& identity) {
   const json index = {{"format", "bitnet token shards v1"},
-                      {"source_format", prepare_format_name(o.format)},
+                      {"source_format", enum_name(o.format)},
                       {"masked", r.masked},
                       {"tokenizer",
-                       {{"type", r.tokenizer_type},
-                        {"path", r.tokenizer_type == "byte" ? "" : o.tokenizer},
+                       {{"type", enum_name(r.tokenizer_type)},
+                        {"path", r.tokenizer_type == TokenizerType::kByte ? "" : o.tokenizer},
                         {"vocab_size", tokenizer.vocab_size()},
                         {"fingerprint", fingerprint}}},
                       {"documents", r.status.documents},
@@ -186,10 +186,10 @@ void write_index(const PrepareOptions& o, const PrepareResult& r, const Tokenize
 PrepareResult prepare_shards(const PrepareOptions& o, const PrepareCallbacks& cb) {
   validate(o);
   PrepareResult r;
-  r.tokenizer_type = o.tokenizer == "byte" ? "byte" : "bpe";
+  r.tokenizer_type = o.tokenizer == "byte" ? TokenizerType::kByte : TokenizerType::kBpe;
   r.masked = prepares_examples(o.format);
   r.threads = thread_count(o.threads);
-  const auto tokenizer = make_tokenizer(r.tokenizer_type, r.tokenizer_type == "byte" ? "" : o.tokenizer);
+  const auto tokenizer = make_tokenizer(r.tokenizer_type, o.tokenizer);
   const uint64_t fingerprint = tokenizer_fingerprint(*tokenizer);
   const std::vector<std::string> files = expand_paths(o.inputs);
   const json identity = prepare_identity(o, *tokenizer, fingerprint, files);

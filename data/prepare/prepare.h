@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/prepare/prepare_options.h"
+#include "data/tokenizer.h"
 
 namespace bitnet::data {
 
@@ -32,8 +33,8 @@ struct PrepareResult {
   size_t resumed_shards = 0;      // shards already written by an interrupted run
   PrepareStatus status;           // at the end
   std::vector<std::string> shards;
-  bool masked = false;         // fine-tuning examples (with a loss mask), not documents
-  std::string tokenizer_type;  // "byte" | "bpe"
+  bool masked = false;  // fine-tuning examples (with a loss mask), not documents
+  TokenizerType tokenizer_type = TokenizerType::kByte;
   int threads = 0;
   std::string hint;  // advice on the options, printed after the summary (or empty)
 };

@@ -1,36 +1,9 @@
-// Prepare options: format names and range checks (see prepare_options.h).
+// Prepare options: range checks (see prepare_options.h).
 #include "data/prepare/prepare_options.h"
 
 #include "data/error.h"
 
 namespace bitnet::data {
-namespace {
-
-struct FormatName {
-  PrepareFormat format;
-  const char* name;
-};
-constexpr FormatName kFormatNames[] = {
-    {PrepareFormat::kText, "text"},
-    {PrepareFormat::kJsonl, "jsonl"},
-    {PrepareFormat::kJsonlText, "jsonl-text"},
-};
-
-}  // namespace
-
-PrepareFormat parse_prepare_format(const std::string& name) {
-  for (const FormatName& f : kFormatNames) {
-    if (name == f.name) return f.format;
-  }
-  throw DataError("--format must be text, jsonl or jsonl-text, got '" + name + "'");
-}
-
-std::string prepare_format_name(PrepareFormat format) {
-  for (const FormatName& f : kFormatNames) {
-    if (format == f.format) return f.name;
-  }
-  return "unknown";
-}
 
 void validate(const PrepareOptions& o) {
   if (o.inputs.empty()) throw DataError("no input files given");

@@ -16,10 +16,6 @@ namespace bitnet::data {
 // document (JsonlRows::kTextDocuments), as Hugging Face datasets writes a text column.
 enum class PrepareFormat { kText, kJsonl, kJsonlText };
 
-// "text" | "jsonl" | "jsonl-text"; anything else → DataError listing them.
-PrepareFormat parse_prepare_format(const std::string& name);
-std::string prepare_format_name(PrepareFormat format);
-
 struct PrepareOptions {
   std::vector<std::string> inputs;  // files or glob patterns, read in this order
   std::string out;                  // output directory
@@ -45,3 +41,12 @@ inline bool prepares_examples(PrepareFormat format) {
 }
 
 }  // namespace bitnet::data
+
+namespace bitnet {
+template <>
+struct EnumNames<data::PrepareFormat> {
+  static constexpr EnumName<data::PrepareFormat> table[] = {{data::PrepareFormat::kText, "text"},
+                                                            {data::PrepareFormat::kJsonl, "jsonl"},
+                                                            {data::PrepareFormat::kJsonlText, "jsonl-text"}};
+};
+}  // namespace bitnet

@@ -63,14 +63,15 @@ void input_differences(const json& was, const json& now, std::vector<std::string
 
 json prepare_identity(const PrepareOptions& o, const Tokenizer& tokenizer, uint64_t tokenizer_fingerprint,
                       const std::vector<std::string>& files) {
-  json options = {{"format", prepare_format_name(o.format)},
-                  {"tokenizer", tokenizer.type() + " (vocab " + std::to_string(tokenizer.vocab_size()) +
-                                    ", fingerprint " + std::to_string(tokenizer_fingerprint) + ")"},
-                  {"shard_tokens", o.shard_tokens}};
+  json options = {
+      {"format", enum_name(o.format)},
+      {"tokenizer", std::string(enum_name(tokenizer.type())) + " (vocab " + std::to_string(tokenizer.vocab_size()) +
+                        ", fingerprint " + std::to_string(tokenizer_fingerprint) + ")"},
+      {"shard_tokens", o.shard_tokens}};
   if (o.format == PrepareFormat::kText) options["separator"] = o.separator;
-  if (o.format == PrepareFormat::kJsonl) options["chat_template"] = chat_template_name(o.chat_template);
+  if (o.format == PrepareFormat::kJsonl) options["chat_template"] = enum_name(o.chat_template);
   if (o.format != PrepareFormat::kText) {
-    options["bad_lines"] = o.bad_lines == BadLines::kSkip ? "skip" : "fail";
+    options["bad_lines"] = enum_name(o.bad_lines);
     options["max_line_bytes"] = o.max_line_bytes;
   }
   json inputs = json::array();

@@ -214,15 +214,15 @@ TEST(BpeTokenizer, ConfigFileNamesTheSpecials) {
   const std::string path = dir.write("tokenizer.json", tiny_json(false));
   dir.write("tokenizer_config.json", R"({"bos_token": "<x>", "eos_token": {"content": "<xy>"},
                                         "pad_token": "</s>"})");
-  const auto t = make_tokenizer("bpe", path);
-  EXPECT_EQ(t->type(), "bpe");
+  const auto t = make_tokenizer(TokenizerType::kBpe, path);
+  EXPECT_EQ(t->type(), TokenizerType::kBpe);
   EXPECT_EQ(t->bos_id(), 100);
   EXPECT_EQ(t->eos_id(), 101);
   EXPECT_EQ(t->pad_id(), 103);
-  EXPECT_EQ(make_tokenizer("bpe", dir.path())->eos_id(), 101);  // a model directory
+  EXPECT_EQ(make_tokenizer(TokenizerType::kBpe, dir.path())->eos_id(), 101);  // a model directory
   dir.write("tokenizer_config.json", R"({"bos_token": "<nope>"})");
-  EXPECT_THROW(make_tokenizer("bpe", path), DataError);
-  EXPECT_THROW(make_tokenizer("bpe", dir.path("missing.json")), DataError);
+  EXPECT_THROW(make_tokenizer(TokenizerType::kBpe, path), DataError);
+  EXPECT_THROW(make_tokenizer(TokenizerType::kBpe, dir.path("missing.json")), DataError);
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ class Hdf5Dataset : public ::testing::Test {
   }
   TokenDataset load(const std::string& dataset, const std::string& offsets = "") {
     DatasetOptions o;
-    o.format = "hdf5";
+    o.format = DataFormat::kHdf5;
     o.paths = {path_};
     o.hdf5_dataset = dataset;
     o.hdf5_offsets = offsets;
@@ -109,7 +109,7 @@ TEST_F(Hdf5Dataset, TwoDimensionalRows) {
 // 4 GB before reading. Claims are now held against the file's real size.
 TEST_F(Hdf5Dataset, AnExtentBeyondTheFileIsRefusedBeforeAllocating) {
   DatasetOptions o;
-  o.format = "hdf5";
+  o.format = DataFormat::kHdf5;
   o.paths = {std::string(BITNET_SOURCE_DIR) + "/fuzz/corpus/hdf5_tokens/regression-extent-beyond-file"};
   o.hdf5_dataset = "input_ids";  // the dataset that claims 4 GB
   try {
@@ -124,7 +124,7 @@ TEST_F(Hdf5Dataset, AnExtentBeyondTheFileIsRefusedBeforeAllocating) {
 // The file is read in a child process, so the crash is a DataError naming the file.
 TEST_F(Hdf5Dataset, ACrashInsideLibhdf5IsAnErrorNotTheEndOfTheRun) {
   DatasetOptions o;
-  o.format = "hdf5";
+  o.format = DataFormat::kHdf5;
   const std::string path = std::string(BITNET_SOURCE_DIR) + "/fuzz/corpus/hdf5_tokens/regression-libhdf5-segv";
   o.paths = {path};
   for (const char* dataset : {"tokens", "input_ids"}) {
@@ -150,7 +150,7 @@ TEST_F(Hdf5Dataset, InvalidLayoutsNameTheFileAndDataset) {
   EXPECT_NE(error("stream", "input_ids").find("rank 2"), std::string::npos);
   const std::string not_h5 = dir_.write("x.h5", "plain text");
   DatasetOptions o;
-  o.format = "hdf5";
+  o.format = DataFormat::kHdf5;
   o.paths = {not_h5};
   try {
     load_token_dataset(o, tok_);
@@ -171,7 +171,7 @@ TEST(ShardDataset, ReadsDocumentsAndMasksAndRefusesAnotherTokenizer) {
   s.mask = {0, 1, 1};
   formats::write_token_shard(dir.path("a.bts"), s);
   DatasetOptions o;
-  o.format = "shards";
+  o.format = DataFormat::kShards;
   o.paths = {dir.path()};  // a directory: its *.bts files
   const TokenDataset d = load_token_dataset(o, tok);
   ASSERT_TRUE(d.masked);
@@ -217,7 +217,7 @@ TEST(JsonlDataset, PromptCompletionIsMaskedAndTextIsNot) {
   ByteTokenizer tok;
   const std::string p = dir.write("a.jsonl", "{\"prompt\": \"ab\", \"completion\": \"c\"}\n");
   DatasetOptions o;
-  o.format = "jsonl";
+  o.format = DataFormat::kJsonl;
   o.paths = {p};
   const TokenDataset d = load_token_dataset(o, tok);
   ASSERT_TRUE(d.masked);
@@ -225,7 +225,7 @@ TEST(JsonlDataset, PromptCompletionIsMaskedAndTextIsNot) {
   // prompt 'a' 'b' untrained, completion 'c' and EOS trained
   EXPECT_EQ(d.items[0].tokens, (std::vector<int32_t>{97, 98, 99, tok.eos_id()}));
   EXPECT_EQ(d.items[0].trained, (std::vector<uint8_t>{0, 0, 1, 1}));
-  o.format = "text";
+  o.format = DataFormat::kText;
   o.paths = {dir.write("a.txt", "xy\n%\nz\n")};
   const TokenDataset t = load_token_dataset(o, tok);
   EXPECT_FALSE(t.masked);

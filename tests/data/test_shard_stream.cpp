@@ -60,7 +60,7 @@ std::vector<std::string> write_shards(const TempDir& dir, const Tokenizer& tok) 
 PackedTokens packed_in_memory(const std::vector<std::string>& files, const Tokenizer& tok,
                               const std::vector<int64_t>& ids) {
   DatasetOptions o;
-  o.format = "shards";
+  o.format = DataFormat::kShards;
   o.paths = files;
   const TokenDataset ds = load_token_dataset(o, tok);
   std::vector<std::vector<int32_t>> docs;
@@ -178,7 +178,7 @@ TEST_F(ShardStreamTest, EvalBatchesAndBitsPerByteEqualTheInMemoryOnes) {
   // Bytes per target as trainer/run_data.cpp computes it from documents held in memory.
   size_t bytes = 0, targets = 0;
   DatasetOptions o;
-  o.format = "shards";
+  o.format = DataFormat::kShards;
   o.paths = files_;
   const TokenDataset ds = load_token_dataset(o, tok_);
   for (int64_t i : split_.val) {

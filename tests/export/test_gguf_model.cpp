@@ -112,7 +112,7 @@ TEST(GgufModel, ValidFileLoadsCodesAndScales) {
     TinyFile f;
     f.build("bitnet", ty);
     kernels::LoadedModel m = load(f.bytes(temp_dir()));
-    EXPECT_EQ(m.weights.spec.act, kernels::ModelSpec::Act::silu);
+    EXPECT_EQ(m.weights.spec.act, formats::HiddenAct::silu);
     EXPECT_TRUE(m.weights.spec.tie_embeddings);
     EXPECT_EQ(m.weights.spec.vocab_size, V);
     EXPECT_EQ(m.weight_type, ty);
@@ -131,7 +131,7 @@ TEST(GgufModel, Relu2ArchitectureAndMissingScalesDefaultToOne) {
   TinyFile f;
   f.build("bitnet-b1.58", GgmlType::TQ2_0, false);
   kernels::LoadedModel m = load(f.bytes(temp_dir()));
-  EXPECT_EQ(m.weights.spec.act, kernels::ModelSpec::Act::relu2);
+  EXPECT_EQ(m.weights.spec.act, formats::HiddenAct::relu2);
   EXPECT_EQ(m.weights.layers[0].q.w_scale(), 1.0f);
 }
 

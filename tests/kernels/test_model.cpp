@@ -32,7 +32,7 @@ struct TinyModel {
   std::vector<std::vector<Dense>> dense;  // per layer: q k v o gate up down
 };
 
-TinyModel make_model(ModelSpec::Act act, bool tied, uint64_t seed) {
+TinyModel make_model(formats::HiddenAct act, bool tied, uint64_t seed) {
   std::mt19937 rng(static_cast<unsigned>(seed));
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_int_distribution<int> trit(-1, 1);
@@ -181,7 +181,7 @@ std::vector<std::vector<float>> naive_forward(const TinyModel& m, const std::vec
       const auto up = bit_linear(d[5], n2);
       for (size_t i = 0; i < gate.size(); ++i) {
         const double g = gate[i];
-        const double a = s.act == ModelSpec::Act::relu2 ? (g > 0 ? g * g : 0.0) : g / (1.0 + std::exp(-g));
+        const double a = s.act == formats::HiddenAct::relu2 ? (g > 0 ? g * g : 0.0) : g / (1.0 + std::exp(-g));
         gate[i] = float(a * up[i]);
       }
       const auto down = bit_linear(d[6], naive_rms_norm(gate, L.ffn_sub_norm, s.rms_norm_eps));
@@ -212,7 +212,7 @@ const std::vector<int32_t> kTokens = {3, 17, 0, 36, 5, 5, 22, 9, 14, 30, 1};
 
 // ---- tests ----------------------------------------------------------------------------------
 
-class ModelTest : public ::testing::TestWithParam<std::tuple<ModelSpec::Act, bool>> {};
+class ModelTest : public ::testing::TestWithParam<std::tuple<formats::HiddenAct, bool>> {};
 
 TEST_P(ModelTest, DecodeStepByStepMatchesNaiveFullRecompute) {
   const auto [act, tied] = GetParam();
@@ -260,11 +260,11 @@ TEST_P(ModelTest, PrefillAllGivesEveryPositionsDecodeLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Acts, ModelTest,
-                         ::testing::Combine(::testing::Values(ModelSpec::Act::relu2, ModelSpec::Act::silu),
+                         ::testing::Combine(::testing::Values(formats::HiddenAct::relu2, formats::HiddenAct::silu),
                                             ::testing::Bool()));
 
 TEST(Model, EveryKernelPathAndThreadCountGivesIdenticalLogits) {
-  TinyModel m = make_model(ModelSpec::Act::relu2, true, 13);
+  TinyModel m = make_model(formats::HiddenAct::relu2, true, 13);
   Session ref(m.weights);
   const auto expected = ref.prefill(kTokens);
   for (KernelPath path : {KernelPath::scalar, KernelPath::avx2, KernelPath::avx512}) {
@@ -279,7 +279,7 @@ TEST(Model, EveryKernelPathAndThreadCountGivesIdenticalLogits) {
 }
 
 TEST(Model, ObserverSeesQuantizedProjectionInputs) {
-  TinyModel m = make_model(ModelSpec::Act::relu2, true, 14);
+  TinyModel m = make_model(formats::HiddenAct::relu2, true, 14);
   Session s(m.weights);
   std::vector<ActivationRecord> seen;
   std::vector<std::vector<int8_t>> qs;
@@ -315,7 +315,7 @@ TEST(Model, ObserverSeesQuantizedProjectionInputs) {
 // negative, the ops add up to the total, each projection kind is lapped once per layer and token,
 // the pool's sync time appears only with workers, and profiling leaves the logits unchanged.
 TEST(Model, ProfileNamesEveryOpAndItsOpsSumToItsTotal) {
-  TinyModel m = make_model(ModelSpec::Act::silu, true, 16);
+  TinyModel m = make_model(formats::HiddenAct::silu, true, 16);
   std::set<std::string> names;
   for (int i = 0; i < kOpCount; ++i) {
     const std::string name = op_name(static_cast<Op>(i));
@@ -364,7 +364,7 @@ TEST(Model, ProfileNamesEveryOpAndItsOpsSumToItsTotal) {
 }
 
 TEST(Model, InputErrorsAreClear) {
-  TinyModel m = make_model(ModelSpec::Act::silu, false, 15);
+  TinyModel m = make_model(formats::HiddenAct::silu, false, 15);
   Session s(m.weights);
   EXPECT_THROW(s.decode(37), KernelError);
   EXPECT_THROW(s.decode(-1), KernelError);

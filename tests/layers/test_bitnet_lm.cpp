@@ -117,8 +117,8 @@ std::vector<Vec> reference_logits(const BitNetOptions& o, Weights& w, const std:
       Vec hidden(F);
       for (size_t f = 0; f < F; ++f) {
         const float g = gate[f];
-        const float act =
-            o.activation == Activation::relu2 ? std::max(g, 0.0f) * std::max(g, 0.0f) : g / (1.0f + std::exp(-g));
+        const float act = o.activation == formats::HiddenAct::relu2 ? std::max(g, 0.0f) * std::max(g, 0.0f)
+                                                                    : g / (1.0f + std::exp(-g));
         hidden[f] = act * up[f];
       }
       Vec down =
@@ -171,7 +171,7 @@ TEST(BitNetLM, TernaryRelu2TiedMatchesPlainLoops) {
 
 TEST(BitNetLM, TernarySiluUntiedMatchesPlainLoops) {
   BitNetOptions o = tiny_options();
-  o.activation = Activation::silu;
+  o.activation = formats::HiddenAct::silu;
   o.tie_embeddings = false;
   o.num_kv_heads = 2;
   expect_matches_reference(o);

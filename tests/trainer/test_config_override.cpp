@@ -21,7 +21,7 @@ TEST(ConfigOverride, SetsScalarsOfEveryType) {
   EXPECT_EQ(c.train.steps, 500);
   EXPECT_EQ(c.optim.lr, 3e-4);
   EXPECT_FALSE(c.train.deterministic);
-  EXPECT_EQ(c.model.hidden_act, "silu");
+  EXPECT_STREQ(enum_name(c.model.hidden_act), "silu");
   EXPECT_EQ(c.name, "tiny");
   EXPECT_EQ(c.resume, "auto");
 }

@@ -32,13 +32,13 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.model.rope_theta, 10000.0);
   EXPECT_EQ(c.model.rms_norm_eps, 1e-5);
   EXPECT_TRUE(c.model.tie_embeddings);
-  EXPECT_EQ(c.model.hidden_act, "relu2");
+  EXPECT_STREQ(enum_name(c.model.hidden_act), "relu2");
   EXPECT_EQ(c.model.init_std, 0.02);
-  EXPECT_EQ(c.quant.mode, "ternary");
+  EXPECT_STREQ(enum_name(c.quant.mode), "ternary");
   EXPECT_EQ(c.quant.lambda_warmup_steps, 0);
-  EXPECT_EQ(c.tokenizer.type, "byte");
+  EXPECT_STREQ(enum_name(c.tokenizer.type), "byte");
   EXPECT_EQ(c.tokenizer.path, "");
-  EXPECT_EQ(c.data.format, "text");
+  EXPECT_STREQ(enum_name(c.data.format), "text");
   EXPECT_EQ(c.data.separator_line, "%");
   EXPECT_EQ(c.data.seq_len, 128);
   EXPECT_EQ(c.data.val_fraction, 0.02);
@@ -47,19 +47,19 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.train.stop_after, 0);
   EXPECT_EQ(c.train.micro_batch, 8);
   EXPECT_EQ(c.train.grad_accum, 1);
-  EXPECT_EQ(c.train.precision, "auto");
+  EXPECT_STREQ(enum_name(c.train.precision), "auto");
   EXPECT_EQ(c.train.threads, 0);
   EXPECT_EQ(c.train.seed, 1234);
   EXPECT_TRUE(c.train.deterministic);
-  EXPECT_EQ(c.train.device, "auto");
-  EXPECT_EQ(c.train.nan_policy, "abort");
+  EXPECT_EQ(device_setting_name(c.train.device), "auto");
+  EXPECT_STREQ(enum_name(c.train.nan_policy), "abort");
   EXPECT_EQ(c.train.max_nan_skips, 10);
   EXPECT_EQ(c.optim.lr, 1.5e-3);
   EXPECT_EQ(c.optim.betas, (std::vector<double>{0.9, 0.95}));
   EXPECT_EQ(c.optim.eps, 1e-8);
   EXPECT_EQ(c.optim.weight_decay, 0.1);
   EXPECT_EQ(c.optim.grad_clip, 1.0);
-  EXPECT_EQ(c.schedule.type, "two_stage");
+  EXPECT_STREQ(enum_name(c.schedule.type), "two_stage");
   EXPECT_EQ(c.schedule.warmup_steps, 0);
   EXPECT_EQ(c.schedule.min_lr_ratio, 0.1);
   EXPECT_EQ(c.schedule.switch_fraction, 0.5);
@@ -75,7 +75,7 @@ TEST(ConfigParse, MissingKeysTakeTheDocumentedDefaults) {
   EXPECT_EQ(c.sample.top_k, 40);
   EXPECT_EQ(c.log.dir, "runs");
   EXPECT_EQ(c.log.every, 10);
-  EXPECT_EQ(c.distributed.backend, "auto");
+  EXPECT_STREQ(enum_name(c.distributed.backend), "auto");
   EXPECT_EQ(c.distributed.timeout_s, 300);
 }
 
@@ -159,11 +159,11 @@ distributed: {backend: nccl, timeout_s: 60}
   EXPECT_EQ(c.model.rope_theta, 500000.0);
   EXPECT_EQ(c.model.rms_norm_eps, 1e-6);
   EXPECT_FALSE(c.model.tie_embeddings);
-  EXPECT_EQ(c.model.hidden_act, "silu");
+  EXPECT_STREQ(enum_name(c.model.hidden_act), "silu");
   EXPECT_EQ(c.model.init_std, 0.01);
-  EXPECT_EQ(c.quant.mode, "none");
+  EXPECT_STREQ(enum_name(c.quant.mode), "none");
   EXPECT_EQ(c.quant.lambda_warmup_steps, 20);
-  EXPECT_EQ(c.tokenizer.type, "bpe");
+  EXPECT_STREQ(enum_name(c.tokenizer.type), "bpe");
   EXPECT_EQ(c.tokenizer.path, "tok/tokenizer.json");
   EXPECT_EQ(c.data.paths, (std::vector<std::string>{"a.txt", "corpus/*.txt"}));
   EXPECT_EQ(c.data.separator_line, "");
@@ -174,19 +174,19 @@ distributed: {backend: nccl, timeout_s: 60}
   EXPECT_EQ(c.train.stop_after, 500);
   EXPECT_EQ(c.train.micro_batch, 4);
   EXPECT_EQ(c.train.grad_accum, 2);
-  EXPECT_EQ(c.train.precision, "fp32");
+  EXPECT_STREQ(enum_name(c.train.precision), "fp32");
   EXPECT_EQ(c.train.threads, 2);
   EXPECT_EQ(c.train.seed, 7);
   EXPECT_FALSE(c.train.deterministic);
-  EXPECT_EQ(c.train.device, "cuda");
-  EXPECT_EQ(c.train.nan_policy, "skip");
+  EXPECT_EQ(device_setting_name(c.train.device), "cuda");
+  EXPECT_STREQ(enum_name(c.train.nan_policy), "skip");
   EXPECT_EQ(c.train.max_nan_skips, 3);
   EXPECT_EQ(c.optim.lr, 3e-4);
   EXPECT_EQ(c.optim.betas, (std::vector<double>{0.8, 0.99}));
   EXPECT_EQ(c.optim.eps, 1e-6);
   EXPECT_EQ(c.optim.weight_decay, 0.0);
   EXPECT_EQ(c.optim.grad_clip, 0.5);
-  EXPECT_EQ(c.schedule.type, "cosine");
+  EXPECT_STREQ(enum_name(c.schedule.type), "cosine");
   EXPECT_EQ(c.schedule.warmup_steps, 100);
   EXPECT_EQ(c.schedule.min_lr_ratio, 0.0);
   EXPECT_EQ(c.schedule.switch_fraction, 0.25);
@@ -202,8 +202,29 @@ distributed: {backend: nccl, timeout_s: 60}
   EXPECT_EQ(c.sample.top_k, 0);
   EXPECT_EQ(c.log.dir, "out");
   EXPECT_EQ(c.log.every, 1);
-  EXPECT_EQ(c.distributed.backend, "nccl");
+  EXPECT_STREQ(enum_name(c.distributed.backend), "nccl");
   EXPECT_EQ(c.distributed.timeout_s, 60);
+}
+
+// Modes are enums read from their names once; the printed config names them again and reads back.
+TEST(ConfigParse, ModesAreParsedFromTheirNamesAndPrintedBack) {
+  const RunConfig c = parse_config(std::string(kMinimal), "x.yaml",
+                                   {"train.device=cuda:3", "data.sft_layout=pad", "train.precision=bf16",
+                                    "model.hidden_act=silu", "data.chat_template=bitnet-2b4t"});
+  EXPECT_EQ(c.train.device, (DeviceSetting{DeviceKind::kCuda, 3}));
+  EXPECT_EQ(c.data.sft_layout, SftLayout::kPad);
+  EXPECT_EQ(c.train.precision, Precision::kBf16);
+  EXPECT_EQ(c.model.hidden_act, formats::HiddenAct::silu);
+  EXPECT_EQ(c.data.chat_template, data::ChatTemplate::kBitnet2b4t);
+  const std::string yaml = config_to_yaml(c);
+  EXPECT_NE(yaml.find("device: \"cuda:3\""), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("chat_template: \"bitnet-2b4t\""), std::string::npos) << yaml;
+  EXPECT_EQ(config_to_yaml(parse_config(yaml, "printed.yaml")), yaml);
+  for (const char* bad : {"cuda:", "cuda:x", "cuda:1234", "CPU", "gpu"}) {
+    EXPECT_NE(config_error(std::string(kMinimal), {std::string("train.device=") + bad}).find("is not allowed"),
+              std::string::npos)
+        << bad;
+  }
 }
 
 TEST(ConfigParse, FloatsAcceptIntegerExponentAndBareDotForms) {

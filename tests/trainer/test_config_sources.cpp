@@ -33,9 +33,9 @@ TEST(ConfigSources, ParseEachSourceAndLeaveUnsetKeysToData) {
   EXPECT_FALSE(text.format.has_value());  // data.format applies
   EXPECT_FALSE(text.separator_line.has_value());
   const DataSourceConfig& chat = c.data.sources[1];
-  EXPECT_EQ(chat.format, "jsonl");
+  EXPECT_EQ(chat.format, data::DataFormat::kJsonl);
   EXPECT_EQ(chat.weight, 3.0);
-  EXPECT_EQ(chat.chat_template, "llama3");
+  EXPECT_EQ(chat.chat_template, data::ChatTemplate::kLlama3);
   const DataSourceConfig& h5 = c.data.sources[2];
   EXPECT_EQ(h5.weight, 0.1);
   EXPECT_EQ(h5.hdf5_dataset, "tokens");

@@ -18,7 +18,7 @@ namespace {
 void with_two_ranks(const std::function<void(int, ProcessGroupCommunicator&)>& body, int64_t timeout_s = 20) {
   const int port = cli::free_loopback_port();
   DistributedConfig config;
-  config.backend = "gloo";
+  config.backend = DistributedBackend::kGloo;
   config.timeout_s = timeout_s;
   auto run_rank = [&](int rank) {
     DistributedEnv env;
@@ -102,7 +102,7 @@ TEST(DistributedGroup, NcclWithoutNcclIsAClearErrorBeforeAnyWaiting) {
   env.world_size = 2;  // rank 1 never comes: the backend must be refused before rendezvous
   env.master_port = cli::free_loopback_port();
   DistributedConfig config;
-  config.backend = "nccl";
+  config.backend = DistributedBackend::kNccl;
   config.timeout_s = 30;
   try {
     join_process_group(env, config);

@@ -30,7 +30,7 @@ BitNetOptions tiny(bool llama) {
   o.rope_theta = 5000.0;
   o.rms_norm_eps = 1e-6;
   o.tie_embeddings = !llama;
-  o.activation = llama ? Activation::silu : Activation::relu2;
+  o.activation = llama ? formats::HiddenAct::silu : formats::HiddenAct::relu2;
   o.init_std = 0.1;
   return o;
 }
@@ -55,7 +55,7 @@ RunConfig config_for(const std::string& dir) {
   RunConfig c;
   c.init_from = dir;
   c.data.paths = {"unused.txt"};
-  c.train.precision = "fp32";
+  c.train.precision = Precision::kFp32;
   c.data.seq_len = 16;
   return c;
 }
@@ -99,7 +99,7 @@ TEST(InitFrom, LoadedModelComputesTheWritersLogits) {
     EXPECT_EQ(loaded->options().num_kv_heads, 2);
     EXPECT_EQ(loaded->options().rope_theta, 5000.0);
     EXPECT_EQ(loaded->options().tie_embeddings, !k.llama);
-    EXPECT_EQ(loaded->options().activation, k.llama ? Activation::silu : Activation::relu2);
+    EXPECT_EQ(loaded->options().activation, k.llama ? formats::HiddenAct::silu : formats::HiddenAct::relu2);
     EXPECT_EQ(report.initialised.size(), k.llama ? 4u : 0u);  // 2 layers x (attn, ffn) sub-norms
     expect_same_logits(writer, loaded);
   }
@@ -172,8 +172,8 @@ TEST(InitFrom, ArchitectureComesFromConfigJsonAndConflictsNameBothValues) {
   RunConfig c = config_for(dir);
   c.model.intermediate_size = 48;  // equal: fine
   EXPECT_EQ(resolve_init_from(c).model.intermediate_size, 48);
-  c.model.hidden_size = 64;      // differs from config.json's 32
-  c.model.hidden_act = "relu2";  // the default: taken from config.json (silu)
+  c.model.hidden_size = 64;                        // differs from config.json's 32
+  c.model.hidden_act = formats::HiddenAct::relu2;  // the default: taken from config.json (silu)
   try {
     resolve_init_from(c);
     FAIL() << "expected an error";
@@ -240,7 +240,7 @@ TEST(InitFrom, MissingKeysTakeTheTransformersDefaultsOfTheModelType) {
     EXPECT_EQ(m.rope_theta, llama ? 10000.0 : 500000.0);
     EXPECT_EQ(m.rms_norm_eps, llama ? 1e-6 : 1e-5);
     EXPECT_FALSE(m.tie_embeddings);
-    EXPECT_EQ(m.hidden_act, llama ? "silu" : "relu2");
+    EXPECT_STREQ(enum_name(m.hidden_act), llama ? "silu" : "relu2");
     EXPECT_EQ(m.max_seq_len, 2048);
     cfg["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1234.0}};  // transformers 5's spelling
     std::ofstream(dir + "/config.json") << cfg.dump();

@@ -231,10 +231,10 @@ TEST(Lora, RunThroughTheLoopCheckpointsAdaptersMergesAndExportRefuses) {
   c.data.val_fraction = 0.1;
   c.train.steps = 20;
   c.train.micro_batch = 4;
-  c.train.precision = "fp32";
+  c.train.precision = Precision::kFp32;
   c.train.threads = 1;
   c.optim.lr = 1e-2;
-  c.schedule.type = "constant";
+  c.schedule.type = ScheduleType::kConstant;
   c.eval.every = 0;
   c.eval.batches = 2;
   c.sample.every = 0;

@@ -33,7 +33,7 @@ TEST(ShippedConfigs, Bitnet2b4tConstructsWithItsParameterCount) {
   EXPECT_EQ(model->num_parameters(), expected);
   EXPECT_EQ(expected, 2'412'820'480);
   EXPECT_EQ(model->options().num_kv_heads, 5);
-  EXPECT_EQ(model->options().activation, Activation::relu2);
+  EXPECT_EQ(model->options().activation, formats::HiddenAct::relu2);
   EXPECT_FALSE(model->lm_head);  // tied
   EXPECT_EQ(model->bit_linears().size(), size_t(7 * L));
 }

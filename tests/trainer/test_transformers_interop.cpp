@@ -87,9 +87,9 @@ BitNetLM load_via_init_from(const std::string& dir, bool quantize, PretrainedLoa
   RunConfig c;
   c.init_from = dir;
   c.data.paths = {"unused.txt"};
-  c.train.precision = "fp32";
+  c.train.precision = Precision::kFp32;
   c.data.seq_len = 16;
-  if (!quantize) c.quant.mode = "none";
+  if (!quantize) c.quant.mode = QuantMode::kNone;
   const RunConfig resolved = resolve_init_from(c);
   BitNetLM m(model_options(resolved, resolved.model.vocab_size));
   m->reset_parameters(99);
@@ -219,7 +219,7 @@ TEST_F(TransformersModels, PeftAdapterRunsInOurModel) {
   RunConfig c;
   c.init_from = base;
   c.data.paths = {"unused.txt"};
-  c.train.precision = "fp32";
+  c.train.precision = Precision::kFp32;
   c.data.seq_len = 16;
   c.lora.rank = 4;
   c.lora.alpha = 8;
