@@ -22,7 +22,6 @@ bool BitLinearImpl::quantizing() const {
 }
 
 torch::Tensor BitLinearImpl::prepare_input(const torch::Tensor& x) const {
-  if (input_observer) input_observer(x);
   // Quantizers compute in fp32 so their codes and scales are exactly the export's.
   return quantizing() ? int8_activation_ste(x, lambda_, options_.compute_dtype) : x.to(options_.compute_dtype);
 }

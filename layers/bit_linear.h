@@ -1,11 +1,10 @@
 // BitLinear: a bias-free linear layer whose forward uses ternary weights and int8 per-token
 // activations (docs/architecture.md) with straight-through gradients to the fp32 latent weight.
 // With quantization off it is a plain linear layer: the full-precision twin of the same model.
-// Subclasses swapped in for a projection (replace_bit_linear) extend it, such as a LoRA adapter
-// (layers/lora_linear.h).
+// Subclasses swapped in for a projection (replace_bit_linear) extend it: a LoRA adapter
+// (layers/lora_linear.h), the export verifier's input recorder.
 #pragma once
 
-#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -44,10 +43,6 @@ class BitLinearImpl : public torch::nn::Module {
   const BitLinearOptions& options() const { return options_; }
 
   torch::Tensor weight;  // (out, in), fp32 latent
-
-  // Optional debug hook (export verification): called with the input x (..., in) at the start of
-  // every forward, before quantization.
-  std::function<void(const torch::Tensor&)> input_observer;
 
  protected:
   // What a subclass swapped in for `base` starts from: base's options, λ and training mode, and
