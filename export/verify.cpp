@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <tuple>
 
 #include "export/errors.h"
+#include "export/recording_bit_linear.h"
 #include "formats/model_names.h"
 #include "formats/safetensors.h"
 #include "formats/ternary_pack.h"
@@ -93,7 +95,7 @@ torch::Tensor table_tensor(const kernels::TokenTable& table, const std::vector<f
 
 // Watches the input of one BitLinear per kernel input vector and layer (the first projection of
 // each group: q for q/k/v, gate for gate/up; the others read the same vector), keyed by
-// (layer, ProjectionInput).
+// (layer, ProjectionInput): swaps a RecordingBitLinear in for each.
 void observe_projection_inputs(BitNetLM& model, int64_t num_layers,
                                std::map<std::pair<int64_t, int>, torch::Tensor>* captured) {
   std::map<std::string, BitLinear> by_name;
@@ -106,9 +108,10 @@ void observe_projection_inputs(BitNetLM& model, int64_t num_layers,
       auto it = by_name.find(name);
       if (it == by_name.end()) throw ExportError("the reference model has no projection " + name);
       const int which = static_cast<int>(pn.input);
-      it->second->input_observer = [captured, layer, which](const torch::Tensor& x) {
+      auto record = [captured, layer, which](const torch::Tensor& x) {
         (*captured)[{layer, which}] = x.detach().to(torch::kFloat).contiguous();
       };
+      model->replace_projection(name, std::make_shared<RecordingBitLinearImpl>(*it->second, record));
     }
   }
 }

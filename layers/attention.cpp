@@ -19,6 +19,10 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o), head_dim_
   attn_sub_norm = register_module("attn_sub_norm", RMSNorm(o.num_heads * head_dim_, o.rms_norm_eps));
 }
 
+void AttentionImpl::replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement) {
+  replace_bit_linear(*this, name, {&q_proj, &k_proj, &v_proj, &o_proj}, std::move(replacement));
+}
+
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& doc_ids) {
   const int64_t groups = q.size(1) / k.size(1);

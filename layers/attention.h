@@ -2,6 +2,9 @@
 // o_proj(attn_sub_norm(softmax(q kᵀ / sqrt(D)) v)), q/k/v/o being BitLinear projections.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include <torch/torch.h>
 
 #include "layers/bit_linear.h"
@@ -25,6 +28,8 @@ class AttentionImpl : public torch::nn::Module {
   // x (B, T, C) -> (B, T, C). Causal; position 0 is the first token of x. doc_ids (B, T) integer,
   // optional: positions attend only within their own document (packed fine-tuning rows).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& doc_ids = {});
+  // Swaps projection `name` (q_proj, k_proj, v_proj or o_proj) for `replacement` (see replace_bit_linear).
+  void replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement);
 
   BitLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   RMSNorm attn_sub_norm{nullptr};

@@ -1,6 +1,8 @@
 // BitNetLM and its decoder layer (see bitnet_lm.h).
 #include "layers/bitnet_lm.h"
 
+#include <stdexcept>
+
 namespace bitnet {
 
 DecoderLayerImpl::DecoderLayerImpl(const BitNetOptions& o) {
@@ -65,6 +67,25 @@ std::vector<std::pair<std::string, BitLinear>> BitNetLMImpl::bit_linears() {
     }
   }
   return out;
+}
+
+void BitNetLMImpl::replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement) {
+  const size_t dot = name.rfind('.');
+  const auto modules = named_modules("", /*include_self=*/false);
+  const std::shared_ptr<torch::nn::Module>* owner =
+      dot == std::string::npos ? nullptr : modules.find(name.substr(0, dot));
+  if (owner != nullptr) {
+    const std::string leaf = name.substr(dot + 1);
+    if (auto attention = std::dynamic_pointer_cast<AttentionImpl>(*owner)) {
+      attention->replace_projection(leaf, std::move(replacement));
+      return;
+    }
+    if (auto mlp = std::dynamic_pointer_cast<FeedForwardImpl>(*owner)) {
+      mlp->replace_projection(leaf, std::move(replacement));
+      return;
+    }
+  }
+  throw std::invalid_argument("'" + name + "' is not a projection of the model (e.g. model.layers.0.self_attn.q_proj)");
 }
 
 void BitNetLMImpl::reset_parameters(uint64_t seed) {

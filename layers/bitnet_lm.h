@@ -3,6 +3,7 @@
 // lm_head.weight when untied), so our safetensors load elsewhere and theirs load here.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,11 @@ class BitNetLMImpl : public torch::nn::Module {
   void set_quant_lambda(double lambda);
   // Every BitLinear with its HF-style name prefix ("model.layers.0.self_attn.q_proj").
   std::vector<std::pair<std::string, BitLinear>> bit_linears();
+  // Swaps the projection `name` ("model.layers.0.self_attn.q_proj") for `replacement`, a
+  // BitLinear subclass of the same shape, where its layer keeps and calls it; parameter names
+  // under `name` stay as the replacement registers them. Throws std::invalid_argument for a name
+  // that is not a projection.
+  void replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement);
   void reset_parameters(uint64_t seed);  // normal(0, init_std) projections/embedding, norms = 1
   int64_t num_parameters() const;
   const BitNetOptions& options() const { return options_; }

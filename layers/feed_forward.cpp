@@ -20,6 +20,10 @@ FeedForwardImpl::FeedForwardImpl(const FeedForwardOptions& o) : options_(o) {
   ffn_sub_norm = register_module("ffn_sub_norm", RMSNorm(o.intermediate_size, o.rms_norm_eps));
 }
 
+void FeedForwardImpl::replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement) {
+  replace_bit_linear(*this, name, {&gate_proj, &up_proj, &down_proj}, std::move(replacement));
+}
+
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   torch::Tensor xq = gate_proj->prepare_input(x);  // gate and up see the same quantized input
   torch::Tensor h = gated_activation(gate_proj->forward_prepared(xq, x), up_proj->forward_prepared(xq, x),

@@ -2,6 +2,7 @@
 // act = relu(x)² (BitNet b1.58, the default) or SiLU (the 1bitLLM graph llama.cpp runs).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <torch/torch.h>
@@ -28,6 +29,8 @@ class FeedForwardImpl : public torch::nn::Module {
  public:
   explicit FeedForwardImpl(const FeedForwardOptions& options);
   torch::Tensor forward(const torch::Tensor& x);  // (B, T, C) -> (B, T, C)
+  // Swaps projection `name` (gate_proj, up_proj or down_proj) for `replacement` (see replace_bit_linear).
+  void replace_projection(const std::string& name, std::shared_ptr<BitLinearImpl> replacement);
 
   BitLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
   RMSNorm ffn_sub_norm{nullptr};

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -52,22 +53,32 @@ int64_t apply_lora(BitNetLM& model, const LoraSpec& spec, uint64_t seed) {
                       ", or all-linear)");
     }
   }
+  if (!lora_linears(model).empty()) throw LoraError("the model already has LoRA adapters");
   for (auto& p : model->parameters()) p.set_requires_grad(false);
+  const LoRAOptions adapter{.rank = spec.rank, .scale = lora_scale(spec), .dropout = spec.dropout};
   auto generator = at::detail::createCPUGenerator(seed);
   int64_t adapted = 0;
   for (auto& [name, linear] : model->bit_linears()) {
     if (!lora_targets(spec, name)) continue;
-    linear->add_lora(spec.rank, lora_scale(spec), spec.dropout, generator);
+    model->replace_projection(name, std::make_shared<LoRALinearImpl>(*linear, adapter, generator));
     ++adapted;
   }
   if (adapted == 0) throw LoraError("no projection of the model matches lora.target_modules");
   return adapted;
 }
 
+std::vector<std::pair<std::string, LoRALinear>> lora_linears(BitNetLM& model) {
+  std::vector<std::pair<std::string, LoRALinear>> out;
+  for (auto& [name, linear] : model->bit_linears()) {
+    if (auto lora = std::dynamic_pointer_cast<LoRALinearImpl>(linear.ptr())) out.emplace_back(name, LoRALinear(lora));
+  }
+  return out;
+}
+
 NamedTensors lora_parameters(BitNetLM& model) {
   NamedTensors out;
-  for (const auto& item : model->named_parameters()) {
-    if (is_lora_tensor_name(item.key())) out.emplace_back(item.key(), item.value());
+  for (auto& [name, lora] : lora_linears(model)) {
+    for (const auto& [param, t] : lora->adapter_params()) out.emplace_back(name + "." + param, t);
   }
   return out;
 }
@@ -95,9 +106,7 @@ std::map<std::string, torch::Tensor> merged_base_weights(BitNetLM& model) {
   torch::NoGradGuard no_grad;
   std::map<std::string, torch::Tensor> out;
   for (const auto& [name, p] : base_parameters(model)) out[name] = p.detach().to(torch::kFloat).clone();
-  for (auto& [name, linear] : model->bit_linears()) {
-    if (linear->has_lora()) out[name + ".weight"] = linear->merged_weight();
-  }
+  for (auto& [name, linear] : model->bit_linears()) out[name + ".weight"] = linear->merged_weight();
   return out;
 }
 

@@ -1,5 +1,6 @@
-// LoRA on a BitNetLM: which projections get adapters, freezing the base, the adapter tensors by
-// name, folding them into the latent weights, and PEFT's on-disk adapter layout:
+// LoRA on a BitNetLM: which projections get adapters (a LoRALinear, layers/lora_linear.h, swapped
+// in for each), freezing the base, the adapter tensors by name, folding them into the latent
+// weights, and PEFT's on-disk adapter layout:
 //   DIR/adapter_model.safetensors  "base_model.model." + our name, e.g.
 //                                  base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight (r, in)
 //                                  base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight (out, r)
@@ -15,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "layers/bitnet_lm.h"
+#include "layers/lora_linear.h"
 #include "layers/tensor_io.h"
 
 namespace bitnet {
@@ -40,9 +42,14 @@ double lora_scale(const LoraSpec& spec);
 // Whether `linear_name` ("model.layers.0.self_attn.q_proj") is one of the spec's targets.
 bool lora_targets(const LoraSpec& spec, const std::string& linear_name);
 
-// Adds adapters to the targeted projections (A from a generator seeded with `seed`, B = 0) and
-// freezes every other parameter (requires_grad false). Returns the number of adapted layers.
+// Freezes every parameter (requires_grad false), then swaps a LoRALinear in for each targeted
+// projection (A from a generator seeded with `seed`, in model order; B = 0), so only the adapters
+// train. Returns the number of adapted layers.
 int64_t apply_lora(BitNetLM& model, const LoraSpec& spec, uint64_t seed);
+
+// The model's LoRALinear projections with their names ("model.layers.0.self_attn.q_proj"), in
+// model order.
+std::vector<std::pair<std::string, LoRALinear>> lora_linears(BitNetLM& model);
 
 // The adapter tensors (lora_A / lora_B weights), by our names, in model order.
 NamedTensors lora_parameters(BitNetLM& model);

@@ -62,8 +62,7 @@ MergeReport merge_lora(const std::string& source, const std::string& out_root, i
   merged->eval();
 
   int64_t changed = 0, total = 0;
-  for (auto& [name, linear] : adapted->bit_linears()) {
-    if (!linear->has_lora()) continue;
+  for (auto& [name, linear] : lora_linears(adapted)) {
     const torch::Tensor a = ternary_weight_codes(linear->weight),
                         b = ternary_weight_codes(merged_weights.at(name + ".weight"));
     changed += a.ne(b).sum().item<int64_t>();

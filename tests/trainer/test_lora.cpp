@@ -47,11 +47,11 @@ void randomize_adapters(BitNetLM& m, uint64_t seed) {
 }
 
 TEST(Lora, AdapterAddsScaledLowRankProductToTheOutput) {
-  BitLinear layer(BitLinearOptions{.in_features = 8, .out_features = 6, .quantize = false});
+  BitLinear base(BitLinearOptions{.in_features = 8, .out_features = 6, .quantize = false});
   torch::NoGradGuard no_grad;
   torch::manual_seed(1);
-  layer->weight.copy_(torch::randn({6, 8}));
-  layer->add_lora(3, /*scale=*/2.5, 0.0, at::detail::createCPUGenerator(4));
+  base->weight.copy_(torch::randn({6, 8}));
+  LoRALinear layer(*base, LoRAOptions{.rank = 3, .scale = 2.5, .dropout = 0.0}, at::detail::createCPUGenerator(4));
   EXPECT_TRUE(torch::equal(layer->lora_B->weight, torch::zeros({6, 3})));
   EXPECT_LE(layer->lora_A->weight.abs().max().item<double>(), 1.0 / std::sqrt(8.0));
   layer->lora_B->weight.copy_(torch::randn({6, 3}));
