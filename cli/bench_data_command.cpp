@@ -33,6 +33,7 @@
 #include "data/split.h"
 #include "data/synthetic_shards.h"
 #include "data/token_dataset.h"
+#include "formats/scratch_dir.h"
 #include "trainer/stop_signal.h"
 
 namespace bitnet::cli {
@@ -50,29 +51,6 @@ struct BenchDataOptions {
   int64_t seq_len = 2048, micro_batch = 8, batches = 200, eval_batches = 4;
   int64_t max_document_tokens = 4000;
   double val_fraction = 0.01;
-};
-
-// A fresh directory DIR/bitnet-bench-data-XXXXXX, removed with everything in it at destruction.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& parent) {
-    std::filesystem::create_directories(parent);
-    std::string pattern = (std::filesystem::path(parent) / "bitnet-bench-data-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw data::DataError(parent + ": cannot create a scratch directory: " + std::strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 // Current figures of /proc/self/status, in MB.
@@ -209,7 +187,7 @@ bool measure_in_child(const std::string& path_name, double size_gb, const std::v
 int bench_data(const BenchDataOptions& o) {
   install_stop_handlers();
   auto stopped = [] { return stop_signal_received() != 0; };
-  ScratchDir scratch(o.dir);
+  formats::ScratchDir scratch("bench-data", o.dir);
   std::printf(
       "data path: seq_len %lld, micro_batch %lld, %lld train batches + %lld eval batches, val_fraction %g;\n"
       "shards of random byte tokens, documents of 1..%lld tokens, under %s (deleted afterwards);\n"

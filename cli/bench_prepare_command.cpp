@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/mode_option.h"
 #include "data/prepare/prepare.h"
+#include "formats/scratch_dir.h"
 #include "trainer/console.h"
 
 namespace bitnet::cli {
@@ -53,12 +54,8 @@ bool same_shards(const fs::path& a, const fs::path& b, const std::vector<std::st
 
 int run_bench_prepare(BenchPrepareOptions o) {
   o.prepare.restart = true;
-  std::string work_template = (fs::temp_directory_path() / "bitnet-bench-prepare-XXXXXX").string();
-  if (::mkdtemp(work_template.data()) == nullptr) {
-    std::fprintf(stderr, "error: cannot create a work directory in %s\n", fs::temp_directory_path().c_str());
-    return 1;
-  }
-  const fs::path work = work_template;
+  formats::ScratchDir scratch("bench-prepare");
+  const fs::path work = scratch.path();
   std::printf("bench prepare: %s input(s), tokenizer %s, format %s, %u hardware thread(s)\n",
               format_count(static_cast<int64_t>(o.prepare.inputs.size())).c_str(), o.prepare.tokenizer.c_str(),
               enum_name(o.prepare.format), std::thread::hardware_concurrency());
@@ -91,9 +88,8 @@ int run_bench_prepare(BenchPrepareOptions o) {
     std::fflush(stdout);
   }
   if (o.keep) {
+    scratch.keep();
     std::printf("shards kept in %s\n", work.c_str());
-  } else {
-    fs::remove_all(work);
   }
   return 0;
 }

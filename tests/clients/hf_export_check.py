@@ -7,8 +7,11 @@ weights, weight_scale multiplied, int8 activations per token); the tokenizer mus
 the text (ours are EOS + text) and carry the official chat template; the model runs teacher-forced
 over our tokens and every next-token distribution is compared with bitnet-run's on a GGUF export
 of the same checkpoint: top-1 agreement and mean KL(bitnet || transformers). The HF directory
-stores the embedding in BF16 and the GGUF one in F32, so they are close, not equal. Exit 1 outside
-the thresholds.
+stores the embedding in BF16 and the GGUF one in F32, so they are close, not equal: on the barely
+trained test model, whose top two tokens are often a few hundredths of a nat apart, the BF16
+rounding moves logits by ~0.01-0.02 and flips such near-ties. A position therefore agrees when
+transformers' top token is bitnet's, or within TIE_NATS of it in bitnet's distribution; the strict
+figure is printed too. Exit 1 outside the thresholds.
 """
 import json
 import os
@@ -22,6 +25,8 @@ import torch  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 import chat_template_reference  # noqa: E402
+
+TIE_NATS = 0.05  # several times the BF16-embedding shift measured on the test model (<= 0.017)
 
 
 def main() -> int:
@@ -56,12 +61,19 @@ def main() -> int:
         print(f"FAIL: shapes differ: bitnet {tuple(p.shape)}, transformers {tuple(q.shape)}", file=sys.stderr)
         return 1
     kl = (p.exp() * (p - q)).sum(-1)
-    top1 = float((p.argmax(-1) == q.argmax(-1)).double().mean())
+    ours_top, theirs_top = p.argmax(-1), q.argmax(-1)
+    strict_top1 = float((ours_top == theirs_top).double().mean())
+    # bitnet's log-probability of its own top token minus that of transformers' top token: 0 when
+    # they agree, small at a near-tie.
+    gap = p.gather(-1, ours_top[:, None])[:, 0] - p.gather(-1, theirs_top[:, None])[:, 0]
+    top1 = float((gap <= TIE_NATS).double().mean())
     mean_kl, max_kl = float(kl.mean()), float(kl.max())
     print(json.dumps({"dir": os.path.basename(directory), "positions": len(ours["tokens"]), "top1": top1,
-                      "mean_kl": mean_kl, "max_kl": max_kl}))
+                      "strict_top1": strict_top1, "max_tie_gap": float(gap.max()), "mean_kl": mean_kl,
+                      "max_kl": max_kl}))
     if not (top1 >= min_top1 and mean_kl <= max_mean_kl):
-        print(f"FAIL: top-1 agreement {top1} (min {min_top1}), mean KL {mean_kl} (max {max_mean_kl})", file=sys.stderr)
+        print(f"FAIL: top-1 agreement within {TIE_NATS} nats {top1} (min {min_top1}), mean KL {mean_kl} "
+              f"(max {max_mean_kl})", file=sys.stderr)
         return 1
     return 0
 

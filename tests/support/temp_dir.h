@@ -1,38 +1,22 @@
-// A scratch directory for one test: created with mkdtemp under the system's temporary directory,
-// removed with its contents when the test ends. Every test program uses this one.
+// A scratch directory for one test (formats/scratch_dir.h) under the system's temporary directory,
+// removed with its contents when the test ends, with helpers to name and write files in it. Every
+// test program uses this one.
 #pragma once
 
-#include <stdlib.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
+#include <filesystem>  // the tests that use TempDir also work with std::filesystem
 #include <fstream>
-#include <stdexcept>
 #include <string>
+
+#include "formats/scratch_dir.h"
 
 namespace bitnet::testing {
 
-class TempDir {
+class TempDir : public formats::ScratchDir {
  public:
   // `tag` names the directory (bitnet-TAG-XXXXXX), so a leftover one says which test made it.
-  explicit TempDir(const std::string& tag = "test") {
-    std::string pattern = (std::filesystem::temp_directory_path() / ("bitnet-" + tag + "-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp(" + pattern + ") failed: " + std::strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  explicit TempDir(const std::string& tag = "test") : ScratchDir(tag) {}
 
-  const std::string& path() const { return path_; }
-  // The path of `name` inside the directory.
-  std::string path(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
+  using ScratchDir::path;
   std::string file(const std::string& name) const { return path(name); }
   // Writes `content` (bytes as given) to `name` inside the directory; returns its path.
   std::string write(const std::string& name, const std::string& content) const {
@@ -40,9 +24,6 @@ class TempDir {
     std::ofstream(p, std::ios::binary) << content;
     return p;
   }
-
- private:
-  std::string path_;
 };
 
 }  // namespace bitnet::testing
