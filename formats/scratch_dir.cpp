@@ -29,8 +29,12 @@ ScratchDir::~ScratchDir() {
   fs::remove_all(path_, ec);  // best effort: a destructor must not throw
 }
 
-std::string ScratchDir::path(const std::string& name) const { return (fs::path(path_) / name).string(); }
+std::string ScratchDir::path(const std::string& name) const {
+  return (fs::path(path_) / name).string();
+}
 
-std::string ScratchDir::default_parent() { return fs::temp_directory_path().string(); }
+std::string ScratchDir::default_parent() {
+  return fs::temp_directory_path().string();
+}
 
 }  // namespace bitnet::formats
