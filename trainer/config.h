@@ -38,7 +38,7 @@ struct DeviceSetting {
 // "auto" | "cpu" | "cuda" | "cuda:N" (N up to 999); nullopt for anything else.
 std::optional<DeviceSetting> parse_device_setting(const std::string& text);
 std::string device_setting_name(const DeviceSetting& device);
-inline constexpr const char* kDeviceSettingNames = "auto, cpu, cuda, cuda:N";
+std::string device_setting_names();  // "auto, cpu, cuda, cuda:N", for messages
 
 struct ModelConfig {
   int64_t vocab_size = 0;  // 0 = take it from the tokenizer

@@ -23,26 +23,26 @@ struct ModeRef {
   std::string allowed;                               // the names, for messages: "relu2, silu"
 };
 
+// A ModeRef's set_name: parses `text` with `parse` (an optional-returning parser) into *field.
+template <typename Field, typename Parse>
+std::function<bool(const std::string&)> name_setter(Field* field, Parse parse) {
+  return [field, parse](const std::string& text) {
+    const auto value = parse(text);
+    if (value) *field = *value;
+    return value.has_value();
+  };
+}
+
 template <typename E>
 ModeRef mode_ref(E* field) {
-  return {[] { return true; }, [field] { return std::string(enum_name(*field)); },
-          [field](const std::string& text) {
-            const std::optional<E> value = parse_enum<E>(text);
-            if (value) *field = *value;
-            return value.has_value();
-          },
+  return {[] { return true; }, [field] { return std::string(enum_name(*field)); }, name_setter(field, parse_enum<E>),
           enum_name_list<E>()};
 }
 
 template <typename E>
 ModeRef mode_ref(std::optional<E>* field) {
   return {[field] { return field->has_value(); }, [field] { return std::string(enum_name(field->value())); },
-          [field](const std::string& text) {
-            const std::optional<E> value = parse_enum<E>(text);
-            if (value) *field = *value;
-            return value.has_value();
-          },
-          enum_name_list<E>()};
+          name_setter(field, parse_enum<E>), enum_name_list<E>()};
 }
 
 ModeRef device_mode_ref(DeviceSetting* field);

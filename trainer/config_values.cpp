@@ -146,6 +146,10 @@ std::optional<DeviceSetting> parse_device_setting(const std::string& text) {
   return DeviceSetting{DeviceKind::kCuda, index};
 }
 
+std::string device_setting_names() {
+  return enum_name_list<DeviceKind>() + ", cuda:N";
+}
+
 std::string device_setting_name(const DeviceSetting& device) {
   if (device.kind == DeviceKind::kCuda && device.index >= 0) return "cuda:" + std::to_string(device.index);
   return enum_name(device.kind);
@@ -155,12 +159,7 @@ namespace config_detail {
 
 ModeRef device_mode_ref(DeviceSetting* field) {
   return {[] { return true; }, [field] { return device_setting_name(*field); },
-          [field](const std::string& text) {
-            const std::optional<DeviceSetting> value = parse_device_setting(text);
-            if (value) *field = *value;
-            return value.has_value();
-          },
-          kDeviceSettingNames};
+          name_setter(field, parse_device_setting), device_setting_names()};
 }
 
 }  // namespace config_detail
