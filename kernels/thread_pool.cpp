@@ -7,6 +7,7 @@
 namespace bitnet::kernels {
 namespace {
 constexpr int kSpinIterations = 20000;
+constexpr int kChunksPerWorker = 8;  // parallel_for: enough chunks to even out workers, few claims
 using Clock = std::chrono::steady_clock;
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -74,10 +75,23 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  run([&](int w, int nw) {
-    int64_t b = 0, e = 0;
-    split_range(n, grain, w, nw, &b, &e);
-    if (b < e) fn(b, e);
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  if (n_threads_ == 1) {
+    ++jobs_;
+    fn(0, n);
+    return;
+  }
+  // Chunks are claimed, not assigned: a worker that is slowed down (another process on its core,
+  // a longer memory stall) takes fewer of them instead of holding up the join.
+  const int64_t per_chunk = (n + int64_t{kChunksPerWorker} * n_threads_ - 1) / (int64_t{kChunksPerWorker} * n_threads_);
+  const int64_t chunk = (per_chunk + grain - 1) / grain * grain;
+  std::atomic<int64_t> next{0};
+  run([&](int, int) {
+    for (int64_t b = next.fetch_add(chunk, std::memory_order_relaxed); b < n;
+         b = next.fetch_add(chunk, std::memory_order_relaxed)) {
+      fn(b, std::min(n, b + chunk));
+    }
   });
 }
 

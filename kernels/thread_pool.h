@@ -1,6 +1,6 @@
 // A small fork-join thread pool owned by whoever runs the model (no global pool). run(fn) calls
 // fn(worker, n_workers) once on every worker, the calling thread being worker 0, and returns when
-// all are done; kernels use the worker index to pick their share of output rows. Workers spin
+// all are done; parallel_for hands out chunks of a range to whichever worker is free. Workers spin
 // briefly before sleeping because decode issues hundreds of short jobs per token. With sync
 // timing on (an attached OpProfile), run() also adds up how long the calling thread spent outside
 // its own share of the job: announcing it and waiting for the other workers to finish.
@@ -31,8 +31,10 @@ class ThreadPool {
   // inside fn. The first exception thrown by any worker is rethrown here.
   void run(const std::function<void(int worker, int n_workers)>& fn);
 
-  // Splits [0, n) into size() contiguous ranges whose bounds are multiples of `grain` (except the
-  // last end) and calls fn(begin, end) for each non-empty range.
+  // Calls fn(begin, end) on ranges that cover [0, n) once, with bounds that are multiples of
+  // `grain` (except the last end). The ranges are chunks of about n / (8 size()) that the workers
+  // claim as they go, so a slow worker does less of the work; fn must not depend on which worker
+  // runs a range. With one thread, fn(0, n) runs inline.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
   // Sync timing (off by default; then run() reads no clock). Only the calling thread touches these.

@@ -64,7 +64,9 @@ __attribute__((target("avx2,fma,f16c"))) float hsum8(__m256 v) {
 // The AVX2 dots work on kRowsAtOnce rows together: one row's sum is a single chain of dependent
 // FMAs (latency-bound at a fraction of memory bandwidth), several rows' chains overlap. Each row's
 // arithmetic is exactly the one-row order of token_table.h; the rows only share the loads of x.
-constexpr int kRowsAtOnce = 4;
+// A tile's rows are short streams (one row is a few KiB), too short for the hardware prefetcher
+// to ramp up on, so each line read also prefetches the same line of the next tile's rows.
+constexpr int kRowsAtOnce = 8;
 
 template <int R>
 __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, size_t row_elems, const float* x,
@@ -74,6 +76,9 @@ __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, si
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 xv = _mm256_loadu_ps(x + i);
+    if ((i & 31) == 0) {  // once per 64-byte line of each row: the same line of the next R rows
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * row_elems + i), _MM_HINT_T0);
+    }
     for (int r = 0; r < R; ++r) {
       const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * row_elems + i)));
       acc[r] = _mm256_fmadd_ps(wf, xv, acc[r]);
@@ -98,7 +103,7 @@ __attribute__((target("avx2,fma,f16c"))) void dot_q8_avx2(const uint8_t* rows, s
     const __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
     for (int r = 0; r < R; ++r) {
       const uint8_t* block = rows + r * row_bytes + b * kQ8BlockBytes;
-      if (b + 4 < n_blocks) _mm_prefetch(reinterpret_cast<const char*>(block + 4 * kQ8BlockBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(block + R * row_bytes), _MM_HINT_T0);  // next tile, as for F16
       uint16_t h;
       std::memcpy(&h, block, 2);
       const __m256 d = _mm256_cvtph_ps(_mm_cvtsi32_si128(h));

@@ -1,9 +1,15 @@
-// ThreadPool: every worker runs once per job, ranges cover [0, n) exactly once, exceptions reach
-// the caller, the pool is reusable after an error, and it counts jobs and times sync on request.
+// ThreadPool: every worker runs once per job, ranges cover [0, n) exactly once and go to whichever
+// worker is free, exceptions reach the caller, the pool is reusable after an error, and it counts
+// jobs and times sync on request.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "kernels/thread_pool.h"
@@ -36,6 +42,35 @@ TEST(ThreadPool, ParallelForCoversRangeOnceInGrainMultiples) {
     });
     for (auto& h : hits) EXPECT_EQ(h.load(), 1);
   }
+}
+
+// Ranges are claimed by whichever worker is free: while the range starting at 0 is held up until
+// every other range is done, the other worker takes all the rest, well over its half (a fixed
+// split into halves would give it exactly half).
+TEST(ThreadPool, ParallelForLetsAFreeWorkerTakeTheRest) {
+  ThreadPool pool(2);
+  const int64_t total = 1000;
+  std::mutex m;
+  std::condition_variable cv;
+  int64_t others_done = 0;
+  bool rest_done = false;
+  std::thread::id first_thread;
+  std::set<std::thread::id> other_threads;
+  pool.parallel_for(total, 1, [&](int64_t b, int64_t e) {
+    std::unique_lock<std::mutex> lock(m);
+    if (b == 0) {
+      first_thread = std::this_thread::get_id();
+      rest_done = cv.wait_for(lock, std::chrono::seconds(60), [&] { return others_done == total - e; });
+      return;
+    }
+    others_done += e - b;
+    other_threads.insert(std::this_thread::get_id());
+    cv.notify_all();
+  });
+  EXPECT_TRUE(rest_done);
+  EXPECT_GT(others_done, total / 2);
+  ASSERT_EQ(other_threads.size(), 1u);
+  EXPECT_NE(*other_threads.begin(), first_thread);
 }
 
 TEST(ThreadPool, SplitRangeIsBalanced) {
