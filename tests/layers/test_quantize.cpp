@@ -1,6 +1,8 @@
 // Quantizers on hand-computed cases (docs/architecture.md) and their straight-through gradients.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "layers/quantize.h"
 
 namespace bitnet {
@@ -64,12 +66,25 @@ TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
   torch::Tensor x = torch::randn({37, 300}) * 3;
   x[4].zero_();   // all-zero token
   x[9][7] = 1e6;  // one huge outlier
+  // A token whose scale is exactly 1: halves round to even, and small negatives to -0.
+  x[11].zero_();
+  x[11][0] = 127.0f;
+  const float halves[] = {0.5f, 1.5f, 2.5f, -0.5f, -2.5f, -0.25f, 126.5f, -126.5f};
+  for (int j = 0; j < 8; ++j) x[11][j + 1] = halves[j];
+  // Bit patterns, so that -0 and +0 differ.
+  auto bits = [](const torch::Tensor& t) {
+    return t.scalar_type() == torch::kFloat ? t.view(torch::kInt32) : t.view(torch::kInt16);
+  };
   for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
     torch::Tensor xi = x.to(in);
     torch::Tensor reference = int8_activation_fake_quant(xi);  // fp32
-    EXPECT_TRUE(torch::equal(int8_activation_fake_quant_fused(xi, torch::kFloat), reference));
-    EXPECT_TRUE(torch::equal(int8_activation_fake_quant_fused(xi, torch::kBFloat16), reference.to(torch::kBFloat16)));
+    EXPECT_TRUE(torch::equal(bits(int8_activation_fake_quant_fused(xi, torch::kFloat)), bits(reference)));
+    EXPECT_TRUE(torch::equal(bits(int8_activation_fake_quant_fused(xi, torch::kBFloat16)),
+                             bits(reference.to(torch::kBFloat16))));
   }
+  const torch::Tensor row = int8_activation_fake_quant_fused(x[11].unsqueeze(0), torch::kFloat)[0];
+  EXPECT_EQ(values(row.slice(0, 1, 9)), (std::vector<float>{0, 2, 2, -0.0f, -2, -0.0f, 126, -126}));
+  EXPECT_TRUE(std::signbit(row[4].item<float>()));
 }
 
 TEST(StraightThrough, ActivationGradientKeepsInputDtype) {
