@@ -1,6 +1,8 @@
 // Grouped-KV causal attention (see attention.h).
 #include "layers/attention.h"
 
+#include <ATen/ops/scaled_dot_product_attention.h>
+
 #include <cmath>
 
 #include "layers/rope.h"
@@ -28,17 +30,16 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   const int64_t groups = q.size(1) / k.size(1);
   const int64_t seq_len = q.size(2);
   // (B, KV, T, D) -> (B, H, T, D): KV head j serves query heads j*groups .. j*groups+groups-1.
+  torch::Tensor qf = q.to(torch::kFloat);
   torch::Tensor kf = k.to(torch::kFloat).repeat_interleave(groups, 1);
   torch::Tensor vf = v.to(torch::kFloat).repeat_interleave(groups, 1);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  torch::Tensor scores = torch::matmul(q.to(torch::kFloat), kf.transpose(-2, -1)) * scale;  // (B, H, T, T)
-  torch::Tensor hidden = torch::ones({seq_len, seq_len}, torch::kBool).triu(1);             // (T, T) future
-  if (doc_ids.defined()) {
-    torch::Tensor other_doc = doc_ids.unsqueeze(2) != doc_ids.unsqueeze(1);  // (B, T, T)
-    hidden = (hidden.unsqueeze(0) | other_doc).unsqueeze(1);                 // (B, 1, T, T)
-  }
-  scores = scores.masked_fill(hidden, -std::numeric_limits<float>::infinity());
-  return torch::matmul(torch::softmax(scores, -1), vf);  // (B, H, T, D)
+  // PyTorch's fused attention (flash attention on the CPU and the GPU): the (T, T) scores are
+  // never stored whole, in the forward or the backward pass, and the causal case skips the
+  // blocks above the diagonal. The scale is its default, 1 / sqrt(D).
+  if (!doc_ids.defined()) return at::scaled_dot_product_attention(qf, kf, vf, {}, 0.0, /*is_causal=*/true);
+  torch::Tensor seen = torch::ones({seq_len, seq_len}, torch::kBool).tril();  // (T, T) past and present
+  seen = seen.unsqueeze(0) & (doc_ids.unsqueeze(2) == doc_ids.unsqueeze(1));  // (B, T, T) same document
+  return at::scaled_dot_product_attention(qf, kf, vf, seen.unsqueeze(1), 0.0, /*is_causal=*/false);
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& doc_ids) {

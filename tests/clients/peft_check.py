@@ -9,7 +9,12 @@ ternary and the adapter reads the unquantized input, as ours).
         PEFT model's logits on the ids of IDS_JSON (a reference.json of hf_tiny_models.py).
     python peft_check.py load BASE_DIR ADAPTER_DIR OURS_JSON TOLERANCE
         PeftModel.from_pretrained(base, ADAPTER_DIR) on our adapter; its logits on OURS_JSON's ids
-        must be within TOLERANCE (max |difference|) of OURS_JSON's logits. Exit 1 otherwise.
+        must be within TOLERANCE (max |difference| per position) of OURS_JSON's logits, except
+        at most one position in ten, which must be within 10 x TOLERANCE. Exit 1 otherwise.
+        Why the exception: both models quantize activations to int8, and a value that lands on a
+        rounding midpoint in one model and just beside it in the other (the fp32 sums run in
+        different orders) moves that position's logits by one quantization step (1.7e-4 seen),
+        while a wrong adapter moves every position.
 Offline; fp32.
 """
 import json
@@ -51,10 +56,14 @@ def load(base_dir: str, adapter_dir: str, ours_json: str, tolerance: float) -> i
     model = PeftModel.from_pretrained(base(base_dir), adapter_dir).eval()
     with open(ours_json, encoding="utf-8") as f:
         ours = json.load(f)
-    diff = float((torch.tensor(logits(model, ours["ids"])) - torch.tensor(ours["logits"])).abs().max())
-    print(json.dumps({"adapter": os.path.basename(adapter_dir), "max_abs_diff": diff}))
-    if diff > tolerance:
-        print(f"FAIL: PEFT's logits differ from ours by {diff} (max {tolerance})", file=sys.stderr)
+    per_position = (torch.tensor(logits(model, ours["ids"])) - torch.tensor(ours["logits"])).abs().amax(-1).flatten()
+    outside = int((per_position > tolerance).sum())
+    diff = float(per_position.max())
+    print(json.dumps({"adapter": os.path.basename(adapter_dir), "max_abs_diff": diff,
+                      "positions": per_position.numel(), "positions_over_tolerance": outside}))
+    if diff > 10 * tolerance or outside > per_position.numel() // 10:
+        print(f"FAIL: PEFT's logits differ from ours by up to {diff} at {outside} of {per_position.numel()} "
+              f"positions (allowed: {tolerance}, or {10 * tolerance} at one position in ten)", file=sys.stderr)
         return 1
     return 0
 

@@ -6,7 +6,8 @@
 // orders, and a sum landing on an int8 rounding midpoint may round to the neighbouring code).
 // LoRA adapters go both ways with PEFT on such a base (tests/clients/peft_check.py): PEFT's
 // PeftModel.from_pretrained runs our adapter/ and we run what PEFT's save_pretrained writes, with
-// equal logits (PEFT wraps transformers' AutoBitLinear, so its base is ternary like ours).
+// equal logits (PEFT wraps transformers' AutoBitLinear, so its base is ternary like ours; in PEFT,
+// peft_check.py allows one position in ten such a rounding-midpoint flip).
 // Fails (never skips) when .venv is missing.
 #include <gtest/gtest.h>
 
