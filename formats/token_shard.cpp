@@ -49,7 +49,11 @@ void check_contents(const std::string& path, const TokenShard& s, uint64_t offse
       throw_token_outside_vocabulary(path, i, tokens_at, s.vocab_size, s.tokens[i]);
     }
   }
-  if (s.has_mask()) {
+  if (!s.masked && !s.mask.empty()) {
+    throw_format_error(path, "a loss mask is given but the shard is not marked masked", mask_at, "no mask entries",
+                       std::to_string(s.mask.size()));
+  }
+  if (s.masked) {
     if (s.mask.size() != n) {
       throw_format_error(path, "the loss mask needs one entry per token", mask_at, std::to_string(n),
                          std::to_string(s.mask.size()));
@@ -141,7 +145,7 @@ void write_token_shard(const std::string& path, const TokenShard& shard) {
   check_contents(path, shard, kTokenShardHeaderBytes, kTokenShardHeaderBytes + 8 * (d + 1),
                  kTokenShardHeaderBytes + 8 * (d + 1) + 4 * shard.tokens.size());
   const std::string prefix =
-      token_shard_prefix(shard.offsets, shard.vocab_size, shard.tokenizer_fingerprint, shard.has_mask());
+      token_shard_prefix(shard.offsets, shard.vocab_size, shard.tokenizer_fingerprint, shard.masked);
   std::string tokens;
   tokens.reserve(4 * shard.tokens.size());
   for (uint32_t t : shard.tokens) put_u32(tokens, t);

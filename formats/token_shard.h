@@ -35,10 +35,10 @@ struct TokenShard {
   std::vector<uint64_t> offsets{0};  // D + 1 entries
   std::vector<uint32_t> tokens;
   std::vector<uint8_t> mask;  // one entry (0/1) per token when masked, else empty
-  // The header's flag. A masked shard without tokens has an empty mask and is still masked, so a
-  // reader can tell it from a text shard; a non-empty mask implies masked.
+  // The header's flag, and the one source of truth for it: a writer sets it with the mask, and
+  // write_token_shard refuses a mask without it. A masked shard without tokens has an empty mask
+  // and is still masked, so a reader can tell it from a text shard.
   bool masked = false;
-  bool has_mask() const { return masked || !mask.empty(); }
   uint64_t num_documents() const { return offsets.size() - 1; }
 };
 

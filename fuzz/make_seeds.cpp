@@ -100,6 +100,7 @@ void shard_seeds(const std::string& dir) {
   s.tokens = {1, 2, 3, 15, 0};
   write_token_shard(dir + "/plain.shard", s);
   s.mask = {0, 1, 1, 0, 1};
+  s.masked = true;
   write_token_shard(dir + "/masked.shard", s);
 }
 

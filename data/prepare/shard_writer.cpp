@@ -24,6 +24,7 @@ void ShardWriter::start() {
   shard_ = formats::TokenShard();
   shard_.vocab_size = vocab_size_;
   shard_.tokenizer_fingerprint = fingerprint_;
+  shard_.masked = masked_;
 }
 
 bool ShardWriter::add(const MaskedTokens& item) {

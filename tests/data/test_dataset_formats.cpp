@@ -169,6 +169,7 @@ TEST(ShardDataset, ReadsDocumentsAndMasksAndRefusesAnotherTokenizer) {
   s.offsets = {0, 2, 3};
   s.tokens = {1, 2, 3};
   s.mask = {0, 1, 1};
+  s.masked = true;
   formats::write_token_shard(dir.path("a.bts"), s);
   DatasetOptions o;
   o.format = DataFormat::kShards;
@@ -199,9 +200,11 @@ TEST(ShardDataset, ReadsDocumentsAndMasksAndRefusesAnotherTokenizer) {
   }
   s.tokenizer_fingerprint ^= 1;
   s.mask.clear();
+  s.masked = false;
   formats::write_token_shard(dir.path("a.bts"), s);
   formats::TokenShard masked = s;
   masked.mask = {1, 1, 1};
+  masked.masked = true;
   formats::write_token_shard(dir.path("b.bts"), masked);
   EXPECT_THROW(load_token_dataset(o, tok), DataError);  // text and fine-tuning shards mixed
 }

@@ -271,6 +271,7 @@ TEST(ShardStreamErrors, HeadersAndOffsetsAreCheckedWhenTheCorpusOpens) {
   rewrite();
   formats::TokenShard masked = s;
   masked.mask = {0, 1, 1, 1, 1};
+  masked.masked = true;
   formats::write_token_shard(dir.path("b.bts"), masked);
   EXPECT_TRUE(ShardCorpus({dir.path("b.bts")}, tok).masked());
   EXPECT_NE(open_error({path, dir.path("b.bts")}, tok).find("mixes fine-tuning shards"), std::string::npos);

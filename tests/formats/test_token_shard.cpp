@@ -82,6 +82,7 @@ TEST(TokenShard, WriterProducesTheDocumentedBytes) {
   s.offsets = {0, 2, 3};
   s.tokens = {5, 6, 7};
   s.mask = {0, 1, 1};
+  s.masked = true;
   const std::string p = temp_path("w.bts");
   write_token_shard(p, s);
   std::ifstream in(p, std::ios::binary);
@@ -158,7 +159,12 @@ TEST(TokenShard, WriterRefusesInconsistentShards) {
   s.tokens = {9};
   EXPECT_THROW(write_token_shard(temp_path("x.bts"), s), FormatError);
   s.tokens = {1};
-  s.mask = {1, 1};
+  s.mask = {1};  // a mask without the flag: refused, not written as a text shard
+  EXPECT_THROW(write_token_shard(temp_path("x.bts"), s), FormatError);
+  s.masked = true;
+  s.mask = {1, 1};  // one entry too many
+  EXPECT_THROW(write_token_shard(temp_path("x.bts"), s), FormatError);
+  s.mask = {};  // masked, but no entries for its token
   EXPECT_THROW(write_token_shard(temp_path("x.bts"), s), FormatError);
   EXPECT_FALSE(std::filesystem::exists(temp_path("x.bts")));
 }
