@@ -77,9 +77,8 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
-  if (n_threads_ == 1) {
-    ++jobs_;
-    fn(0, n);
+  if (n_threads_ == 1) {  // one range, no chunking; run() counts the job
+    run([&](int, int) { fn(0, n); });
     return;
   }
   // Chunks are claimed, not assigned: a worker that is slowed down (another process on its core,

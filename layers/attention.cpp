@@ -3,8 +3,6 @@
 
 #include <ATen/ops/scaled_dot_product_attention.h>
 
-#include <cmath>
-
 #include "layers/rope.h"
 
 namespace bitnet {
