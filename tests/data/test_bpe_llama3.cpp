@@ -21,6 +21,12 @@ const std::string kSource = BITNET_SOURCE_DIR;
 const std::string kLlama3 = BITNET_LLAMA3_TOKENIZER_DIR;  // tokenizer.json + tokenizer_config.json
 const std::string kPython = BITNET_PYTHON;
 
+// The one message for missing test data: where it was looked for and how to point elsewhere.
+std::string missing_llama3() {
+  return "the LLaMA 3 tokenizer files are missing from " + kLlama3 +
+         " (they are kept beside the repository; configure with -DBITNET_LLAMA3_TOKENIZER_DIR=DIR to use others)";
+}
+
 const std::vector<std::string>& tricky_strings() {
   static const std::vector<std::string> strings = {
       "Hello, world!",
@@ -96,8 +102,7 @@ std::string run_command(const std::string& command, int& status) {
 TEST(BpeLlama3, MatchesReferenceEncoder) {
   int status = 0;
   ASSERT_TRUE(std::filesystem::exists(kPython)) << kPython << " is missing: run scripts/setup (it makes .venv)";
-  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
-      << "the LLaMA 3 tokenizer files are missing from " << kLlama3;
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json")) << missing_llama3();
 
   std::vector<std::string> texts = tricky_strings();
   for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
@@ -125,8 +130,7 @@ TEST(BpeLlama3, MatchesReferenceEncoder) {
 }
 
 TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
-  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
-      << "the reference tokenizer package is missing: run scripts/clients";
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json")) << missing_llama3();
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   SplitMix64 rng(99);
   for (int i = 0; i < 200; ++i) {
@@ -137,8 +141,7 @@ TEST(BpeLlama3, ArbitraryBytesRoundTrip) {
 }
 
 TEST(BpeLlama3, InvalidUtf8RoundTrips) {
-  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json"))
-      << "the reference tokenizer package is missing: run scripts/clients";
+  ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json")) << missing_llama3();
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
   for (const std::string& text : {std::string("\xff\xfe abc \xc3"), std::string("ok \x80\x80 ok"),
                                   std::string("\xe2\x82 truncated \xf0\x9f\x98"), std::string("nul\0byte", 8)}) {
