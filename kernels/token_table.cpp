@@ -30,11 +30,13 @@ float q8_scale(const uint8_t* block) {
 }
 
 float dot_f16_scalar(const uint16_t* w, const float* x, int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float acc[16] = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) acc[k] = std::fma(formats::half_to_float(w[i + k]), x[i + k], acc[k]);
-  float sum = reduce8(acc);
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) acc[k] = std::fma(formats::half_to_float(w[i + k]), x[i + k], acc[k]);
+  float pairs[8];
+  for (int k = 0; k < 8; ++k) pairs[k] = acc[k] + acc[k + 8];
+  float sum = reduce8(pairs);
   for (; i < n; ++i) sum = std::fma(formats::half_to_float(w[i]), x[i], sum);
   return sum;
 }
@@ -68,24 +70,28 @@ __attribute__((target("avx2,fma,f16c"))) float hsum8(__m256 v) {
 // to ramp up on, so each line read also prefetches the same line of the next tile's rows.
 constexpr int kRowsAtOnce = 8;
 
+// F16 keeps two chains per row (lanes 0-7 and 8-15 of token_table.h's 16): the loop then reads
+// 32 bytes of each row per step, and the added independent chains measured ~15% faster streaming
+// the 2B4T head than one chain per row.
 template <int R>
 __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, size_t row_elems, const float* x,
                                                            int64_t n, float* out) {
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  __m256 lo[R], hi[R];
+  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + i);
+  for (; i + 16 <= n; i += 16) {
+    const __m256 x_lo = _mm256_loadu_ps(x + i), x_hi = _mm256_loadu_ps(x + i + 8);
     if ((i & 31) == 0) {  // once per 64-byte line of each row: the same line of the next R rows
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * row_elems + i), _MM_HINT_T0);
     }
     for (int r = 0; r < R; ++r) {
-      const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * row_elems + i)));
-      acc[r] = _mm256_fmadd_ps(wf, xv, acc[r]);
+      const uint16_t* p = w + r * row_elems + i;
+      lo[r] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), x_lo, lo[r]);
+      hi[r] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8))), x_hi, hi[r]);
     }
   }
   for (int r = 0; r < R; ++r) {
-    float sum = hsum8(acc[r]);
+    float sum = hsum8(_mm256_add_ps(lo[r], hi[r]));
     for (int64_t j = i; j < n; ++j) sum = std::fma(formats::half_to_float(w[r * row_elems + j]), x[j], sum);
     out[r] = sum;
   }

@@ -4,12 +4,14 @@
 // for a 2B4T-shaped model the fp32 head alone is 1.3 GB of reads per token, Q8_0 is 0.35 GB.
 //
 // gemv numerics (x stays fp32; no activation quantization, so logits stay close to the training
-// model's): each row is summed in 8 lanes; lane k of the block/element loop accumulates with a
+// model's): each row is summed in lanes; lane k of the block/element loop accumulates with a
 // fused multiply-add, and the lanes are reduced in a fixed tree:
-//   F16 : acc_k = fma(w[i + k], x[i + k], acc_k) over i = 0, 8, 16, ...
-//   Q8_0: b_k = fma(q[j + k], x[j + k], b_k) over j = 0, 8, 16, 24 within a block (b_k from 0),
-//         then acc_k = fma(d, b_k, acc_k) over blocks
-//   sum = ((acc0 + acc1) + (acc2 + acc3)) + ((acc4 + acc5) + (acc6 + acc7))
+//   F16 : 16 lanes, acc_k = fma(w[i + k], x[i + k], acc_k) over i = 0, 16, 32, ...; then
+//         a_k = acc_k + acc_{k+8} for k < 8, and the n % 16 last elements follow the tree below
+//         as one fma chain: sum = fma(w[j], x[j], sum)
+//   Q8_0: 8 lanes, b_k = fma(q[j + k], x[j + k], b_k) over j = 0, 8, 16, 24 within a block (b_k
+//         from 0), then a_k = fma(d, b_k, a_k) over blocks
+//   sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 // The scalar reference computes exactly this with std::fma, so the AVX2 path equals it bit for
 // bit (tests check). F32 tables use ops::lm_head.
 #pragma once
