@@ -101,7 +101,13 @@ void set_kernel_path(ModelWeights& w, KernelPath path) {
 
 namespace ops {
 
-float dot8(const float* a, const float* b, int64_t n) {
+// The fp32 ops below are also compiled for AVX2 and picked at load time (GCC function clones):
+// their loops vectorize twice as wide there. "avx2" alone does not enable FMA, so the compiler
+// cannot contract a * b + c, and both clones compute the same operations in the same order:
+// results are bit-identical on every x86-64 CPU.
+#define BITNET_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+
+BITNET_AVX2_CLONE float dot8(const float* a, const float* b, int64_t n) {
   float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -111,9 +117,13 @@ float dot8(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
-void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
-  double ss = 0.0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+BITNET_AVX2_CLONE void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // eight chains: one would be bound by the add latency
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]) * x[i + k];
+  double ss = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float r = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = (x[i] * r) * w[i];
 }
@@ -138,8 +148,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const float*
   }
 }
 
-void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx, int64_t head_dim,
-            float* scores, float* out) {
+BITNET_AVX2_CLONE void attend(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_ctx,
+                              int64_t head_dim, float* scores, float* out) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   float max_score = -INFINITY;
   for (int64_t j = 0; j < n_ctx; ++j) {
@@ -159,7 +169,7 @@ void attend(const float* q, const float* k, const float* v, int64_t kv_stride, i
   }
 }
 
-void glu(float* gate, const float* up, int64_t n, formats::HiddenAct act) {
+BITNET_AVX2_CLONE void glu(float* gate, const float* up, int64_t n, formats::HiddenAct act) {
   if (act == formats::HiddenAct::relu2) {
     for (int64_t i = 0; i < n; ++i) {
       const float r = std::max(gate[i], 0.0f);

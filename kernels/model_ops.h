@@ -15,6 +15,7 @@ namespace bitnet::kernels::ops {
 float dot8(const float* a, const float* b, int64_t n);
 
 // out[i] = (x[i] * r) * w[i], r = 1 / sqrtf((float)(sum x^2 in double) / n + eps); out may be x.
+// The double sum runs over 8 partial sums like dot8's, reduced in the same tree.
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out);
 
 // inv_freq[i] = 1 / theta^(2i / head_dim) for i < head_dim / 2 (fp32, like the training model).

@@ -39,6 +39,23 @@ TEST(Sampling, GreedyPicksFirstMaximum) {
   EXPECT_EQ(rng.state(), 1u);  // greedy draws nothing
 }
 
+// The lane-wise search must agree with a plain first-maximum scan wherever the maximum sits
+// (any lane, the tail past the last 8) and however often it repeats.
+TEST(Sampling, GreedyMatchesAPlainScanAtEveryPosition) {
+  for (size_t n : {1, 7, 8, 9, 23, 64}) {
+    for (size_t at = 0; at < n; ++at) {
+      std::vector<float> logits(n);
+      for (size_t i = 0; i < n; ++i) logits[i] = static_cast<float>((i * 7) % 5) - 10.0f;
+      logits[at] = 4.0f;
+      EXPECT_EQ(sample_greedy(logits), static_cast<int32_t>(at)) << "n " << n << " at " << at;
+      for (size_t later = at + 1; later < n; later += 3) logits[later] = 4.0f;
+      EXPECT_EQ(sample_greedy(logits), static_cast<int32_t>(at)) << "repeated, n " << n << " at " << at;
+    }
+  }
+  EXPECT_EQ(sample_greedy(std::vector<float>(19, -INFINITY)), 0);
+  EXPECT_EQ(sample_greedy({-0.0f, 0.0f, -1.0f}), 0);  // -0 == +0: the first one wins
+}
+
 TEST(Sampling, TopKOneIsGreedy) {
   Rng rng(3);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(sample({1.0f, 2.0f, 0.5f, 1.9f}, {1.0f, 1, 1.0f}, rng), 1);
@@ -88,6 +105,12 @@ TEST(Sampling, BadInputsThrow) {
   EXPECT_THROW(sample({1.0f}, {1.0f, 0, 0.0f}, rng), KernelError);
   EXPECT_THROW(sample({1.0f}, {1.0f, 0, 1.5f}, rng), KernelError);
   EXPECT_THROW(sample_greedy({1.0f, std::nanf("")}), KernelError);
+  std::vector<float> late_nan(21, 1.0f);
+  late_nan[17] = std::nanf("");  // in a lane, not the tail
+  EXPECT_THROW(sample_greedy(late_nan), KernelError);
+  late_nan[17] = 1.0f;
+  late_nan[20] = std::nanf("");  // in the tail
+  EXPECT_THROW(sample_greedy(late_nan), KernelError);
 }
 
 }  // namespace
