@@ -4,9 +4,11 @@
 
 #include "cli/commands.h"
 #include "cli/omp_wait_policy.h"
+#include "trainer/host_memory.h"
 
 int main(int argc, char** argv) {
   bitnet::cli::use_passive_omp_wait(argv);
+  bitnet::keep_freed_memory_for_reuse();
   CLI::App app{
       "bitnet: train BitNet b1.58 (ternary) language models from a YAML config, and inspect runs.\n"
       "  bitnet train configs/tiny-fortunes.yaml                 train the built-in tiny model\n"

@@ -12,6 +12,7 @@
 #include "trainer/competing_load.h"
 #include "trainer/console.h"
 #include "trainer/device.h"
+#include "trainer/host_memory.h"
 
 namespace bitnet {
 namespace {
@@ -46,6 +47,7 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
   getrusage(RUSAGE_SELF, &usage);
   std::fprintf(out,
                "bench train %s: %s, %s, %lld thread(s), OpenMP waiting %s\n"
+               "  memory           %s\n"
                "  model            %s parameters (%s in matmuls), %s\n"
                "  step             %s tokens (micro-batch %lld x seq %lld x accum %lld)\n"
                "  step time        %.1f ms median of %lld steps after %lld warm-up (min %.1f, max %.1f)\n"
@@ -54,7 +56,7 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
                "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
                "  MFU              %.1f%% of that matmul rate\n",
                config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
-               omp_wait_policy().c_str(), format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
+               omp_wait_policy().c_str(), host_memory_policy().c_str(), format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
                f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
                (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
                ms, (long long)options.measured_steps, (long long)options.warmup_steps,
