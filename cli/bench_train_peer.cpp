@@ -16,6 +16,7 @@
 #include "trainer/bench_step_timing.h"
 #include "trainer/console.h"
 #include "trainer/device.h"
+#include "trainer/host_memory.h"
 
 namespace bitnet::cli {
 namespace {
@@ -29,6 +30,7 @@ struct PeerRun {
   std::string versions;
   std::map<std::string, double> step_s;       // mode -> median seconds per step
   std::map<std::string, std::string> errors;  // mode -> why it did not run
+  std::map<std::string, std::string> notes;   // mode -> what the peer changed to make it train
 };
 
 std::string shell_quote(const std::string& s) {
@@ -54,7 +56,11 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 std::string peer_command(const RunConfig& c, int64_t vocab, bool bf16, int64_t our_parameters, int threads,
                          const PeerBenchOptions& o) {
   const auto& m = c.model;
-  std::string cmd = shell_quote(bench_python()) + " " + shell_quote(bench_script("hf_bitnet_train.py"));
+  // The peer gets our malloc settings (host_memory.h), so the ratios compare the training steps,
+  // not two allocator policies.
+  const std::string malloc_env = host_memory_env_for_peer();
+  std::string cmd = (malloc_env.empty() ? "" : malloc_env + " ") + shell_quote(bench_python()) + " " +
+                    shell_quote(bench_script("hf_bitnet_train.py"));
   auto arg = [&cmd](const char* name, const std::string& value) { cmd += std::string(" --") + name + " " + value; };
   auto num = [](double v) { return fmt("%.17g", v); };  // round-trips every double
   arg("hidden-size", std::to_string(m.hidden_size));
@@ -104,6 +110,7 @@ PeerRun run_peer(const std::string& cmd) {
       run.versions = "transformers " + j.value("transformers", "?") + ", torch " + j.value("torch", "?");
     } else if (j.is_object() && j.contains("mode") && j.contains("median_s")) {
       run.step_s[j["mode"].get<std::string>()] = j["median_s"].get<double>();
+      if (j.contains("note") && j["note"].is_string()) run.notes[j["mode"].get<std::string>()] = j["note"].get<std::string>();
     } else if (j.is_object() && j.contains("mode") && j.contains("error")) {
       run.errors[j["mode"].get<std::string>()] = j["error"].get<std::string>();
     } else {
@@ -165,12 +172,14 @@ void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions
                    "bench train %s vs transformers' BitNetForCausalLM (%s): %s, %s, %s tokens/step "
                    "(micro-batch %lld x seq %lld x accum %lld), median of %lld steps after %lld warm-up\n"
                    "  parameters  ours %s, transformers %s (online AutoBitLinear: ternary weights, int8 activations, "
-                   "STE)\n",
+                   "STE)\n"
+                   "  memory      both: %s\n",
                    config.name.c_str(), p.versions.c_str(), describe_device(device).c_str(),
                    describe_precision(config.train.precision, device).c_str(), format_count(tokens).c_str(),
                    (long long)config.train.micro_batch, (long long)config.data.seq_len,
                    (long long)config.train.grad_accum, (long long)o.measured_steps, (long long)o.warmup_steps,
-                   format_count(figures.parameters).c_str(), format_count(p.parameters).c_str());
+                   format_count(figures.parameters).c_str(), format_count(p.parameters).c_str(),
+                   host_memory_policy().c_str());
       std::fprintf(out, "  %-7s %-12s %-11s %-6s %-13s %-16s %-11s %s\n", "threads", "ours s/step", "ours tok/s", "MFU",
                    "eager s/step", "compiled s/step", "eager/ours", "compiled/ours");
     }
@@ -179,6 +188,8 @@ void bench_train_vs_transformers(const RunConfig& config, const PeerBenchOptions
                  ratio(p, "eager", a.step_s).c_str(), ratio(p, "compiled", a.step_s).c_str());
     for (const auto& [mode, why] : p.errors)
       std::fprintf(out, "  transformers %s at %d thread(s) did not run: %s\n", mode.c_str(), t, why.c_str());
+    for (const auto& [mode, note] : p.notes)
+      std::fprintf(out, "  transformers %s at %d thread(s): %s\n", mode.c_str(), t, note.c_str());
     std::fflush(out);
   }
   if (o.threads.size() >= 2) {

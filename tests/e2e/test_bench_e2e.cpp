@@ -114,6 +114,21 @@ TEST(BenchE2E, PeerTransformersRowsPerThreadCountWithTheSameParameterCount) {
   EXPECT_NE(r.output.find(", transformers eager "), std::string::npos) << r.output;
 }
 
+// The pieces that keep the compiled peer an honest training step (tests/clients/hf_peer_ste_check.py):
+// its rewritten straight-through estimators equal transformers' own, and a zero gradient is caught.
+TEST(BenchE2E, PeerEstimatorRewriteIsExactAndDeadGradientsAreCaught) {
+  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR +
+                          "/tests/clients/hf_peer_ste_check.py' 2>&1";
+  std::FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) output += static_cast<char>(ch);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("ok"), std::string::npos) << output;
+}
+
 // The peer script itself refuses a model whose parameter count is not ours.
 TEST(BenchE2E, PeerScriptRefusesADifferentParameterCount) {
   const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR +
