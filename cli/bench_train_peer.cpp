@@ -110,7 +110,8 @@ PeerRun run_peer(const std::string& cmd) {
       run.versions = "transformers " + j.value("transformers", "?") + ", torch " + j.value("torch", "?");
     } else if (j.is_object() && j.contains("mode") && j.contains("median_s")) {
       run.step_s[j["mode"].get<std::string>()] = j["median_s"].get<double>();
-      if (j.contains("note") && j["note"].is_string()) run.notes[j["mode"].get<std::string>()] = j["note"].get<std::string>();
+      if (j.contains("note") && j["note"].is_string())
+        run.notes[j["mode"].get<std::string>()] = j["note"].get<std::string>();
     } else if (j.is_object() && j.contains("mode") && j.contains("error")) {
       run.errors[j["mode"].get<std::string>()] = j["error"].get<std::string>();
     } else {

@@ -45,25 +45,25 @@ void bench_train(const RunConfig& config, const BenchTrainOptions& options, std:
 
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::fprintf(out,
-               "bench train %s: %s, %s, %lld thread(s), OpenMP waiting %s\n"
-               "  memory           %s\n"
-               "  model            %s parameters (%s in matmuls), %s\n"
-               "  step             %s tokens (micro-batch %lld x seq %lld x accum %lld)\n"
-               "  step time        %.1f ms median of %lld steps after %lld warm-up (min %.1f, max %.1f)\n"
-               "  throughput       %s tokens/s\n"
-               "  model FLOPs      %.2f GFLOP/step, %.1f GFLOP/s achieved\n"
-               "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
-               "  MFU              %.1f%% of that matmul rate\n",
-               config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
-               omp_wait_policy().c_str(), host_memory_policy().c_str(), format_si(double(f.parameters)).c_str(), format_si(f.matmul_params).c_str(),
-               f.quantized ? "ternary" : "full precision", format_count(tokens_per_step).c_str(),
-               (long long)config.train.micro_batch, (long long)config.data.seq_len, (long long)config.train.grad_accum,
-               ms, (long long)options.measured_steps, (long long)options.warmup_steps,
-               *std::min_element(f.step_ms.begin(), f.step_ms.end()),
-               *std::max_element(f.step_ms.begin(), f.step_ms.end()),
-               format_count(int64_t(double(tokens_per_step) / (ms / 1000.0))).c_str(), flops_per_step / 1e9,
-               achieved / 1e9, dtype == torch::kBFloat16 ? "bf16" : "fp32", peak / 1e9, 100.0 * achieved / peak);
+  std::fprintf(
+      out,
+      "bench train %s: %s, %s, %lld thread(s), OpenMP waiting %s\n"
+      "  memory           %s\n"
+      "  model            %s parameters (%s in matmuls), %s\n"
+      "  step             %s tokens (micro-batch %lld x seq %lld x accum %lld)\n"
+      "  step time        %.1f ms median of %lld steps after %lld warm-up (min %.1f, max %.1f)\n"
+      "  throughput       %s tokens/s\n"
+      "  model FLOPs      %.2f GFLOP/step, %.1f GFLOP/s achieved\n"
+      "  %s matmul       %.1f GFLOP/s (best of the model's projection shapes, same run)\n"
+      "  MFU              %.1f%% of that matmul rate\n",
+      config.name.c_str(), describe_device(device).c_str(), precision.c_str(), (long long)threads,
+      omp_wait_policy().c_str(), host_memory_policy().c_str(), format_si(double(f.parameters)).c_str(),
+      format_si(f.matmul_params).c_str(), f.quantized ? "ternary" : "full precision",
+      format_count(tokens_per_step).c_str(), (long long)config.train.micro_batch, (long long)config.data.seq_len,
+      (long long)config.train.grad_accum, ms, (long long)options.measured_steps, (long long)options.warmup_steps,
+      *std::min_element(f.step_ms.begin(), f.step_ms.end()), *std::max_element(f.step_ms.begin(), f.step_ms.end()),
+      format_count(int64_t(double(tokens_per_step) / (ms / 1000.0))).c_str(), flops_per_step / 1e9, achieved / 1e9,
+      dtype == torch::kBFloat16 ? "bf16" : "fp32", peak / 1e9, 100.0 * achieved / peak);
   if (device.is_cuda()) {
     std::fprintf(out, "  peak GPU memory  %.1f MiB (reserved by the caching allocator)\n",
                  double(f.peak_device_bytes) / double(1 << 20));

@@ -114,36 +114,40 @@ TEST(BenchE2E, PeerTransformersRowsPerThreadCountWithTheSameParameterCount) {
   EXPECT_NE(r.output.find(", transformers eager "), std::string::npos) << r.output;
 }
 
+// Runs `.venv/bin/python SCRIPT ARGS` from the source tree; exit status -1 when it did not exit.
+struct PythonResult {
+  int exit_status = -1;
+  std::string output;
+};
+PythonResult run_venv_python(const std::string& script, const std::string& args) {
+  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR + "/" +
+                          script + "' " + args + " 2>&1";
+  PythonResult r;
+  std::FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) r.output += static_cast<char>(ch);
+  const int status = pclose(pipe);
+  if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
+  return r;
+}
+
 // The pieces that keep the compiled peer an honest training step (tests/clients/hf_peer_ste_check.py):
 // its rewritten straight-through estimators equal transformers' own, and a zero gradient is caught.
 TEST(BenchE2E, PeerEstimatorRewriteIsExactAndDeadGradientsAreCaught) {
-  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR +
-                          "/tests/clients/hf_peer_ste_check.py' 2>&1";
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) output += static_cast<char>(ch);
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
-  EXPECT_NE(output.find("ok"), std::string::npos) << output;
+  const PythonResult r = run_venv_python("tests/clients/hf_peer_ste_check.py", "");
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
 
 // The peer script itself refuses a model whose parameter count is not ours.
 TEST(BenchE2E, PeerScriptRefusesADifferentParameterCount) {
-  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR +
-                          "/bench/hf_bitnet_train.py' --hidden-size 64 --layers 1 --heads 2 --kv-heads 1 "
-                          "--intermediate-size 128 --vocab 256 --micro-batch 1 --seq-len 8 --threads 1 "
-                          "--expect-parameters 12345 2>&1";
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) output += static_cast<char>(ch);
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
-  EXPECT_NE(output.find("ours 12345: the shapes differ"), std::string::npos) << output;
-  EXPECT_EQ(output.find("\"mode\""), std::string::npos) << "nothing may be timed:\n" << output;
+  const PythonResult r =
+      run_venv_python("bench/hf_bitnet_train.py",
+                      "--hidden-size 64 --layers 1 --heads 2 --kv-heads 1 --intermediate-size 128 "
+                      "--vocab 256 --micro-batch 1 --seq-len 8 --threads 1 --expect-parameters 12345");
+  EXPECT_EQ(r.exit_status, 2) << r.output;
+  EXPECT_NE(r.output.find("ours 12345: the shapes differ"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\"mode\""), std::string::npos) << "nothing may be timed:\n" << r.output;
 }
 
 }  // namespace
