@@ -29,6 +29,61 @@ TEST(RMSNorm, KeepsBf16InputDtypeButComputesInFp32) {
   EXPECT_TRUE(torch::allclose(y.to(torch::kFloat), expected, 1e-2, 1e-2));
 }
 
+// The fused CPU pass against the LibTorch-op reference, forward and backward (input and weight
+// gradients), in fp32 and bf16, for widths that leave a tail past the 16 lanes and row counts that
+// leave a partial block of the weight-gradient sums.
+TEST(RMSNorm, FusedCpuPassMatchesTheOpComposition) {
+  torch::manual_seed(3);
+  for (torch::Dtype dtype : {torch::kFloat, torch::kBFloat16}) {
+    for (int64_t n : {4, 37, 256}) {
+      for (int64_t rows : {1, 3, 130}) {
+        RMSNorm norm(n, 1e-5);
+        norm->weight.data().copy_(torch::rand({n}) + 0.5);
+        const torch::Tensor x0 = (torch::randn({rows, n}) * 3).to(dtype);
+        const torch::Tensor upstream = torch::randn({rows, n}).to(dtype);
+        torch::Tensor x = x0.clone().requires_grad_(true);
+        torch::Tensor y = norm(x);
+        y.backward(upstream);
+        const torch::Tensor w_grad = norm->weight.grad().clone();
+        norm->weight.mutable_grad().reset();
+
+        torch::Tensor xr = x0.clone().requires_grad_(true);
+        torch::Tensor yr = rms_norm_reference(xr, norm->weight, 1e-5);
+        yr.backward(upstream);
+        const std::string at = std::string(dtype == torch::kFloat ? "fp32" : "bf16") + " n " + std::to_string(n) +
+                               " rows " + std::to_string(rows);
+        ASSERT_EQ(y.scalar_type(), dtype) << at;
+        ASSERT_EQ(x.grad().scalar_type(), dtype) << at;
+        // fp32: a few ulps (sums in another order); bf16: one rounding of the output.
+        const double tol = dtype == torch::kFloat ? 1e-5 : 1e-2;
+        EXPECT_TRUE(torch::allclose(y.to(torch::kFloat), yr.to(torch::kFloat), tol, tol)) << at;
+        EXPECT_TRUE(torch::allclose(x.grad().to(torch::kFloat), xr.grad().to(torch::kFloat), tol, tol)) << at;
+        EXPECT_TRUE(torch::allclose(w_grad, norm->weight.grad(), dtype == torch::kFloat ? 1e-4 : 2e-2, tol)) << at;
+        norm->weight.mutable_grad().reset();
+      }
+    }
+  }
+}
+
+// The weight gradient is summed per block of rows, then the blocks in order: the same bits with
+// one thread or two.
+TEST(RMSNorm, FusedWeightGradientDoesNotDependOnTheThreadCount) {
+  torch::manual_seed(4);
+  const torch::Tensor x0 = torch::randn({300, 64}), upstream = torch::randn({300, 64});
+  auto weight_grad = [&](int threads) {
+    const int before = at::get_num_threads();
+    at::set_num_threads(threads);
+    RMSNorm norm(64, 1e-5);
+    torch::Tensor x = x0.clone().requires_grad_(true);
+    norm(x).backward(upstream);
+    at::set_num_threads(before);
+    return std::make_pair(norm->weight.grad().clone(), x.grad().clone());
+  };
+  const auto one = weight_grad(1), two = weight_grad(2);
+  EXPECT_TRUE(torch::equal(one.first, two.first));
+  EXPECT_TRUE(torch::equal(one.second, two.second));
+}
+
 TEST(RoPE, RotateHalfAtPositionOne) {
   // D = 4, theta = 10000: inv_freq = [1, 0.01]. Dimension 0 pairs with 2, 1 with 3.
   auto [cos, sin] = rope_tables(2, 4, 10000.0);
