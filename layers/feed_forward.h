@@ -13,8 +13,13 @@
 
 namespace bitnet {
 
-// act(gate) * up in fp32. gate and up (..., F).
-torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act);
+// act(gate) * up computed in fp32, returned in out_dtype. gate and up (..., F). On the CPU (gate and
+// up both fp32 or both bf16) one fused pass forward and one backward.
+torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act,
+                               torch::Dtype out_dtype);
+// The same as LibTorch ops with LibTorch's autograd: used off the CPU, and the tests' reference.
+torch::Tensor gated_activation_reference(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act,
+                                         torch::Dtype out_dtype);
 
 struct FeedForwardOptions {
   int64_t hidden_size = 0;
