@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layers/element_math.h"
+
 namespace bitnet {
 namespace {
 
@@ -14,44 +16,74 @@ using torch::autograd::tensor_list;
 // passes backward over (tokens x intermediate_size) values, the widest activations of the model.
 // On the CPU it is one pass each way; the forward computes the same fp32 operations in the same
 // order as the ops.
-float sigmoid(float g) { return 1.0f / (1.0f + std::exp(-g)); }
+float sigmoid(float g) {
+  return 1.0f / (1.0f + std::exp(-g));
+}
+
+// The element loops are functions of their own over restrict pointers: inside the parallel_for
+// lambda GCC would not vectorize them (it saw the loop's stores as possibly aliasing the inputs).
+template <typename In, typename Out>
+__attribute__((noinline)) void relu2_forward(const In* __restrict gate, const In* __restrict up, Out* __restrict h,
+                                             int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = relu(to_float(gate[i]));
+    h[i] = from_float<Out>((r * r) * to_float(up[i]));
+  }
+}
+
+template <typename In, typename Out>
+__attribute__((noinline)) void silu_forward(const In* __restrict gate, const In* __restrict up, Out* __restrict h,
+                                            int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = to_float(gate[i]);
+    h[i] = from_float<Out>((g / (1.0f + std::exp(-g))) * to_float(up[i]));
+  }
+}
+
+// relu²: d gate = (dh u) 2 relu(g), d up = dh relu(g)².
+template <typename In, typename Out>
+__attribute__((noinline)) void relu2_backward(const Out* __restrict dh, const In* __restrict gate,
+                                              const In* __restrict up, In* __restrict d_gate, In* __restrict d_up,
+                                              int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = relu(to_float(gate[i])), d = to_float(dh[i]);
+    d_gate[i] = from_float<In>((d * to_float(up[i])) * (2.0f * r));
+    d_up[i] = from_float<In>(d * (r * r));
+  }
+}
+
+// SiLU: d gate = (dh u) σ(g)(1 + g(1 − σ(g))), d up = dh g σ(g).
+template <typename In, typename Out>
+__attribute__((noinline)) void silu_backward(const Out* __restrict dh, const In* __restrict gate,
+                                             const In* __restrict up, In* __restrict d_gate, In* __restrict d_up,
+                                             int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = to_float(gate[i]), d = to_float(dh[i]), s = sigmoid(g);
+    d_gate[i] = from_float<In>((d * to_float(up[i])) * (s * (1.0f + g * (1.0f - s))));
+    d_up[i] = from_float<In>(d * (g * s));
+  }
+}
+
+constexpr int64_t kGrain = 16384;
 
 template <typename In, typename Out>
 void gated_forward(const In* gate, const In* up, Out* h, int64_t n, formats::HiddenAct act) {
-  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
-    if (act == formats::HiddenAct::relu2) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float r = std::max(static_cast<float>(gate[i]), 0.0f);
-        h[i] = static_cast<Out>((r * r) * static_cast<float>(up[i]));
-      }
-    } else {
-      for (int64_t i = begin; i < end; ++i) {
-        const float g = static_cast<float>(gate[i]);
-        h[i] = static_cast<Out>((g / (1.0f + std::exp(-g))) * static_cast<float>(up[i]));
-      }
-    }
+  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    if (act == formats::HiddenAct::relu2)
+      relu2_forward(gate + begin, up + begin, h + begin, end - begin);
+    else
+      silu_forward(gate + begin, up + begin, h + begin, end - begin);
   });
 }
 
-// relu²: d gate = (dh u) 2 relu(g), d up = dh relu(g)². SiLU: d gate = (dh u) σ(g)(1 + g(1 − σ(g))),
-// d up = dh g σ(g).
 template <typename In, typename Out>
 void gated_backward(const Out* dh, const In* gate, const In* up, In* d_gate, In* d_up, int64_t n,
                     formats::HiddenAct act) {
-  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
-    if (act == formats::HiddenAct::relu2) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float r = std::max(static_cast<float>(gate[i]), 0.0f), d = static_cast<float>(dh[i]);
-        d_gate[i] = static_cast<In>((d * static_cast<float>(up[i])) * (2.0f * r));
-        d_up[i] = static_cast<In>(d * (r * r));
-      }
-    } else {
-      for (int64_t i = begin; i < end; ++i) {
-        const float g = static_cast<float>(gate[i]), d = static_cast<float>(dh[i]), s = sigmoid(g);
-        d_gate[i] = static_cast<In>((d * static_cast<float>(up[i])) * (s * (1.0f + g * (1.0f - s))));
-        d_up[i] = static_cast<In>(d * (g * s));
-      }
-    }
+  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    if (act == formats::HiddenAct::relu2)
+      relu2_backward(dh + begin, gate + begin, up + begin, d_gate + begin, d_up + begin, end - begin);
+    else
+      silu_backward(dh + begin, gate + begin, up + begin, d_gate + begin, d_up + begin, end - begin);
   });
 }
 
@@ -96,13 +128,16 @@ struct FusedGatedActivation : torch::autograd::Function<FusedGatedActivation> {
       using In = decltype(in_tag);
       using Out = decltype(out_tag);
       gated_backward(dh.data_ptr<Out>(), gate.data_ptr<In>(), up.data_ptr<In>(), d_gate.data_ptr<In>(),
-                     d_up.data_ptr<In>(), gate.numel(), static_cast<formats::HiddenAct>(ctx->saved_data["act"].toInt()));
+                     d_up.data_ptr<In>(), gate.numel(),
+                     static_cast<formats::HiddenAct>(ctx->saved_data["act"].toInt()));
     });
     return {d_gate, d_up, torch::Tensor(), torch::Tensor()};
   }
 };
 
-bool float_or_bf16(torch::Dtype t) { return t == torch::kFloat || t == torch::kBFloat16; }
+bool float_or_bf16(torch::Dtype t) {
+  return t == torch::kFloat || t == torch::kBFloat16;
+}
 
 }  // namespace
 

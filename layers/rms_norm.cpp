@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "layers/element_math.h"
+
 namespace bitnet {
 namespace {
 
@@ -23,11 +25,11 @@ float row_dot(const A* a, const B* b, int64_t n) {
   float lane[16] = {};
   int64_t j = 0;
   for (; j + 16 <= n; j += 16)
-    for (int k = 0; k < 16; ++k) lane[k] += static_cast<float>(a[j + k]) * static_cast<float>(b[j + k]);
+    for (int k = 0; k < 16; ++k) lane[k] += to_float(a[j + k]) * to_float(b[j + k]);
   for (int width = 8; width >= 1; width /= 2)
     for (int k = 0; k < width; ++k) lane[k] += lane[k + width];
   float sum = lane[0];
-  for (; j < n; ++j) sum += static_cast<float>(a[j]) * static_cast<float>(b[j]);
+  for (; j < n; ++j) sum += to_float(a[j]) * to_float(b[j]);
   return sum;
 }
 
@@ -40,7 +42,7 @@ void forward_rows(const T* x, const float* w, T* y, float* inv_rms, int64_t rows
       T* yr = y + row * n;
       const float r = 1.0f / std::sqrt(row_dot(xr, xr, n) / static_cast<float>(n) + eps);
       inv_rms[row] = r;
-      for (int64_t j = 0; j < n; ++j) yr[j] = static_cast<T>((static_cast<float>(xr[j]) * r) * w[j]);
+      for (int64_t j = 0; j < n; ++j) yr[j] = from_float<T>((to_float(xr[j]) * r) * w[j]);
     }
   });
 }
@@ -65,12 +67,12 @@ void backward_rows(const T* g, const T* x, const float* w, const float* inv_rms,
         const T* xr = x + row * n;
         T* dxr = dx + row * n;
         const float r = inv_rms[row];
-        for (int64_t j = 0; j < n; ++j) h[j] = static_cast<float>(gr[j]) * w[j];
+        for (int64_t j = 0; j < n; ++j) h[j] = to_float(gr[j]) * w[j];
         const float c = r * r * r * row_dot(h.data(), xr, n) / static_cast<float>(n);
         for (int64_t j = 0; j < n; ++j) {
-          const float xj = static_cast<float>(xr[j]);
-          dxr[j] = static_cast<T>(r * h[j] - xj * c);
-          pw[j] += static_cast<float>(gr[j]) * xj * r;
+          const float xj = to_float(xr[j]);
+          dxr[j] = from_float<T>(r * h[j] - xj * c);
+          pw[j] += to_float(gr[j]) * xj * r;
         }
       }
     }
