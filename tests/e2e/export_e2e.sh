@@ -83,6 +83,8 @@ relu2)
     cat "$tmp/v.txt"; echo "FAIL: verify accepted an export of another checkpoint"; exit 1
   fi
   grep -q "verification FAILED" "$tmp/v.txt"
+  # The near-tie allowance of the greedy check does not hide another model's continuation.
+  grep -Eq "greedy continuation +FAIL" "$tmp/v.txt"
   ;;
 errors)
   ckpt=$(train untied model.hidden_act=silu model.tie_embeddings=false)
