@@ -1,6 +1,8 @@
 // Quantizers and straight-through estimators; formulas in quantize.h and docs/architecture.md.
 #include "layers/quantize.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -40,14 +42,34 @@ inline float round_half_even(float v) {
   return std::copysign((v + kMagic) - kMagic, v);
 }
 
-// max |x_j| over a row in 8 independent lanes, so the compiler can vectorize it (max is exact in
-// any order, and NaNs are skipped as std::max(absmax, NaN) skips them).
+// max |x_j| over a row in 8 lanes (two SSE registers, x86-64's baseline). MAXPS returns its second
+// operand when the first is NaN, so NaNs are skipped as std::max(absmax, NaN) skips them; GCC
+// does not vectorize the std::max loop itself (it keeps the NaN-ordered select as a branch).
+inline void load8(const float* p, __m128* lo, __m128* hi) {
+  *lo = _mm_loadu_ps(p);
+  *hi = _mm_loadu_ps(p + 4);
+}
+
+inline void load8(const c10::BFloat16* p, __m128* lo, __m128* hi) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // bf16 is fp32's high half
+  *lo = _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), h));
+  *hi = _mm_castsi128_ps(_mm_unpackhi_epi16(_mm_setzero_si128(), h));
+}
+
 template <typename In>
 float row_absmax(const In* x, int64_t n) {
-  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const __m128 sign = _mm_set1_ps(-0.0f);
+  __m128 max_lo = _mm_setzero_ps(), max_hi = _mm_setzero_ps();
   int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) lane[k] = std::max(lane[k], std::fabs(static_cast<float>(x[j + k])));
+  for (; j + 8 <= n; j += 8) {
+    __m128 lo, hi;
+    load8(x + j, &lo, &hi);
+    max_lo = _mm_max_ps(_mm_andnot_ps(sign, lo), max_lo);
+    max_hi = _mm_max_ps(_mm_andnot_ps(sign, hi), max_hi);
+  }
+  alignas(16) float lane[8];
+  _mm_store_ps(lane, max_lo);
+  _mm_store_ps(lane + 4, max_hi);
   float absmax = 0.0f;
   for (int k = 0; k < 8; ++k) absmax = std::max(absmax, lane[k]);
   for (; j < n; ++j) absmax = std::max(absmax, std::fabs(static_cast<float>(x[j])));

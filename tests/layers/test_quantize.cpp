@@ -82,6 +82,17 @@ TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
     EXPECT_TRUE(torch::equal(bits(int8_activation_fake_quant_fused(xi, torch::kBFloat16)),
                              bits(reference.to(torch::kBFloat16))));
   }
+  // The row's absmax in every lane position and in the tail past the last 8 (300 = 37 * 8 + 4).
+  for (int64_t at : {0, 3, 4, 7, 150, 297, 299}) {
+    torch::Tensor t = torch::full({1, 300}, 0.25f);
+    t[0][at] = -5.0f;
+    for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
+      torch::Tensor ti = t.to(in);
+      EXPECT_TRUE(
+          torch::equal(bits(int8_activation_fake_quant_fused(ti, torch::kFloat)), bits(int8_activation_fake_quant(ti))))
+          << "absmax at " << at;
+    }
+  }
   const torch::Tensor row = int8_activation_fake_quant_fused(x[11].unsqueeze(0), torch::kFloat)[0];
   EXPECT_EQ(values(row.slice(0, 1, 9)), (std::vector<float>{0, 2, 2, -0.0f, -2, -0.0f, 126, -126}));
   EXPECT_TRUE(std::signbit(row[4].item<float>()));
