@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layers/element_math.h"
+
 #ifdef BITNET_WITH_CUDA
 #include "cuda/quantize_cuda.h"
 #endif
@@ -81,15 +83,15 @@ float row_absmax(const In* x, int64_t n) {
 template <typename In, typename Out>
 void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
+    for_each_index(begin, end, [&](int64_t r) {
       const In* xr = x + r * n;
       Out* yr = out + r * n;
       const float s = 127.0f / std::max(row_absmax(xr, n), static_cast<float>(kQuantEps));
       for (int64_t j = 0; j < n; ++j) {
-        const float q = std::min(127.0f, std::max(-128.0f, round_half_even(static_cast<float>(xr[j]) * s)));
-        yr[j] = static_cast<Out>(q / s);
+        const float q = std::min(127.0f, std::max(-128.0f, round_half_even(to_float(xr[j]) * s)));
+        yr[j] = from_float<Out>(q / s);
       }
-    }
+    });
   });
 }
 

@@ -37,13 +37,13 @@ float row_dot(const A* a, const B* b, int64_t n) {
 template <typename T>
 void forward_rows(const T* x, const float* w, T* y, float* inv_rms, int64_t rows, int64_t n, float eps) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
+    for_each_index(begin, end, [&](int64_t row) {
       const T* xr = x + row * n;
       T* yr = y + row * n;
       const float r = 1.0f / std::sqrt(row_dot(xr, xr, n) / static_cast<float>(n) + eps);
       inv_rms[row] = r;
       for (int64_t j = 0; j < n; ++j) yr[j] = from_float<T>((to_float(xr[j]) * r) * w[j]);
-    }
+    });
   });
 }
 
@@ -62,19 +62,20 @@ void backward_rows(const T* g, const T* x, const float* w, const float* inv_rms,
     std::vector<float> h(static_cast<size_t>(n));
     for (int64_t b = b0; b < b1; ++b) {
       float* pw = partial.data() + b * n;
-      for (int64_t row = b * kRowsPerBlock; row < std::min(rows, (b + 1) * kRowsPerBlock); ++row) {
+      float* hr = h.data();
+      for_each_index(b * kRowsPerBlock, std::min(rows, (b + 1) * kRowsPerBlock), [&](int64_t row) {
         const T* gr = g + row * n;
         const T* xr = x + row * n;
         T* dxr = dx + row * n;
         const float r = inv_rms[row];
-        for (int64_t j = 0; j < n; ++j) h[j] = to_float(gr[j]) * w[j];
-        const float c = r * r * r * row_dot(h.data(), xr, n) / static_cast<float>(n);
+        for (int64_t j = 0; j < n; ++j) hr[j] = to_float(gr[j]) * w[j];
+        const float c = r * r * r * row_dot(hr, xr, n) / static_cast<float>(n);
         for (int64_t j = 0; j < n; ++j) {
           const float xj = to_float(xr[j]);
-          dxr[j] = from_float<T>(r * h[j] - xj * c);
+          dxr[j] = from_float<T>(r * hr[j] - xj * c);
           pw[j] += to_float(gr[j]) * xj * r;
         }
-      }
+      });
     }
   });
   at::parallel_for(0, n, 64, [&](int64_t j0, int64_t j1) {

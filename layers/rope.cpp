@@ -37,22 +37,22 @@ template <typename E>
 void rope_forward(const torch::Tensor& x, const float* cos, const float* sin, float* out) {
   const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3);
   const E* base = x.data_ptr<E>();
+  const int64_t sb = x.stride(0), sh = x.stride(1), st = x.stride(2);
   at::parallel_for(0, B * H * T, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
+    for_each_index(begin, end, [&](int64_t row) {
       const int64_t t = row % T, h = (row / T) % H, b = row / (T * H);
-      rotate_row(base + b * x.stride(0) + h * x.stride(1) + t * x.stride(2), cos + t * D, sin + t * D, out + row * D,
-                 D / 2);
-    }
+      rotate_row(base + b * sb + h * sh + t * st, cos + t * D, sin + t * D, out + row * D, D / 2);
+    });
   });
 }
 
 template <typename E>
 void rope_backward(const float* g, const float* cos, const float* sin, E* dx, int64_t rows, int64_t T_len, int64_t D) {
   at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
+    for_each_index(begin, end, [&](int64_t row) {
       const int64_t t = row % T_len;
       unrotate_row(g + row * D, cos + t * D, sin + t * D, dx + row * D, D / 2);
-    }
+    });
   });
 }
 
