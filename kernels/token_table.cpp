@@ -63,16 +63,20 @@ __attribute__((target("avx2,fma,f16c"))) float hsum8(__m256 v) {
   return reduce8(a);
 }
 
-// The AVX2 dots work on kRowsAtOnce rows together: one row's sum is a single chain of dependent
+// The AVX2 dots work on a tile of rows together: one row's sum is a single chain of dependent
 // FMAs (latency-bound at a fraction of memory bandwidth), several rows' chains overlap. Each row's
 // arithmetic is exactly the one-row order of token_table.h; the rows only share the loads of x.
 // A tile's rows are short streams (one row is a few KiB), too short for the hardware prefetcher
 // to ramp up on, so each line read also prefetches the same line of the next tile's rows.
-constexpr int kRowsAtOnce = 8;
+constexpr int kQ8RowsAtOnce = 8;
+// F16 keeps two accumulators per row: 6 rows (12 accumulators, the two x vectors and a temporary)
+// fit AVX2's 16 registers, where 8 rows spilled two accumulators to the stack in the inner loop
+// (streaming the 2B4T head, the two measured the same within this machine's noise).
+constexpr int kF16RowsAtOnce = 6;
 
 // F16 keeps two chains per row (lanes 0-7 and 8-15 of token_table.h's 16): the loop then reads
-// 32 bytes of each row per step, and the added independent chains measured ~15% faster streaming
-// the 2B4T head than one chain per row.
+// 32 bytes of each row per step. Against one chain per row: 28.6-29.1 -> 32.4-33.1 GB/s over the
+// 656 MB 2B4T table in a standalone loop, 21.7-22.5 -> 20.8-21.0 ms per token inside decode.
 template <int R>
 __attribute__((target("avx2,fma,f16c"))) void dot_f16_avx2(const uint16_t* w, size_t row_elems, const float* x,
                                                            int64_t n, float* out) {
@@ -217,17 +221,19 @@ void TokenTable::gemv(const float* x, float* out, ThreadPool* pool, KernelPath p
     const uint8_t* p = data_.data() + static_cast<size_t>(r) * row_bytes;
     const auto* w = reinterpret_cast<const uint16_t*>(p);
     const size_t row_elems = row_bytes / 2;
-    if (n_rows == kRowsAtOnce) {
-      f16 ? dot_f16_avx2<kRowsAtOnce>(w, row_elems, x, cols_, out + r)
-          : dot_q8_avx2<kRowsAtOnce>(p, row_bytes, x, cols_, out + r);
+    if (f16 && n_rows == kF16RowsAtOnce) {
+      dot_f16_avx2<kF16RowsAtOnce>(w, row_elems, x, cols_, out + r);
+    } else if (!f16 && n_rows == kQ8RowsAtOnce) {
+      dot_q8_avx2<kQ8RowsAtOnce>(p, row_bytes, x, cols_, out + r);
     } else {
       f16 ? dot_f16_avx2<1>(w, row_elems, x, cols_, out + r) : dot_q8_avx2<1>(p, row_bytes, x, cols_, out + r);
     }
   };
+  const int tile = f16 ? kF16RowsAtOnce : kQ8RowsAtOnce;
   auto rows = [&](int64_t begin, int64_t end) {
     if (simd) {
       int64_t r = begin;
-      for (; r + kRowsAtOnce <= end; r += kRowsAtOnce) simd_rows(r, kRowsAtOnce);
+      for (; r + tile <= end; r += tile) simd_rows(r, tile);
       for (; r < end; ++r) simd_rows(r, 1);
       return;
     }
@@ -239,7 +245,7 @@ void TokenTable::gemv(const float* x, float* out, ThreadPool* pool, KernelPath p
   if (pool == nullptr || pool->size() == 1) {
     rows(0, rows_);
   } else {
-    pool->parallel_for(rows_, 64, rows);
+    pool->parallel_for(rows_, 8 * tile, rows);  // chunks of whole tiles
   }
 }
 
