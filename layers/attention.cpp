@@ -27,18 +27,26 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
                                const torch::Tensor& doc_ids) {
   const int64_t seq_len = q.size(2);
   torch::Tensor qf = q.to(torch::kFloat), kf = k.to(torch::kFloat), vf = v.to(torch::kFloat);
-  // PyTorch's fused attention (flash attention on the CPU and the GPU): the (T, T) scores are
-  // never stored whole, in the forward or the backward pass, and the causal case skips the
-  // blocks above the diagonal. The scale is its default, 1 / sqrt(D). With grouped KV heads,
-  // enable_gqa lets KV head j serve query heads j*groups .. j*groups+groups-1 without copying k
-  // and v out to every query head (measured ~10% faster than repeat_interleave, forward+backward).
-  const bool grouped = q.size(1) != k.size(1);
+  // PyTorch's fused attention (flash attention on the CPU, flash or memory-efficient attention
+  // on the GPU): the (T, T) scores are never stored whole, in the forward or the backward pass,
+  // and the causal case skips the blocks above the diagonal. The scale is its default,
+  // 1 / sqrt(D). KV head j serves query heads j*groups .. j*groups+groups-1. On the CPU,
+  // enable_gqa does that without copying k and v out to every query head (~10% faster forward
+  // and backward, with or without a document mask, still flash). On the GPU only the fp16/bf16
+  // flash kernel takes enable_gqa; for these fp32 tensors it would fall back to the O(T²) math
+  // kernel, so k and v are repeated there as before.
+  const bool native_gqa = q.size(1) != k.size(1) && q.device().is_cpu();
+  if (q.size(1) != k.size(1) && !native_gqa) {
+    const int64_t groups = q.size(1) / k.size(1);
+    kf = kf.repeat_interleave(groups, 1);
+    vf = vf.repeat_interleave(groups, 1);
+  }
   if (!doc_ids.defined())
-    return at::scaled_dot_product_attention(qf, kf, vf, {}, 0.0, /*is_causal=*/true, std::nullopt, grouped);
+    return at::scaled_dot_product_attention(qf, kf, vf, {}, 0.0, /*is_causal=*/true, std::nullopt, native_gqa);
   torch::Tensor seen = torch::ones({seq_len, seq_len}, torch::kBool).tril();  // (T, T) past and present
   seen = seen.unsqueeze(0) & (doc_ids.unsqueeze(2) == doc_ids.unsqueeze(1));  // (B, T, T) same document
   return at::scaled_dot_product_attention(qf, kf, vf, seen.unsqueeze(1), 0.0, /*is_causal=*/false, std::nullopt,
-                                          grouped);
+                                          native_gqa);
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& doc_ids) {
