@@ -16,7 +16,8 @@ struct CpuFeatures {
   bool avx_vnni = false;     // VPDPBUSD on ymm (VEX encoding, e.g. Alder Lake / Zen 5)
 };
 
-// Queried on every call (cheap); no cached global state.
+// Queried on the first call and kept (the features cannot change while the process runs): each
+// CPUID instruction exits to the hypervisor in a virtual machine, microseconds per call.
 CpuFeatures detect_cpu_features();
 
 enum class KernelPath { scalar, avx2, avx512 };
