@@ -3,6 +3,7 @@
 
 #include <ATen/ops/scaled_dot_product_attention.h>
 
+#include "layers/cpu_flash_attention.h"
 #include "layers/rope.h"
 
 namespace bitnet {
@@ -25,6 +26,8 @@ void AttentionImpl::replace_projection(const std::string& name, std::shared_ptr<
 
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& doc_ids) {
+  // bf16 on an AVX512-BF16 CPU: products in bf16, not PyTorch's fp32 sgemm (cpu_flash_attention.h).
+  if (cpu_flash_attention_applies(q, k, v)) return cpu_flash_attention(q, k, v, doc_ids);
   const int64_t seq_len = q.size(2);
   torch::Tensor qf = q.to(torch::kFloat), kf = k.to(torch::kFloat), vf = v.to(torch::kFloat);
   // PyTorch's fused attention (flash attention on the CPU, flash or memory-efficient attention
@@ -57,9 +60,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch::Tensor k = k_proj->forward_prepared(xq, x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
   torch::Tensor v = v_proj->forward_prepared(xq, x).view({B, T, KV, D}).transpose(1, 2);  // (B, KV, T, D)
   auto [cos, sin] = rope_tables(T, D, options_.rope_theta);
-  q = apply_rope(q, cos, sin);
-  k = apply_rope(k, cos, sin);
-  torch::Tensor y = causal_attention(q, k, v, doc_ids);              // (B, H, T, D) fp32
+  // bf16 projections on an AVX512-BF16 CPU: rotated into bf16 for the bf16 flash attention;
+  // otherwise into fp32 for PyTorch's fp32 attention.
+  const torch::Dtype rotated = cpu_flash_attention_applies(q, k, v) ? torch::kBFloat16 : torch::kFloat;
+  q = apply_rope(q, cos, sin, rotated);
+  k = apply_rope(k, cos, sin, rotated);
+  torch::Tensor y = causal_attention(q, k, v, doc_ids);              // (B, H, T, D) fp32 or bf16
   y = y.transpose(1, 2).reshape({B, T, H * D}).to(x.scalar_type());  // (B, T, C)
   return o_proj(attn_sub_norm(y));
 }

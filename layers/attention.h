@@ -40,8 +40,9 @@ class AttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Attention);
 
-// softmax(q kᵀ / sqrt(D) + causal mask) v in fp32, by PyTorch's fused scaled_dot_product_attention.
-// q (B, H, T, D), k and v (B, KV, T, D).
+// softmax(q kᵀ / sqrt(D) + causal mask) v. bf16 tensors on a CPU with AVX512-BF16: our bf16 flash
+// attention (cpu_flash_attention.h), bf16 out. Otherwise fp32, by PyTorch's fused
+// scaled_dot_product_attention, fp32 out. q (B, H, T, D), k and v (B, KV, T, D).
 // doc_ids (B, T), optional: query i sees key j only if j <= i and doc_ids[i] == doc_ids[j], so
 // documents packed into one row do not attend to each other (RoPE is relative, so a document's
 // offset in the row does not change its scores). Undefined: the plain causal mask.

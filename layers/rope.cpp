@@ -12,13 +12,14 @@ using torch::autograd::tensor_list;
 
 // One head row of D values (D/2 pairs (i, i + half)), in the order of the op composition
 // x * cos + cat(-x2, x1) * sin: each product rounded, then the sum.
-template <typename T>
-void rotate_row(const T* __restrict x, const float* __restrict cos, const float* __restrict sin, float* __restrict out,
+// The fp32 result is rounded once to the output type O.
+template <typename T, typename O>
+void rotate_row(const T* __restrict x, const float* __restrict cos, const float* __restrict sin, O* __restrict out,
                 int64_t half) {
   for (int64_t i = 0; i < half; ++i) {
     const float a = to_float(x[i]), b = to_float(x[i + half]);
-    out[i] = a * cos[i] + (-b) * sin[i];
-    out[i + half] = b * cos[i + half] + a * sin[i + half];
+    out[i] = from_float<O>(a * cos[i] + (-b) * sin[i]);
+    out[i + half] = from_float<O>(b * cos[i + half] + a * sin[i + half]);
   }
 }
 
@@ -33,8 +34,8 @@ void unrotate_row(const float* __restrict g, const float* __restrict cos, const 
 }
 
 // x (B, H, T, D) with unit stride in D (any other strides: q and k arrive as a transposed view).
-template <typename E>
-void rope_forward(const torch::Tensor& x, const float* cos, const float* sin, float* out) {
+template <typename E, typename O>
+void rope_forward(const torch::Tensor& x, const float* cos, const float* sin, O* out) {
   const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3);
   const E* base = x.data_ptr<E>();
   const int64_t sb = x.stride(0), sh = x.stride(1), st = x.stride(2);
@@ -58,13 +59,19 @@ void rope_backward(const float* g, const float* cos, const float* sin, E* dx, in
 
 struct FusedRope : torch::autograd::Function<FusedRope> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos_in,
-                               const torch::Tensor& sin_in) {
+                               const torch::Tensor& sin_in, torch::Dtype out_dtype) {
     const torch::Tensor cos = cos_in.contiguous(), sin = sin_in.contiguous();
-    torch::Tensor out = torch::empty(x.sizes(), x.options().dtype(torch::kFloat));
-    if (x.scalar_type() == torch::kBFloat16)
-      rope_forward<c10::BFloat16>(x, cos.data_ptr<float>(), sin.data_ptr<float>(), out.data_ptr<float>());
+    torch::Tensor out = torch::empty(x.sizes(), x.options().dtype(out_dtype));
+    const float *c = cos.data_ptr<float>(), *s = sin.data_ptr<float>();
+    const bool bf16_in = x.scalar_type() == torch::kBFloat16, bf16_out = out_dtype == torch::kBFloat16;
+    if (bf16_in && bf16_out)
+      rope_forward<c10::BFloat16>(x, c, s, out.data_ptr<c10::BFloat16>());
+    else if (bf16_in)
+      rope_forward<c10::BFloat16>(x, c, s, out.data_ptr<float>());
+    else if (bf16_out)
+      rope_forward<float>(x, c, s, out.data_ptr<c10::BFloat16>());
     else
-      rope_forward<float>(x, cos.data_ptr<float>(), sin.data_ptr<float>(), out.data_ptr<float>());
+      rope_forward<float>(x, c, s, out.data_ptr<float>());
     ctx->save_for_backward({cos, sin});
     ctx->saved_data["input_dtype"] = static_cast<int64_t>(x.scalar_type());
     return out;
@@ -83,12 +90,14 @@ struct FusedRope : torch::autograd::Function<FusedRope> {
     else
       rope_backward(g.data_ptr<float>(), cos.data_ptr<float>(), sin.data_ptr<float>(), dx.data_ptr<float>(), rows,
                     g.size(2), D);
-    return {dx, torch::Tensor(), torch::Tensor()};
+    return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
-bool fused_on_this_device(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  const bool dtype_ok = x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16;
+bool fused_on_this_device(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                          torch::Dtype out_dtype) {
+  const bool dtype_ok = (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16) &&
+                        (out_dtype == torch::kFloat || out_dtype == torch::kBFloat16);
   return x.device().is_cpu() && dtype_ok && x.dim() == 4 && x.size(3) % 2 == 0 && x.stride(3) == 1 &&
          cos.scalar_type() == torch::kFloat && sin.scalar_type() == torch::kFloat && cos.device().is_cpu() &&
          sin.device().is_cpu() && cos.dim() == 2 && cos.sizes() == sin.sizes() && cos.size(0) == x.size(2) &&
@@ -108,9 +117,10 @@ std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t seq_len, int64_t hea
   return {angles.cos(), angles.sin()};
 }
 
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  if (fused_on_this_device(x, cos, sin)) return FusedRope::apply(x, cos, sin);
-  return apply_rope_reference(x, cos, sin);
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                         torch::Dtype out_dtype) {
+  if (fused_on_this_device(x, cos, sin, out_dtype)) return FusedRope::apply(x, cos, sin, out_dtype);
+  return apply_rope_reference(x, cos, sin).to(out_dtype);
 }
 
 torch::Tensor apply_rope_reference(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {

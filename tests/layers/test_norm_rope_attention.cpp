@@ -103,25 +103,26 @@ TEST(RoPE, RotateHalfAtPositionOne) {
 }
 
 // The fused CPU rotation against the op composition: q and k arrive as a transposed view
-// (B, T, H, D) -> (B, H, T, D), in fp32 or bf16. The forward keeps the composition's roundings
-// (equal); gradients reach x in its dtype.
+// (B, T, H, D) -> (B, H, T, D), in fp32 or bf16, and leave in fp32 or bf16 (the bf16 attention's
+// input). The forward keeps the composition's roundings (equal); gradients reach x in its dtype.
 TEST(RoPE, FusedCpuPassMatchesTheOpComposition) {
   torch::manual_seed(6);
   auto [cos, sin] = rope_tables(7, 10, 500.0, /*start=*/3);
-  for (torch::Dtype dtype : {torch::kFloat, torch::kBFloat16}) {
-    const torch::Tensor x0 = torch::randn({2, 7, 3, 10}).to(dtype);  // (B, T, H, D)
-    const torch::Tensor upstream = torch::randn({2, 3, 7, 10});
-    torch::Tensor x = x0.clone().requires_grad_(true), xr = x0.clone().requires_grad_(true);
-    torch::Tensor y = apply_rope(x.transpose(1, 2), cos, sin);
-    torch::Tensor yr = apply_rope_reference(xr.transpose(1, 2), cos, sin);
-    y.backward(upstream);
-    yr.backward(upstream);
-    EXPECT_EQ(y.scalar_type(), torch::kFloat);
-    EXPECT_TRUE(torch::equal(y, yr));
-    ASSERT_EQ(x.grad().scalar_type(), dtype);
-    const double tol = dtype == torch::kFloat ? 1e-6 : 1e-2;
-    EXPECT_TRUE(torch::allclose(x.grad().to(torch::kFloat), xr.grad().to(torch::kFloat), tol, tol));
-  }
+  for (torch::Dtype dtype : {torch::kFloat, torch::kBFloat16})
+    for (torch::Dtype out_dtype : {torch::kFloat, torch::kBFloat16}) {
+      const torch::Tensor x0 = torch::randn({2, 7, 3, 10}).to(dtype);  // (B, T, H, D)
+      const torch::Tensor upstream = torch::randn({2, 3, 7, 10}).to(out_dtype);
+      torch::Tensor x = x0.clone().requires_grad_(true), xr = x0.clone().requires_grad_(true);
+      torch::Tensor y = apply_rope(x.transpose(1, 2), cos, sin, out_dtype);
+      torch::Tensor yr = apply_rope_reference(xr.transpose(1, 2), cos, sin).to(out_dtype);
+      y.backward(upstream);
+      yr.backward(upstream);
+      EXPECT_EQ(y.scalar_type(), out_dtype);
+      EXPECT_TRUE(torch::equal(y, yr));
+      ASSERT_EQ(x.grad().scalar_type(), dtype);
+      const double tol = dtype == torch::kFloat ? 1e-6 : 1e-2;
+      EXPECT_TRUE(torch::allclose(x.grad().to(torch::kFloat), xr.grad().to(torch::kFloat), tol, tol));
+    }
 }
 
 TEST(CausalAttention, HandComputedWithSharedKvHead) {
