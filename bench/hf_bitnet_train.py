@@ -14,7 +14,8 @@ What it computes, per optimizer step (the same work as ours):
     transformers' default attention (SDPA), fp32 (bf16 autocast with --bf16: ours computes in bf16
     where that is native);
   * per micro-batch (grad_accum of them) forward on micro_batch x seq_len random token ids, mean
-    cross-entropy against the next tokens, backward; then clip_grad_norm_, torch.optim.AdamW (weight decay on the *_proj.weight matrices only,
+    cross-entropy against the next tokens, backward; then clip_grad_norm_, torch.optim.AdamW with
+    fused=True, the kernel ours uses on the CPU (weight decay on the *_proj.weight matrices only,
     as ours), zero_grad.
 Modes: "eager" runs it with TorchDynamo disabled (plain eager PyTorch: transformers' own
 @torch.compile on WeightQuant/ActQuant is off too); "compiled" runs the forward+loss through
@@ -119,7 +120,7 @@ def optimizer_for(model: torch.nn.Module, a: argparse.Namespace) -> torch.optim.
     other = [p for n, p in model.named_parameters() if not n.endswith("_proj.weight")]
     return torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
                               {"params": other, "weight_decay": 0.0}],
-                             lr=a.lr, betas=(a.beta1, a.beta2), eps=a.eps)
+                             lr=a.lr, betas=(a.beta1, a.beta2), eps=a.eps, fused=True)
 
 
 class DeadGradients(RuntimeError):

@@ -1,6 +1,6 @@
 // AdamW over named parameters, with the update of torch.optim.AdamW (decoupled weight decay,
-// bias-corrected moments), written out so that its state is ours to checkpoint as safetensors
-// and the learning rate and weight decay can follow a schedule step by step.
+// bias-corrected moments; fp32 CPU parameters through its fused kernel), written out so that its state is ours to
+// checkpoint as safetensors and the learning rate and weight decay can follow a schedule step by step.
 #pragma once
 
 #include <map>
@@ -41,9 +41,13 @@ class AdamW {
     torch::Tensor param, exp_avg, exp_avg_sq;
     bool decay;
   };
+  // The update with PyTorch's fused CPU kernel; false (nothing changed) where it does not apply.
+  bool step_fused(double lr, double weight_decay);
+
   std::vector<Slot> slots_;
   AdamWOptions options_;
   int64_t step_count_ = 0;
+  torch::Tensor step_tensor_ = torch::zeros({}, torch::kFloat);  // step_count_, as the fused kernel reads it
 };
 
 }  // namespace bitnet

@@ -8,21 +8,53 @@
 namespace bitnet {
 namespace {
 
+// fp32 CPU parameters take PyTorch's fused kernel; one with decay, one without.
 TEST(AdamW, MatchesLibTorchAdamWStepForStep) {
   torch::manual_seed(0);
   torch::Tensor ours = torch::randn({5, 7}).requires_grad_();
+  torch::Tensor ours_norm = torch::randn({7}).requires_grad_();
   torch::Tensor theirs = ours.detach().clone().requires_grad_();
-  AdamW opt({{"layer.q_proj.weight", ours}}, AdamWOptions{.beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8});
+  torch::Tensor theirs_norm = ours_norm.detach().clone().requires_grad_();
+  AdamW opt({{"layer.q_proj.weight", ours}, {"layer.norm.weight", ours_norm}},
+            AdamWOptions{.beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8});
   torch::optim::AdamW ref({theirs}, torch::optim::AdamWOptions(3e-3).betas({0.9, 0.95}).eps(1e-8).weight_decay(0.1));
+  torch::optim::AdamW ref_norm({theirs_norm},
+                               torch::optim::AdamWOptions(3e-3).betas({0.9, 0.95}).eps(1e-8).weight_decay(0.0));
   for (int step = 0; step < 5; ++step) {
-    torch::Tensor g = torch::randn({5, 7});
+    torch::Tensor g = torch::randn({5, 7}), g_norm = torch::randn({7});
     ours.mutable_grad() = g.clone();
     theirs.mutable_grad() = g.clone();
+    ours_norm.mutable_grad() = g_norm.clone();
+    theirs_norm.mutable_grad() = g_norm.clone();
     opt.step(3e-3, 0.1);
     ref.step();
+    ref_norm.step();
     ASSERT_TRUE(torch::allclose(ours, theirs, 1e-6, 1e-7)) << "step " << step;
+    ASSERT_TRUE(torch::allclose(ours_norm, theirs_norm, 1e-6, 1e-7)) << "step " << step;
   }
   EXPECT_EQ(opt.step_count(), 5);
+}
+
+// A parameter the fused kernel does not take (bf16 here; off the CPU likewise) sends the whole
+// step through the op-by-op update, which agrees with the fused one.
+TEST(AdamW, OpByOpUpdateAgreesWithTheFusedOne) {
+  torch::manual_seed(3);
+  torch::Tensor fused = torch::randn({6, 4}).requires_grad_();
+  torch::Tensor op_by_op = fused.detach().clone().requires_grad_();
+  torch::Tensor other = torch::randn({3}).to(torch::kBFloat16).requires_grad_();
+  AdamW a({{"x.up_proj.weight", fused}}, AdamWOptions{});
+  AdamW b({{"x.up_proj.weight", op_by_op}, {"y.weight", other}}, AdamWOptions{});
+  for (int step = 0; step < 4; ++step) {
+    torch::Tensor g = torch::randn({6, 4});
+    fused.mutable_grad() = g.clone();
+    op_by_op.mutable_grad() = g.clone();
+    other.mutable_grad() = torch::randn({3}).to(torch::kBFloat16);
+    const torch::Tensor other_before = other.detach().clone();
+    a.step(1e-2, 0.1);
+    b.step(1e-2, 0.1);
+    ASSERT_TRUE(torch::allclose(fused, op_by_op, 1e-6, 1e-7)) << "step " << step;
+    ASSERT_FALSE(torch::equal(other.detach(), other_before)) << "the bf16 parameter was not updated";
+  }
 }
 
 TEST(AdamW, DecayOnlyOnProjectionWeights) {
