@@ -48,7 +48,10 @@ CpuFeatures query_cpu_features() {
   const uint64_t xcr0 = read_xcr0();
   const bool os_ymm = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
   const bool os_zmm = (xcr0 & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
-  if (max_leaf < 7 || !os_ymm) return f;
+  if (!os_ymm) return f;
+  f.fma = bit(l1.ecx, 12);
+  f.f16c = bit(l1.ecx, 29);
+  if (max_leaf < 7) return f;
   const CpuidRegs l7 = cpuid(7, 0);
   f.avx2 = bit(l7.ebx, 5);
   if (os_zmm) {
@@ -131,6 +134,8 @@ std::string describe_cpu_features(const CpuFeatures& f) {
     s += name;
   };
   add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.f16c, "f16c");
   add(f.avx512f, "avx512f");
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");

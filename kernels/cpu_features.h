@@ -9,6 +9,8 @@ namespace bitnet::kernels {
 
 struct CpuFeatures {
   bool avx2 = false;     // AVX2 + OS saves YMM state
+  bool fma = false;      // FMA3 (ymm), with the same OS support as AVX2
+  bool f16c = false;     // VCVTPH2PS / VCVTPS2PH
   bool avx512f = false;  // AVX-512 Foundation + OS saves ZMM/opmask state
   bool avx512bw = false;
   bool avx512vl = false;

@@ -2,7 +2,6 @@
 // for the exact summation order shared by the scalar and AVX2 paths).
 #include "kernels/token_table.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cmath>
@@ -129,17 +128,9 @@ __attribute__((target("avx2,fma,f16c"))) void dot_q8_avx2(const uint8_t* rows, s
   for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
 }
 
-bool detect_avx2_fma_f16c() {
-  if (!detect_cpu_features().avx2) return false;
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-  return (c & (1u << 12)) != 0 && (c & (1u << 29)) != 0;
-}
-
-// Asked once, as detect_cpu_features() is (a CPUID instruction is slow in a virtual machine).
 bool cpu_has_avx2_fma_f16c() {
-  static const bool has = detect_avx2_fma_f16c();
-  return has;
+  const CpuFeatures f = detect_cpu_features();  // queried once per process
+  return f.avx2 && f.fma && f.f16c;
 }
 
 }  // namespace
