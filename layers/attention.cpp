@@ -38,8 +38,9 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   // and backward, with or without a document mask, still flash). On the GPU only the fp16/bf16
   // flash kernel takes enable_gqa; for these fp32 tensors it would fall back to the O(T²) math
   // kernel, so k and v are repeated there as before.
-  const bool native_gqa = q.size(1) != k.size(1) && q.device().is_cpu();
-  if (q.size(1) != k.size(1) && !native_gqa) {
+  const bool grouped = q.size(1) != k.size(1);
+  const bool native_gqa = grouped && q.device().is_cpu();
+  if (grouped && !native_gqa) {
     const int64_t groups = q.size(1) / k.size(1);
     kf = kf.repeat_interleave(groups, 1);
     vf = vf.repeat_interleave(groups, 1);

@@ -4,12 +4,27 @@
 // if-converted either; relu() is a mask.
 #pragma once
 
+#include <c10/core/ScalarType.h>
 #include <c10/util/BFloat16.h>
 
 #include <cstdint>
 #include <cstring>
 
 namespace bitnet {
+
+// The element types the fused CPU loops are compiled for.
+inline bool is_float_or_bf16(c10::ScalarType t) {
+  return t == c10::ScalarType::Float || t == c10::ScalarType::BFloat16;
+}
+
+// Calls f(T{}) with T = c10::BFloat16 for bf16 and float otherwise (check is_float_or_bf16 first).
+template <typename F>
+void visit_float_or_bf16(c10::ScalarType t, F&& f) {
+  if (t == c10::ScalarType::BFloat16)
+    f(c10::BFloat16{});
+  else
+    f(float{});
+}
 
 inline float to_float(float v) {
   return v;

@@ -1,7 +1,6 @@
 // Gated FFN with ReLU² or SiLU (see feed_forward.h).
 #include "layers/feed_forward.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "layers/element_math.h"
@@ -81,20 +80,11 @@ void gated_backward(const Out* dh, const In* gate, const In* up, In* d_gate, In*
   });
 }
 
-// Calls f(In*, Out*) with the data types of `in` and `out` (each fp32 or bf16).
+// Calls f(In{}, Out{}) with the element types of `in` and `out` (each fp32 or bf16).
 template <typename F>
 void with_types(const torch::Tensor& in, torch::Dtype out, F&& f) {
-  auto with_out = [&](auto in_tag) {
-    using In = decltype(in_tag);
-    if (out == torch::kBFloat16)
-      f(In{}, c10::BFloat16{});
-    else
-      f(In{}, float{});
-  };
-  if (in.scalar_type() == torch::kBFloat16)
-    with_out(c10::BFloat16{});
-  else
-    with_out(float{});
+  visit_float_or_bf16(in.scalar_type(),
+                      [&](auto in_tag) { visit_float_or_bf16(out, [&](auto out_tag) { f(in_tag, out_tag); }); });
 }
 
 struct FusedGatedActivation : torch::autograd::Function<FusedGatedActivation> {
@@ -129,10 +119,6 @@ struct FusedGatedActivation : torch::autograd::Function<FusedGatedActivation> {
   }
 };
 
-bool float_or_bf16(torch::Dtype t) {
-  return t == torch::kFloat || t == torch::kBFloat16;
-}
-
 }  // namespace
 
 torch::Tensor gated_activation_reference(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act,
@@ -145,8 +131,8 @@ torch::Tensor gated_activation_reference(const torch::Tensor& gate, const torch:
 torch::Tensor gated_activation(const torch::Tensor& gate, const torch::Tensor& up, formats::HiddenAct act,
                                torch::Dtype out_dtype) {
   const bool fused = gate.device().is_cpu() && up.device().is_cpu() && gate.sizes() == up.sizes() &&
-                     gate.scalar_type() == up.scalar_type() && float_or_bf16(gate.scalar_type()) &&
-                     float_or_bf16(out_dtype);
+                     gate.scalar_type() == up.scalar_type() && is_float_or_bf16(gate.scalar_type()) &&
+                     is_float_or_bf16(out_dtype);
   if (!fused) return gated_activation_reference(gate, up, act, out_dtype);
   return FusedGatedActivation::apply(gate, up, static_cast<int64_t>(act), out_dtype);
 }

@@ -98,8 +98,7 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
 }  // namespace
 
 bool fusable(const torch::Tensor& x, torch::Dtype out_dtype) {
-  const auto float_or_bf16 = [](torch::Dtype t) { return t == torch::kFloat || t == torch::kBFloat16; };
-  return float_or_bf16(x.scalar_type()) && float_or_bf16(out_dtype);
+  return is_float_or_bf16(x.scalar_type()) && is_float_or_bf16(out_dtype);
 }
 
 torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype) {
@@ -112,18 +111,11 @@ torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dt
   torch::Tensor in = x.contiguous();
   torch::Tensor out = torch::empty(in.sizes(), in.options().dtype(out_dtype));
   const int64_t n = in.size(-1), rows = n > 0 ? in.numel() / n : 0;
-  auto dispatch_out = [&](auto* xin) {
-    if (out_dtype == torch::kBFloat16)
-      fake_quant_rows(xin, out.data_ptr<c10::BFloat16>(), rows, n);
-    else if (out_dtype == torch::kFloat)
-      fake_quant_rows(xin, out.data_ptr<float>(), rows, n);
-    else
-      TORCH_CHECK(false, "int8_activation_fake_quant_fused: output dtype must be float32 or bfloat16");
-  };
-  if (in.scalar_type() == torch::kFloat)
-    dispatch_out(in.data_ptr<float>());
-  else
-    dispatch_out(in.data_ptr<c10::BFloat16>());
+  visit_float_or_bf16(in.scalar_type(), [&](auto in_tag) {
+    visit_float_or_bf16(out_dtype, [&](auto out_tag) {
+      fake_quant_rows(in.data_ptr<decltype(in_tag)>(), out.data_ptr<decltype(out_tag)>(), rows, n);
+    });
+  });
   return out;
 }
 

@@ -94,13 +94,11 @@ struct FusedRmsNorm : torch::autograd::Function<FusedRmsNorm> {
     torch::Tensor y = torch::empty_like(in);
     torch::Tensor inv_rms = torch::empty({rows}, in.options().dtype(torch::kFloat));
     const torch::Tensor w = weight.contiguous();
-    if (in.scalar_type() == torch::kBFloat16) {
-      forward_rows(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), y.data_ptr<c10::BFloat16>(),
-                   inv_rms.data_ptr<float>(), rows, n, static_cast<float>(eps));
-    } else {
-      forward_rows(in.data_ptr<float>(), w.data_ptr<float>(), y.data_ptr<float>(), inv_rms.data_ptr<float>(), rows, n,
+    visit_float_or_bf16(in.scalar_type(), [&](auto tag) {
+      using T = decltype(tag);
+      forward_rows(in.data_ptr<T>(), w.data_ptr<float>(), y.data_ptr<T>(), inv_rms.data_ptr<float>(), rows, n,
                    static_cast<float>(eps));
-    }
+    });
     ctx->save_for_backward({in, w, inv_rms});
     return y;
   }
@@ -112,21 +110,18 @@ struct FusedRmsNorm : torch::autograd::Function<FusedRmsNorm> {
     const int64_t n = x.size(-1), rows = n > 0 ? x.numel() / n : 0;
     torch::Tensor dx = torch::empty_like(x);
     torch::Tensor dw = torch::empty_like(w);
-    if (x.scalar_type() == torch::kBFloat16) {
-      backward_rows(g.data_ptr<c10::BFloat16>(), x.data_ptr<c10::BFloat16>(), w.data_ptr<float>(),
-                    inv_rms.data_ptr<float>(), dx.data_ptr<c10::BFloat16>(), dw.data_ptr<float>(), rows, n);
-    } else {
-      backward_rows(g.data_ptr<float>(), x.data_ptr<float>(), w.data_ptr<float>(), inv_rms.data_ptr<float>(),
-                    dx.data_ptr<float>(), dw.data_ptr<float>(), rows, n);
-    }
+    visit_float_or_bf16(x.scalar_type(), [&](auto tag) {
+      using T = decltype(tag);
+      backward_rows(g.data_ptr<T>(), x.data_ptr<T>(), w.data_ptr<float>(), inv_rms.data_ptr<float>(), dx.data_ptr<T>(),
+                    dw.data_ptr<float>(), rows, n);
+    });
     return {dx, dw, torch::Tensor()};
   }
 };
 
 bool fused_on_this_device(const torch::Tensor& x, const torch::Tensor& weight) {
-  const bool dtype_ok = x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16;
-  return x.device().is_cpu() && weight.device().is_cpu() && dtype_ok && weight.scalar_type() == torch::kFloat &&
-         x.dim() >= 1 && x.size(-1) == weight.numel();
+  return x.device().is_cpu() && weight.device().is_cpu() && is_float_or_bf16(x.scalar_type()) &&
+         weight.scalar_type() == torch::kFloat && x.dim() >= 1 && x.size(-1) == weight.numel();
 }
 
 }  // namespace

@@ -63,15 +63,10 @@ struct FusedRope : torch::autograd::Function<FusedRope> {
     const torch::Tensor cos = cos_in.contiguous(), sin = sin_in.contiguous();
     torch::Tensor out = torch::empty(x.sizes(), x.options().dtype(out_dtype));
     const float *c = cos.data_ptr<float>(), *s = sin.data_ptr<float>();
-    const bool bf16_in = x.scalar_type() == torch::kBFloat16, bf16_out = out_dtype == torch::kBFloat16;
-    if (bf16_in && bf16_out)
-      rope_forward<c10::BFloat16>(x, c, s, out.data_ptr<c10::BFloat16>());
-    else if (bf16_in)
-      rope_forward<c10::BFloat16>(x, c, s, out.data_ptr<float>());
-    else if (bf16_out)
-      rope_forward<float>(x, c, s, out.data_ptr<c10::BFloat16>());
-    else
-      rope_forward<float>(x, c, s, out.data_ptr<float>());
+    visit_float_or_bf16(x.scalar_type(), [&](auto in_tag) {
+      visit_float_or_bf16(
+          out_dtype, [&](auto out_tag) { rope_forward<decltype(in_tag)>(x, c, s, out.data_ptr<decltype(out_tag)>()); });
+    });
     ctx->save_for_backward({cos, sin});
     ctx->saved_data["input_dtype"] = static_cast<int64_t>(x.scalar_type());
     return out;
@@ -84,20 +79,17 @@ struct FusedRope : torch::autograd::Function<FusedRope> {
     const auto dtype = static_cast<torch::Dtype>(ctx->saved_data["input_dtype"].toInt());
     torch::Tensor dx = torch::empty(g.sizes(), g.options().dtype(dtype));
     const int64_t D = g.size(3), rows = g.numel() / D;
-    if (dtype == torch::kBFloat16)
-      rope_backward(g.data_ptr<float>(), cos.data_ptr<float>(), sin.data_ptr<float>(), dx.data_ptr<c10::BFloat16>(),
+    visit_float_or_bf16(dtype, [&](auto tag) {
+      rope_backward(g.data_ptr<float>(), cos.data_ptr<float>(), sin.data_ptr<float>(), dx.data_ptr<decltype(tag)>(),
                     rows, g.size(2), D);
-    else
-      rope_backward(g.data_ptr<float>(), cos.data_ptr<float>(), sin.data_ptr<float>(), dx.data_ptr<float>(), rows,
-                    g.size(2), D);
+    });
     return {dx, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 bool fused_on_this_device(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           torch::Dtype out_dtype) {
-  const bool dtype_ok = (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16) &&
-                        (out_dtype == torch::kFloat || out_dtype == torch::kBFloat16);
+  const bool dtype_ok = is_float_or_bf16(x.scalar_type()) && is_float_or_bf16(out_dtype);
   return x.device().is_cpu() && dtype_ok && x.dim() == 4 && x.size(3) % 2 == 0 && x.stride(3) == 1 &&
          cos.scalar_type() == torch::kFloat && sin.scalar_type() == torch::kFloat && cos.device().is_cpu() &&
          sin.device().is_cpu() && cos.dim() == 2 && cos.sizes() == sin.sizes() && cos.size(0) == x.size(2) &&
