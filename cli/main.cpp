@@ -7,7 +7,7 @@
 #include "trainer/host_memory.h"
 
 int main(int argc, char** argv) {
-  bitnet::cli::use_passive_omp_wait(argv);
+  bitnet::cli::use_short_omp_spin(argv);
   bitnet::keep_freed_memory_for_reuse();
   CLI::App app{
       "bitnet: train BitNet b1.58 (ternary) language models from a YAML config, and inspect runs.\n"

@@ -1,4 +1,4 @@
-// Restarting the process with passive OpenMP waiting (see omp_wait_policy.h for why).
+// Restarting the process with a short OpenMP spin (see omp_wait_policy.h for why).
 #include "cli/omp_wait_policy.h"
 
 #include <unistd.h>
@@ -7,10 +7,10 @@
 
 namespace bitnet::cli {
 
-void use_passive_omp_wait(char** argv) {
+void use_short_omp_spin(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
   // Set before exec, so the new process finds it and does not restart again.
-  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  if (setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
   execv("/proc/self/exe", argv);
 }
 
