@@ -22,9 +22,9 @@ int decode_status(int status) {
   return -1;
 }
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd) {
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, int out_fd) {
   std::vector<char*> argv;
-  std::string binary = BITNET_BINARY;
+  std::string binary = program;
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -43,10 +43,14 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd) {
 }  // namespace
 
 RunResult run_bitnet(const std::vector<std::string>& args) {
+  return run_program(BITNET_BINARY, args);
+}
+
+RunResult run_program(const std::string& program, const std::vector<std::string>& args) {
   char path[] = "/tmp/bitnet_e2e_out_XXXXXX";
   const int fd = ::mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
-  const pid_t pid = spawn(args, fd);
+  const pid_t pid = spawn(program, args, fd);
   ::close(fd);
   RunResult r;
   r.exit_code = wait_bitnet(pid);
@@ -58,7 +62,7 @@ RunResult run_bitnet(const std::vector<std::string>& args) {
 pid_t start_bitnet(const std::vector<std::string>& args, const std::string& log_path) {
   const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error("cannot open " + log_path);
-  const pid_t pid = spawn(args, fd);
+  const pid_t pid = spawn(BITNET_BINARY, args, fd);
   ::close(fd);
   return pid;
 }

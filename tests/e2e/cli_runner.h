@@ -19,6 +19,8 @@ struct RunResult {
 
 // Runs BITNET_BINARY with args (no shell: each element is one argument).
 RunResult run_bitnet(const std::vector<std::string>& args);
+// Runs any program (a path) the same way.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args);
 
 // Starts BITNET_BINARY in the background with output to `log_path`; returns its pid.
 pid_t start_bitnet(const std::vector<std::string>& args, const std::string& log_path);

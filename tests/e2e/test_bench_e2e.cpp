@@ -1,12 +1,10 @@
 // `bitnet bench train` end to end: OpenMP threads spin briefly (GOMP_SPINCOUNT=1000) and then
 // sleep unless the user chose a policy (the 2-thread step collapsed under a compiler's load with
-// libgomp's long spinning default), the
-// benchmark times the step again with competing processes beside it, and --peer transformers
-// prints ours beside transformers' BitNet built with the same parameter count.
+// libgomp's long spinning default), the benchmark times the step again with competing processes
+// beside it, and --peer transformers prints ours beside transformers' BitNet built with the same
+// parameter count.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -115,38 +113,44 @@ TEST(BenchE2E, PeerTransformersRowsPerThreadCountWithTheSameParameterCount) {
   EXPECT_NE(r.output.find(", transformers eager "), std::string::npos) << r.output;
 }
 
-// Runs `.venv/bin/python SCRIPT ARGS` from the source tree; exit status -1 when it did not exit.
-struct PythonResult {
-  int exit_status = -1;
-  std::string output;
-};
-PythonResult run_venv_python(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string("'") + BITNET_SOURCE_DIR + "/.venv/bin/python' '" + BITNET_SOURCE_DIR + "/" +
-                          script + "' " + args + " 2>&1";
-  PythonResult r;
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  for (int ch = std::fgetc(pipe); ch != EOF; ch = std::fgetc(pipe)) r.output += static_cast<char>(ch);
-  const int status = pclose(pipe);
-  if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
-  return r;
+// Runs `.venv/bin/python SCRIPT ARGS...` from the source tree.
+RunResult run_venv_python(const std::string& script, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {std::string(BITNET_SOURCE_DIR) + "/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(std::string(BITNET_SOURCE_DIR) + "/.venv/bin/python", argv);
 }
 
 // The pieces that keep the compiled peer an honest training step (tests/clients/hf_peer_ste_check.py):
 // its rewritten straight-through estimators equal transformers' own, and a zero gradient is caught.
 TEST(BenchE2E, PeerEstimatorRewriteIsExactAndDeadGradientsAreCaught) {
-  const PythonResult r = run_venv_python("tests/clients/hf_peer_ste_check.py", "");
-  EXPECT_EQ(r.exit_status, 0) << r.output;
+  const RunResult r = run_venv_python("tests/clients/hf_peer_ste_check.py", {});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
 
 // The peer script itself refuses a model whose parameter count is not ours.
 TEST(BenchE2E, PeerScriptRefusesADifferentParameterCount) {
-  const PythonResult r =
-      run_venv_python("bench/hf_bitnet_train.py",
-                      "--hidden-size 64 --layers 1 --heads 2 --kv-heads 1 --intermediate-size 128 "
-                      "--vocab 256 --micro-batch 1 --seq-len 8 --threads 1 --expect-parameters 12345");
-  EXPECT_EQ(r.exit_status, 2) << r.output;
+  const RunResult r = run_venv_python("bench/hf_bitnet_train.py", {"--hidden-size",
+                                                                   "64",
+                                                                   "--layers",
+                                                                   "1",
+                                                                   "--heads",
+                                                                   "2",
+                                                                   "--kv-heads",
+                                                                   "1",
+                                                                   "--intermediate-size",
+                                                                   "128",
+                                                                   "--vocab",
+                                                                   "256",
+                                                                   "--micro-batch",
+                                                                   "1",
+                                                                   "--seq-len",
+                                                                   "8",
+                                                                   "--threads",
+                                                                   "1",
+                                                                   "--expect-parameters",
+                                                                   "12345"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("ours 12345: the shapes differ"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("\"mode\""), std::string::npos) << "nothing may be timed:\n" << r.output;
 }
