@@ -24,7 +24,8 @@ const std::string kPython = BITNET_PYTHON;
 // The one message for missing test data: where it was looked for and how to point elsewhere.
 std::string missing_llama3() {
   return "the LLaMA 3 tokenizer files are missing from " + kLlama3 +
-         " (they are kept beside the repository; configure with -DBITNET_LLAMA3_TOKENIZER_DIR=DIR to use others)";
+         " (they are kept beside the repository, or beside the local repository it was cloned from; configure with "
+         "-DBITNET_LLAMA3_TOKENIZER_DIR=DIR to use others)";
 }
 
 const std::vector<std::string>& tricky_strings() {
