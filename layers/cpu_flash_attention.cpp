@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers/attention_tiles.h"
+#include "layers/element_math.h"
 
 namespace bitnet {
 
@@ -74,12 +75,14 @@ void mask_row(float* scores, int64_t query, int64_t key0, int64_t batch, const S
     if (docs[key0 + j] != docs[query]) scores[j] = kMasked;
 }
 
+// The tiles keep bf16 values as 16-bit patterns; these convert with element_math.h's branch-free
+// conversions (c10's bits, round to nearest even).
 uint16_t to_bf16_bits(float v) {
-  return c10::BFloat16(v).x;
+  return from_float<c10::BFloat16>(v).x;
 }
 
 float from_bf16_bits(uint16_t bits) {
-  return static_cast<float>(c10::BFloat16(bits, c10::BFloat16::from_bits()));
+  return to_float(c10::BFloat16(bits, c10::BFloat16::from_bits()));
 }
 
 struct ForwardResult {
