@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "layers/attention_tiles.h"
+
 #ifdef BITNET_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -89,22 +91,12 @@ void reset_peak_device_memory(const torch::Device& device) {
   (void)device;
 }
 
-namespace {
-
-bool cpu_has_native_bf16() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512bf16");
-#else
-  return false;
-#endif
-}
-
-}  // namespace
-
 torch::Dtype compute_dtype_for(Precision precision, const torch::Device& device) {
   if (precision == Precision::kBf16) return torch::kBFloat16;
   if (precision == Precision::kFp32) return torch::kFloat;
-  return device.is_cuda() || cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat;
+  // On the CPU, auto is bf16 exactly where our bf16 attention runs (AVX512-BF16): one check
+  // decides both.
+  return device.is_cuda() || attention_tiles::cpu_has_avx512_bf16() ? torch::kBFloat16 : torch::kFloat;
 }
 
 std::string describe_precision(Precision precision, const torch::Device& device) {
