@@ -7,7 +7,8 @@
 # quantizers, the CPU flash attention) runs on the calling thread alone. So our LibTorch targets
 # compile and link with OpenMP too. The wheel's bundled runtime and the compiler's are both GNU
 # libgomp.so.1: one soname, so the process loads one of them and has one thread pool.
-find_file(BITNET_ATEN_CONFIG_H ATen/Config.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH)
+# NO_CACHE: a build tree reconfigured against another LibTorch reads that LibTorch's Config.h.
+find_file(BITNET_ATEN_CONFIG_H ATen/Config.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH NO_CACHE)
 set(BITNET_TORCH_OPENMP OFF)
 if(BITNET_ATEN_CONFIG_H)
   file(STRINGS "${BITNET_ATEN_CONFIG_H}" BITNET_ATEN_OPENMP REGEX "^#define AT_PARALLEL_OPENMP 1")
