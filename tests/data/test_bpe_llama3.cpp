@@ -4,7 +4,6 @@
 // what to run, it never skips.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +11,7 @@
 
 #include "data/bpe_tokenizer.h"
 #include "data/rng.h"
+#include "tests/support/shell_output.h"
 #include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
@@ -86,22 +86,7 @@ std::vector<std::string> random_strings(int count) {
   return out;
 }
 
-std::string run_command(const std::string& command, int& status) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    status = -1;
-    return output;
-  }
-  char buffer[65536];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  status = ::pclose(pipe);
-  return output;
-}
-
 TEST(BpeLlama3, MatchesReferenceEncoder) {
-  int status = 0;
   ASSERT_TRUE(std::filesystem::exists(kPython)) << kPython << " is missing: run scripts/setup (it makes .venv)";
   ASSERT_TRUE(std::filesystem::exists(kLlama3 + "/tokenizer.json")) << missing_llama3();
 
@@ -109,11 +94,11 @@ TEST(BpeLlama3, MatchesReferenceEncoder) {
   for (std::string& s : random_strings(300)) texts.push_back(std::move(s));
   testing::TempDir dir;
   const std::string input = dir.write("strings.json", nlohmann::json(texts).dump());
-  const std::string output = run_command("'" + kPython + "' '" + kSource + "/tests/clients/llama3_reference.py' '" +
-                                             kLlama3 + "/tokenizer.json' '" + input + "'",
-                                         status);
-  ASSERT_EQ(status, 0) << "the reference encoder failed:\n" << output;
-  const auto expected = nlohmann::json::parse(output).get<std::vector<std::vector<int32_t>>>();
+  const testing::ShellOutput reference =
+      testing::shell_output("'" + kPython + "' '" + kSource + "/tests/clients/llama3_reference.py' '" + kLlama3 +
+                            "/tokenizer.json' '" + input + "'");
+  ASSERT_EQ(reference.status, 0) << "the reference encoder failed:\n" << reference.text;
+  const auto expected = nlohmann::json::parse(reference.text).get<std::vector<std::vector<int32_t>>>();
   ASSERT_EQ(expected.size(), texts.size());
 
   const auto tokenizer = BpeTokenizer::from_file(kLlama3 + "/tokenizer.json");
@@ -187,15 +172,15 @@ TEST(BpeLlama3, AddsBosAsTransformersDoes) {
     if (!v.add_bos_token.is_null()) c["add_bos_token"] = v.add_bos_token;
     dir.write("tokenizer.json", t.dump());
     dir.write("tokenizer_config.json", c.dump());
-    int status = 0;
-    const std::string out = run_command("'" + kPython +
-                                            "' -c \"import sys; from transformers import AutoTokenizer as A; "
-                                            "t = A.from_pretrained(sys.argv[1], local_files_only=True); "
-                                            "print(int(t('hi').input_ids[:1] == [t.bos_token_id]))\" '" +
-                                            dir.path() + "' 2>/dev/null",
-                                        status);
-    ASSERT_EQ(status, 0) << out;
-    EXPECT_EQ(BpeTokenizer::from_file(dir.path("tokenizer.json"))->adds_bos(), out == "1\n") << "transformers: " << out;
+    const testing::ShellOutput out =
+        testing::shell_output("'" + kPython +
+                              "' -c \"import sys; from transformers import AutoTokenizer as A; "
+                              "t = A.from_pretrained(sys.argv[1], local_files_only=True); "
+                              "print(int(t('hi').input_ids[:1] == [t.bos_token_id]))\" '" +
+                              dir.path() + "' 2>/dev/null");
+    ASSERT_EQ(out.status, 0) << out.text;
+    EXPECT_EQ(BpeTokenizer::from_file(dir.path("tokenizer.json"))->adds_bos(), out.text == "1\n")
+        << "transformers: " << out.text;
   }
 }
 

@@ -6,13 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "data/bpe_tokenizer.h"
 #include "data/chat_template.h"
+#include "tests/support/shell_output.h"
 #include "tests/support/temp_dir.h"
 
 namespace bitnet::data {
@@ -21,20 +21,6 @@ namespace {
 const std::string kSource = BITNET_SOURCE_DIR;
 const std::string kLlama3 = BITNET_LLAMA3_TOKENIZER_DIR;  // tokenizer.json + tokenizer_config.json
 const std::string kPython = BITNET_PYTHON;
-
-std::string run_command(const std::string& command, int& status) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    status = -1;
-    return output;
-  }
-  char buffer[65536];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  status = ::pclose(pipe);
-  return output;
-}
 
 using Conversation = std::vector<ChatMessage>;
 
@@ -60,14 +46,12 @@ nlohmann::json reference(const std::string& template_name) {
   }
   testing::TempDir dir;
   const std::string path = dir.write("chats.json", input.dump());
-  int status = 0;
-  const std::string output =
-      run_command("'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' '" + kLlama3 + "' " +
-                      template_name + " '" + path + "' 2>&1",
-                  status);
-  EXPECT_EQ(status, 0) << "the reference chat template failed:\n" << output;
-  if (status != 0) return nlohmann::json::array();
-  return nlohmann::json::parse(output);
+  const testing::ShellOutput script =
+      testing::shell_output("'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' '" + kLlama3 +
+                            "' " + template_name + " '" + path + "' 2>&1");
+  EXPECT_EQ(script.status, 0) << "the reference chat template failed:\n" << script.text;
+  if (script.status != 0) return nlohmann::json::array();
+  return nlohmann::json::parse(script.text);
 }
 
 void expect_matches_reference(ChatTemplate chat_template) {
@@ -100,12 +84,10 @@ TEST(ChatLlama3, Llama3MatchesReferenceTemplate) {
 // the one the reference renders with.
 TEST(ChatLlama3, JinjaIsTheOfficialTemplate) {
   for (ChatTemplate t : {ChatTemplate::kBitnet2b4t, ChatTemplate::kLlama3}) {
-    int status = 0;
-    const std::string official = run_command(
-        "'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' --official " + enum_name(t),
-        status);
-    ASSERT_EQ(status, 0) << official;
-    EXPECT_EQ(chat_template_jinja(t), official) << enum_name(t);
+    const testing::ShellOutput official = testing::shell_output(
+        "'" + kPython + "' '" + kSource + "/tests/clients/chat_template_reference.py' --official " + enum_name(t));
+    ASSERT_EQ(official.status, 0) << official.text;
+    EXPECT_EQ(chat_template_jinja(t), official.text) << enum_name(t);
   }
 }
 
