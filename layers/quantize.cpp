@@ -95,6 +95,21 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
   });
 }
 
+// The ternary weight's elementwise pass, given its scale s: out = clamp(round(w s), -1, 1) / s, the
+// fp32 operations of ternary_weight_fake_quant in its order. The clamp is written with
+// comparisons so a NaN weight stays NaN as LibTorch's clamp keeps it (std::max would drop it).
+template <typename In, typename Out>
+void ternary_fake_quant_elements(const In* w, Out* out, int64_t n, float s) {
+  constexpr int64_t kChunk = 4096;
+  at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
+    for_each_index(begin * kChunk, std::min(n, end * kChunk), [&](int64_t i) {
+      const float r = round_half_even(to_float(w[i]) * s);
+      const float q = r < -1.0f ? -1.0f : (r > 1.0f ? 1.0f : r);
+      out[i] = from_float<Out>(q / s);
+    });
+  });
+}
+
 }  // namespace
 
 bool fusable(const torch::Tensor& x, torch::Dtype out_dtype) {
@@ -123,7 +138,18 @@ torch::Tensor ternary_weight_fake_quant_fused(const torch::Tensor& weight, torch
 #ifdef BITNET_WITH_CUDA
   if (weight.is_cuda() && fusable(weight, out_dtype)) return cuda::ternary_weight_fake_quant(weight, out_dtype);
 #endif
-  return ternary_weight_fake_quant(weight).to(out_dtype);
+  if (!fusable(weight, out_dtype) || !weight.device().is_cpu()) return ternary_weight_fake_quant(weight).to(out_dtype);
+  // The scale is LibTorch's reduction, as ternary_weight_codes and the export compute it, so the
+  // codes agree bit for bit; the elementwise ops and the cast after them are one pass.
+  torch::Tensor w = weight.contiguous();
+  const float s = ternary_weight_scale(w).item<float>();
+  torch::Tensor out = torch::empty(w.sizes(), w.options().dtype(out_dtype));
+  visit_float_or_bf16(w.scalar_type(), [&](auto in_tag) {
+    visit_float_or_bf16(out_dtype, [&](auto out_tag) {
+      ternary_fake_quant_elements(w.data_ptr<decltype(in_tag)>(), out.data_ptr<decltype(out_tag)>(), w.numel(), s);
+    });
+  });
+  return out;
 }
 
 torch::Tensor ternary_weight_scale(const torch::Tensor& weight) {

@@ -20,9 +20,10 @@ torch::Tensor ternary_weight_codes(const torch::Tensor& weight);
 // W_q = codes / s_w (fp32): the fake-quantized weight the forward pass uses.
 torch::Tensor ternary_weight_fake_quant(const torch::Tensor& weight);
 
-// The same values in `out_dtype`, fused on a CUDA device (one reduction on the device, one
-// elementwise pass; the mean may differ from the LibTorch reduction's in its last bit, see
-// cuda/quantize_cuda.h), the LibTorch ops elsewhere.
+// The same values in `out_dtype`, fused. On the CPU: LibTorch's scale (so equal bit for bit to
+// ternary_weight_fake_quant(weight).to(out_dtype)), then one elementwise pass. On a CUDA device:
+// one reduction on the device, one elementwise pass; the mean may differ from the LibTorch
+// reduction's in its last bit, see cuda/quantize_cuda.h.
 torch::Tensor ternary_weight_fake_quant_fused(const torch::Tensor& weight, torch::Dtype out_dtype);
 
 // s_x = 127 / max(max_j |x_j|, 1e-5) over the last dim: shape (..., 1), fp32.

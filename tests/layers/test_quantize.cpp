@@ -13,6 +13,11 @@ std::vector<float> values(const torch::Tensor& t) {
   return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
 }
 
+// Bit patterns of an fp32 or bf16 tensor, so that -0 and +0 (and NaN payloads) differ.
+torch::Tensor bits(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat ? t.view(torch::kInt32) : t.view(torch::kInt16);
+}
+
 TEST(TernaryQuant, HandComputedCodesScaleAndFakeQuant) {
   // mean|W| = (0.5 + 1.5 + 0.25 + 3) / 4 = 1.3125, s_w = 1 / 1.3125.
   // W * s_w = [0.381, -1.143, 0.190, 2.286] -> round [0, -1, 0, 2] -> clamp [0, -1, 0, 1].
@@ -39,6 +44,38 @@ TEST(TernaryQuant, ClampsLargeValuesToPlusMinusOne) {
   torch::Tensor w = torch::tensor({100.0f, -100.0f, 0.1f, -0.1f});
   // mean = 50.05: 100 / 50.05 ≈ 1.998 -> 2 -> 1; 0.1 / 50.05 ≈ 0.002 -> 0.
   EXPECT_EQ(values(ternary_weight_codes(w)), (std::vector<float>{1, -1, 0, 0}));
+}
+
+TEST(TernaryQuant, FusedPassEqualsTheTensorFormulaBitForBit) {
+  torch::manual_seed(6);
+  // 3 * 4099 elements: the parallel chunks of 4096 and a tail that is not a multiple of 8.
+  torch::Tensor w = torch::randn({3, 4099}) * 0.02;
+  // Make mean|W| exactly 1 (every other element zero but these), so W * s_w = W and halves are ties:
+  // they round to even, and small negatives to -0.
+  torch::Tensor ties = torch::zeros({16, 64});
+  const float exact[] = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -0.25f, 0.75f, -3.0f};
+  float sum = 0.0f;
+  for (int j = 0; j < 8; ++j) {
+    ties[0][j] = exact[j];
+    sum += std::fabs(exact[j]);
+  }
+  ties[1][0] = static_cast<float>(ties.numel()) - sum;  // the rest of the total |W| = numel
+  for (const torch::Tensor& weight : {w, ties, w.t(), torch::zeros({4, 8})}) {
+    for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
+      torch::Tensor wi = weight.to(in);
+      torch::Tensor reference = ternary_weight_fake_quant(wi);  // fp32
+      EXPECT_TRUE(torch::equal(bits(ternary_weight_fake_quant_fused(wi, torch::kFloat)), bits(reference)));
+      EXPECT_TRUE(torch::equal(bits(ternary_weight_fake_quant_fused(wi, torch::kBFloat16)),
+                               bits(reference.to(torch::kBFloat16))));
+    }
+  }
+  const torch::Tensor row = ternary_weight_fake_quant_fused(ties, torch::kFloat)[0];
+  EXPECT_EQ(values(row.slice(0, 0, 8)), (std::vector<float>{0, -0.0f, 1, -1, 1, -0.0f, 1, -1}));
+  EXPECT_TRUE(std::signbit(row[1].item<float>()));
+  // A NaN weight makes the scale NaN, and every output NaN, as the tensor formula gives.
+  torch::Tensor nan = w.clone();
+  nan[1][5] = NAN;
+  EXPECT_TRUE(ternary_weight_fake_quant_fused(nan, torch::kBFloat16).isnan().all().item<bool>());
 }
 
 TEST(Int8Quant, HandComputedPerTokenWithTies) {
@@ -71,10 +108,6 @@ TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
   x[11][0] = 127.0f;
   const float halves[] = {0.5f, 1.5f, 2.5f, -0.5f, -2.5f, -0.25f, 126.5f, -126.5f};
   for (int j = 0; j < 8; ++j) x[11][j + 1] = halves[j];
-  // Bit patterns, so that -0 and +0 differ.
-  auto bits = [](const torch::Tensor& t) {
-    return t.scalar_type() == torch::kFloat ? t.view(torch::kInt32) : t.view(torch::kInt16);
-  };
   for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
     torch::Tensor xi = x.to(in);
     torch::Tensor reference = int8_activation_fake_quant(xi);  // fp32
