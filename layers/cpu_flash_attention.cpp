@@ -281,6 +281,10 @@ class CpuFlashAttentionFunction : public torch::autograd::Function<CpuFlashAtten
 
 }  // namespace
 
+bool cpu_computes_bf16_natively() {
+  return attention_tiles::cpu_has_avx512_bf16();
+}
+
 bool cpu_flash_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
   if (!q.device().is_cpu() || !k.device().is_cpu() || !v.device().is_cpu()) return false;
@@ -289,7 +293,7 @@ bool cpu_flash_attention_applies(const torch::Tensor& q, const torch::Tensor& k,
   const int64_t D = q.size(3);
   const bool shapes = k.sizes() == v.sizes() && q.size(0) == k.size(0) && q.size(2) == k.size(2) && q.size(2) > 0 &&
                       k.size(3) == D && D % 16 == 0 && k.size(1) > 0 && q.size(1) % k.size(1) == 0;
-  return shapes && attention_tiles::cpu_has_avx512_bf16();
+  return shapes && cpu_computes_bf16_natively();
 }
 
 torch::Tensor cpu_flash_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -14,6 +14,10 @@
 
 namespace bitnet {
 
+// True on CPUs with AVX512-BF16 (and the AVX-512 subsets it needs): where bf16 products run
+// natively, so training's precision `auto` picks bf16 exactly where this attention applies.
+bool cpu_computes_bf16_natively();
+
 // True where cpu_flash_attention takes these tensors: CPU, bf16, head size a multiple of 16 up to
 // 256, query heads a multiple of KV heads, and a CPU with AVX512-BF16.
 bool cpu_flash_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "layers/attention_tiles.h"
+#include "layers/cpu_flash_attention.h"
 
 #ifdef BITNET_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -96,7 +96,7 @@ torch::Dtype compute_dtype_for(Precision precision, const torch::Device& device)
   if (precision == Precision::kFp32) return torch::kFloat;
   // On the CPU, auto is bf16 exactly where our bf16 attention runs (AVX512-BF16): one check
   // decides both.
-  return device.is_cuda() || attention_tiles::cpu_has_avx512_bf16() ? torch::kBFloat16 : torch::kFloat;
+  return device.is_cuda() || cpu_computes_bf16_natively() ? torch::kBFloat16 : torch::kFloat;
 }
 
 std::string describe_precision(Precision precision, const torch::Device& device) {
