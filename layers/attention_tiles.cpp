@@ -120,6 +120,20 @@ void pack_row_pairs(const uint16_t* src, int64_t src_ld, int64_t rows, int64_t p
 
 void tile_product(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                   int64_t n, int64_t k) {
+  // AMX takes whole 16-row blocks over K in steps of 32; the rows past the last block go to
+  // VDPBF16PS. Rows are independent, so the split changes no result.
+  if (k % 32 == 0 && m >= 16 && cpu_has_amx_bf16()) {
+    const int64_t amx_rows = m / 16 * 16;
+    tile_product_amx(a, lda, b, ldb, c, ldc, amx_rows, n, k);
+    a += amx_rows * lda;
+    c += amx_rows * ldc;
+    m -= amx_rows;
+  }
+  if (m > 0) tile_product_avx512(a, lda, b, ldb, c, ldc, m, n, k);
+}
+
+void tile_product_avx512(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc,
+                         int64_t m, int64_t n, int64_t k) {
   int64_t col = 0;
   for (; col + 64 <= n; col += 64) column_strip<4>(a, lda, b + 2 * col, ldb, c + col, ldc, m, k);
   for (; col < n; col += 16) column_strip<1>(a, lda, b + 2 * col, ldb, c + col, ldc, m, k);

@@ -1,5 +1,5 @@
 // Tile operations of the CPU bf16 flash attention (cpu_flash_attention.cpp): a bf16 x bf16 -> fp32
-// tile product on AVX512-BF16 (VDPBF16PS), the packing it reads its right operand in, and the
+// tile product on AVX512-BF16 (VDPBF16PS) or AMX, the packing it reads its right operand in, and the
 // row operations of the softmax. Torch-free; bf16 values travel as their 16-bit patterns. Only
 // call these where cpu_has_avx512_bf16() is true.
 #pragma once
@@ -22,10 +22,22 @@ void pack_transposed(const uint16_t* src, int64_t src_ld, int64_t rows, int64_t 
 void pack_row_pairs(const uint16_t* src, int64_t src_ld, int64_t rows, int64_t padded_rows, int64_t cols,
                     uint16_t* packed, int64_t ld);
 
+// True where the CPU has AMX with bf16 tiles and the kernel lets this process use them (Linux
+// hands out the tile state on request; this asks once).
+bool cpu_has_amx_bf16();
+
 // c (M x N fp32, row pitch ldc) += a (M x K bf16, row pitch lda) * B (packed, pitch ldb).
-// N a multiple of 16, K even; any M.
+// N a multiple of 16, K even; any M. Products of bf16 pairs accumulate in fp32: on AMX tiles
+// (TDPBF16PS) where the CPU has them and K is a multiple of 32, else with VDPBF16PS. Both flush
+// denormals; their orders of addition differ, so their sums may differ in the last bits.
 void tile_product(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                   int64_t n, int64_t k);
+// The two paths of tile_product, callable on their own (the tests compare them). tile_product_amx
+// needs cpu_has_amx_bf16(), M and N multiples of 16 and K a multiple of 32.
+void tile_product_avx512(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc,
+                         int64_t m, int64_t n, int64_t k);
+void tile_product_amx(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                      int64_t n, int64_t k);
 
 // The largest of x[0..n), n a multiple of 16.
 float row_max(const float* x, int64_t n);

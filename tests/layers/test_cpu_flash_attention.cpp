@@ -1,9 +1,13 @@
 // The CPU bf16 flash attention against PyTorch's fp32 attention on the same bf16 values: outputs and
 // the gradients of q, k and v, with grouped KV heads, sequence lengths that are not multiples of
 // the 64-row block, several head sizes and document masks; bit-identical results at 1 and 2
-// threads; and causal_attention choosing it for bf16 input.
+// threads; causal_attention choosing it for bf16 input; and its tile product, on AMX tiles and
+// with VDPBF16PS, exact where fp32 sums are exact.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
+
+#include <array>
+#include <vector>
 
 #include "layers/attention.h"
 #include "layers/attention_tiles.h"
@@ -115,6 +119,87 @@ TEST_F(CpuFlashAttention, TransposedViewsReadAsTheirValues) {
   torch::Tensor v = torch::randn({2, 90, 2, 32}).to(torch::kBFloat16).transpose(1, 2);
   EXPECT_TRUE(torch::equal(cpu_flash_attention(q, k, v, {}),
                            cpu_flash_attention(q.contiguous(), k.contiguous(), v.contiguous(), {})));
+}
+
+// A (M x K) and B (K x N) row-major bf16 with small integer values, so that every product and sum is
+// exact in fp32 whatever the order of addition; B packed as tile_product reads it.
+struct IntegerOperands {
+  int64_t m, n, k;
+  std::vector<uint16_t> a, b_packed;
+  std::vector<float> want;  // c0 + A B, exact
+
+  IntegerOperands(int64_t m, int64_t n, int64_t k, const std::vector<float>& c0) : m(m), n(n), k(k) {
+    torch::manual_seed(m * 1000 + n * 10 + k);
+    const torch::Tensor a_values = torch::randint(-3, 4, {m, k}, torch::kFloat);
+    const torch::Tensor b_values = torch::randint(-3, 4, {k, n}, torch::kFloat);
+    const torch::Tensor sum = (torch::tensor(c0).view({m, n}) + a_values.matmul(b_values)).contiguous();
+    want.assign(sum.data_ptr<float>(), sum.data_ptr<float>() + sum.numel());
+    a = bits_of(a_values);
+    const std::vector<uint16_t> b = bits_of(b_values);
+    b_packed.assign(k * n, 0);
+    attention_tiles::pack_row_pairs(b.data(), n, k, k, n, b_packed.data(), n);
+  }
+
+  static std::vector<uint16_t> bits_of(const torch::Tensor& values) {
+    const torch::Tensor bits = values.to(torch::kBFloat16).contiguous().view(torch::kInt16);
+    const auto* p = reinterpret_cast<const uint16_t*>(bits.data_ptr<int16_t>());
+    return {p, p + bits.numel()};
+  }
+};
+
+std::vector<float> start_values(int64_t m, int64_t n) {
+  std::vector<float> c(m * n);
+  for (int64_t i = 0; i < m * n; ++i) c[i] = static_cast<float>(i % 7) - 3.0f;
+  return c;
+}
+
+TEST_F(CpuFlashAttention, TileProductIsExactOnIntegersAtEveryShape) {
+  // Row counts with and without a 16-row tail, K with and without a 32 multiple (the AMX split).
+  const int64_t shapes[][3] = {{64, 64, 64}, {53, 48, 64}, {64, 80, 48}, {7, 16, 2}, {32, 32, 96}, {17, 64, 32}};
+  for (const auto& [m, n, k] : shapes) {
+    const std::vector<float> c0 = start_values(m, n);
+    const IntegerOperands ops(m, n, k, c0);
+    std::vector<float> c = c0;
+    attention_tiles::tile_product(ops.a.data(), k, ops.b_packed.data(), n, c.data(), n, m, n, k);
+    EXPECT_EQ(c, ops.want) << m << " x " << n << " x " << k;
+    c = c0;
+    attention_tiles::tile_product_avx512(ops.a.data(), k, ops.b_packed.data(), n, c.data(), n, m, n, k);
+    EXPECT_EQ(c, ops.want) << "VDPBF16PS, " << m << " x " << n << " x " << k;
+  }
+}
+
+TEST_F(CpuFlashAttention, AmxTilesMatchVdpbf16ps) {
+  if (!attention_tiles::cpu_has_amx_bf16()) GTEST_SKIP() << "this CPU (or kernel) gives no AMX bf16 tiles";
+  // Exact on integers, at the block sizes 2 x 2, 2 x 1, 1 x 2 and 1 x 1 tiles.
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{32, 32, 64}, {48, 48, 32}, {16, 16, 128}, {64, 64, 64}}) {
+    const std::vector<float> c0 = start_values(m, n);
+    const IntegerOperands ops(m, n, k, c0);
+    std::vector<float> c = c0;
+    attention_tiles::tile_product_amx(ops.a.data(), k, ops.b_packed.data(), n, c.data(), n, m, n, k);
+    EXPECT_EQ(c, ops.want) << "AMX, " << m << " x " << n << " x " << k;
+  }
+  // Random bf16 values with row pitches wider than the operands: the two paths agree up to the
+  // order of their fp32 additions.
+  const int64_t m = 48, n = 32, k = 64, lda = 80, ldb = 48, ldc = 40;
+  torch::manual_seed(17);
+  const std::vector<uint16_t> a = IntegerOperands::bits_of(torch::randn({m, lda}));
+  const std::vector<uint16_t> b = IntegerOperands::bits_of(torch::randn({k, ldb}));
+  std::vector<uint16_t> packed(k * ldb);
+  attention_tiles::pack_row_pairs(b.data(), ldb, k, k, ldb, packed.data(), ldb);
+  std::vector<float> amx(m * ldc, 0.5f), avx512(m * ldc, 0.5f);
+  attention_tiles::tile_product_amx(a.data(), lda, packed.data(), ldb, amx.data(), ldc, m, n, k);
+  attention_tiles::tile_product_avx512(a.data(), lda, packed.data(), ldb, avx512.data(), ldc, m, n, k);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      // Columns past n are not the product's: neither path writes them.
+      if (j >= n) {
+        EXPECT_EQ(amx[i * ldc + j], 0.5f);
+        EXPECT_EQ(avx512[i * ldc + j], 0.5f);
+      } else {
+        EXPECT_NEAR(amx[i * ldc + j], avx512[i * ldc + j], 1e-5 * k) << i << ", " << j;
+      }
+    }
+  }
 }
 
 }  // namespace
