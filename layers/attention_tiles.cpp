@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace bitnet::attention_tiles {
@@ -86,6 +87,28 @@ void column_strip(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb
   int64_t row = 0;
   for (; row + 4 <= m; row += 4) micro_tile<4, NV>(a + row * lda, lda, b, ldb, c + row * ldc, ldc, k);
   for (; row < m; ++row) micro_tile<1, NV>(a + row * lda, lda, b, ldb, c + row * ldc, ldc, k);
+}
+
+// An 8 x 8 block of 16-bit values transposed in SSE2 registers (x86-64's baseline): pairs of rows
+// interleaved by 16, then 32, then 64 bits leave column j of the block in register j.
+void transpose8x8(const uint16_t* src, int64_t src_ld, uint16_t* dst, int64_t dst_ld) {
+  __m128i r[8], a[8], b[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * src_ld));
+  for (int i = 0; i < 4; ++i) {
+    a[2 * i] = _mm_unpacklo_epi16(r[2 * i], r[2 * i + 1]);      // columns 0-3 of rows 2i, 2i + 1
+    a[2 * i + 1] = _mm_unpackhi_epi16(r[2 * i], r[2 * i + 1]);  // columns 4-7
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
+    const __m128i* x = a + 4 * h;
+    b[4 * h + 0] = _mm_unpacklo_epi32(x[0], x[2]);  // columns 0, 1 of the four rows
+    b[4 * h + 1] = _mm_unpackhi_epi32(x[0], x[2]);  // columns 2, 3
+    b[4 * h + 2] = _mm_unpacklo_epi32(x[1], x[3]);  // columns 4, 5
+    b[4 * h + 3] = _mm_unpackhi_epi32(x[1], x[3]);  // columns 6, 7
+  }
+  for (int c = 0; c < 4; ++c) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * c) * dst_ld), _mm_unpacklo_epi64(b[c], b[4 + c]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * c + 1) * dst_ld), _mm_unpackhi_epi64(b[c], b[4 + c]));
+  }
 }
 
 }  // namespace
@@ -169,10 +192,14 @@ BITNET_AVX512_BF16 void softmax_grad_row(const float* s, const float* dp, int64_
 
 void transpose(const uint16_t* src, int64_t src_ld, int64_t m, int64_t n, int64_t padded_m, uint16_t* dst,
                int64_t dst_ld) {
+  const int64_t m8 = m / 8 * 8, n8 = n / 8 * 8;
+  for (int64_t i = 0; i < m8; i += 8)
+    for (int64_t j = 0; j < n8; j += 8) transpose8x8(src + i * src_ld + j, src_ld, dst + j * dst_ld + i, dst_ld);
+  // What the 8 x 8 blocks left: the last m % 8 rows of src, its last n % 8 columns, the padding.
   for (int64_t j = 0; j < n; ++j) {
     uint16_t* row = dst + j * dst_ld;
-    for (int64_t i = 0; i < m; ++i) row[i] = src[i * src_ld + j];
-    for (int64_t i = m; i < padded_m; ++i) row[i] = 0;
+    for (int64_t i = j < n8 ? m8 : 0; i < m; ++i) row[i] = src[i * src_ld + j];
+    std::fill(row + m, row + padded_m, uint16_t{0});
   }
 }
 

@@ -202,5 +202,23 @@ TEST_F(CpuFlashAttention, AmxTilesMatchVdpbf16ps) {
   }
 }
 
+TEST_F(CpuFlashAttention, TransposeMovesEveryValueAndZeroesThePadding) {
+  // Whole 8 x 8 blocks, row and column tails, and pitches wider than the matrices.
+  const int64_t shapes[][3] = {{64, 64, 64}, {13, 21, 16}, {36, 64, 64}, {8, 8, 8}, {5, 3, 6}};
+  for (const auto& [m, n, padded] : shapes) {
+    const int64_t src_ld = n + 3, dst_ld = padded + 5;
+    std::vector<uint16_t> src(m * src_ld);
+    for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint16_t>(i * 7919 + 1);
+    std::vector<uint16_t> dst(n * dst_ld, 0xFFFF);
+    attention_tiles::transpose(src.data(), src_ld, m, n, padded, dst.data(), dst_ld);
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t i = 0; i < dst_ld; ++i) {
+        const uint16_t want = i < m ? src[i * src_ld + j] : i < padded ? 0 : 0xFFFF;
+        ASSERT_EQ(dst[j * dst_ld + i], want) << m << " x " << n << ": row " << j << ", column " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bitnet
