@@ -8,8 +8,6 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "layers/attention_tiles.h"
 
 namespace bitnet::attention_tiles {

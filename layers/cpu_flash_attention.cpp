@@ -285,6 +285,11 @@ bool cpu_computes_bf16_natively() {
   return attention_tiles::cpu_has_avx512_bf16();
 }
 
+const char* cpu_bf16_products() {
+  if (!cpu_computes_bf16_natively()) return "";
+  return attention_tiles::cpu_has_amx_bf16() ? "AMX" : "AVX512-BF16";
+}
+
 bool cpu_flash_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
   if (!q.device().is_cpu() || !k.device().is_cpu() || !v.device().is_cpu()) return false;

@@ -18,6 +18,10 @@ namespace bitnet {
 // natively, so training's precision `auto` picks bf16 exactly where this attention applies.
 bool cpu_computes_bf16_natively();
 
+// What the CPU's bf16 attention products run on, for progress and benchmark headers: "AMX" (bf16
+// tiles), "AVX512-BF16", or "" where this attention does not run (no AVX512-BF16).
+const char* cpu_bf16_products();
+
 // True where cpu_flash_attention takes these tensors: CPU, bf16, head size a multiple of 16 up to
 // 256, query heads a multiple of KV heads, and a CPU with AVX512-BF16.
 bool cpu_flash_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);

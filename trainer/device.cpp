@@ -111,7 +111,9 @@ std::string describe_device(const torch::Device& device) {
     if (cudaGetDeviceProperties(&prop, device.index()) == cudaSuccess) return device.str() + " (" + prop.name + ")";
   }
 #endif
-  return device.str();
+  // The CPU's bf16 instructions decide both the precision `auto` picks and the attention's speed.
+  const std::string bf16 = device.is_cpu() ? cpu_bf16_products() : "";
+  return bf16.empty() ? device.str() : device.str() + " (" + bf16 + ")";
 }
 
 }  // namespace bitnet

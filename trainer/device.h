@@ -45,7 +45,8 @@ torch::Dtype compute_dtype_for(Precision precision, const torch::Device& device)
 // "bf16" or "fp32" as resolved, with "(auto)" when train.precision was auto.
 std::string describe_precision(Precision precision, const torch::Device& device);
 
-// "cpu" or "cuda:0 (NVIDIA H200)", for start tables and benchmarks.
+// "cpu (AMX)", "cpu (AVX512-BF16)", "cpu" or "cuda:0 (NVIDIA H200)", for start tables and benchmarks:
+// on the CPU, what its bf16 products run on (cpu_flash_attention.h).
 std::string describe_device(const torch::Device& device);
 
 }  // namespace bitnet
