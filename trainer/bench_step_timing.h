@@ -36,7 +36,8 @@ double median(std::vector<double> v);
 // counted, which is why it shows up as lost utilisation.
 double model_flops_per_step(const RunConfig& config, const StepFigures& figures);
 
-// Best sustained matmul FLOP/s over the model's (tokens × in) · (in × out) shapes on `device`.
+// Best sustained matmul FLOP/s over the model's (tokens × in) · (in × out) shapes on `device`: per
+// shape, the fastest of 5 trials of at least 20 ms each.
 double matmul_flops_per_second(const std::vector<std::pair<int64_t, int64_t>>& shapes, int64_t tokens,
                                torch::Dtype dtype, const torch::Device& device);
 
