@@ -18,6 +18,18 @@ torch::Tensor bits(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat ? t.view(torch::kInt32) : t.view(torch::kInt16);
 }
 
+// A fused quantizer against its tensor formula (fp32), bit for bit, with fp32 and bf16 inputs and
+// both output dtypes.
+void expect_fused_equals_formula(torch::Tensor (*fused)(const torch::Tensor&, torch::Dtype),
+                                 torch::Tensor (*formula)(const torch::Tensor&), const torch::Tensor& x) {
+  for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
+    torch::Tensor xi = x.to(in);
+    torch::Tensor reference = formula(xi);  // fp32
+    EXPECT_TRUE(torch::equal(bits(fused(xi, torch::kFloat)), bits(reference)));
+    EXPECT_TRUE(torch::equal(bits(fused(xi, torch::kBFloat16)), bits(reference.to(torch::kBFloat16))));
+  }
+}
+
 TEST(TernaryQuant, HandComputedCodesScaleAndFakeQuant) {
   // mean|W| = (0.5 + 1.5 + 0.25 + 3) / 4 = 1.3125, s_w = 1 / 1.3125.
   // W * s_w = [0.381, -1.143, 0.190, 2.286] -> round [0, -1, 0, 2] -> clamp [0, -1, 0, 1].
@@ -61,13 +73,7 @@ TEST(TernaryQuant, FusedPassEqualsTheTensorFormulaBitForBit) {
   }
   ties[1][0] = static_cast<float>(ties.numel()) - sum;  // the rest of the total |W| = numel
   for (const torch::Tensor& weight : {w, ties, w.t(), torch::zeros({4, 8})}) {
-    for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
-      torch::Tensor wi = weight.to(in);
-      torch::Tensor reference = ternary_weight_fake_quant(wi);  // fp32
-      EXPECT_TRUE(torch::equal(bits(ternary_weight_fake_quant_fused(wi, torch::kFloat)), bits(reference)));
-      EXPECT_TRUE(torch::equal(bits(ternary_weight_fake_quant_fused(wi, torch::kBFloat16)),
-                               bits(reference.to(torch::kBFloat16))));
-    }
+    expect_fused_equals_formula(ternary_weight_fake_quant_fused, ternary_weight_fake_quant, weight);
   }
   const torch::Tensor row = ternary_weight_fake_quant_fused(ties, torch::kFloat)[0];
   EXPECT_EQ(values(row.slice(0, 0, 8)), (std::vector<float>{0, -0.0f, 1, -1, 1, -0.0f, 1, -1}));
@@ -108,13 +114,7 @@ TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
   x[11][0] = 127.0f;
   const float halves[] = {0.5f, 1.5f, 2.5f, -0.5f, -2.5f, -0.25f, 126.5f, -126.5f};
   for (int j = 0; j < 8; ++j) x[11][j + 1] = halves[j];
-  for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
-    torch::Tensor xi = x.to(in);
-    torch::Tensor reference = int8_activation_fake_quant(xi);  // fp32
-    EXPECT_TRUE(torch::equal(bits(int8_activation_fake_quant_fused(xi, torch::kFloat)), bits(reference)));
-    EXPECT_TRUE(torch::equal(bits(int8_activation_fake_quant_fused(xi, torch::kBFloat16)),
-                             bits(reference.to(torch::kBFloat16))));
-  }
+  expect_fused_equals_formula(int8_activation_fake_quant_fused, int8_activation_fake_quant, x);
   // The row's absmax in every lane position and in the tail past the last 8 (300 = 37 * 8 + 4).
   for (int64_t at : {0, 3, 4, 7, 150, 297, 299}) {
     torch::Tensor t = torch::full({1, 300}, 0.25f);
