@@ -26,10 +26,15 @@ uint32_t load_pair(const uint16_t* p) {
 }
 
 // e^x for 16 lanes: x = n ln2 + r with |r| <= ln2 / 2, e^r by its degree-7 Taylor polynomial (error
-// below 1 ulp there), scaled by 2^n. Lanes below -104 (e^x under the smallest denormal, -inf
-// included) give exactly 0.
+// below 1 ulp there), scaled by 2^n. Lanes below kExpLowest (-inf included) give exactly 0: their
+// e^x would be denormal, which VSCALEFPS only produces through a microcode assist of some hundred
+// cycles, and every masked score of a causal block took that path (the exp and softmax-gradient
+// rows were ~9% of a CPU training step, 60% of it on the instruction after VSCALEFPS). Above it,
+// n >= -126 and e^r >= 1, so the result is a normal float. VCVTNEPS2BF16 flushed those denormals to
+// zero already, so the bf16 probabilities and gradients keep their bits; a row sum loses terms
+// below 1.2e-38.
 BITNET_AVX512_BF16 __m512 exp16(__m512 x) {
-  const __m512 lowest = _mm512_set1_ps(-104.0f);
+  const __m512 lowest = _mm512_set1_ps(kExpLowest);
   const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lowest), _mm512_set1_ps(88.7f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);

@@ -39,6 +39,10 @@ void tile_product_avx512(const uint16_t* a, int64_t lda, const uint16_t* b, int6
 void tile_product_amx(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                       int64_t n, int64_t k);
 
+// exp_row and softmax_grad_row give exactly 0 for exponents below this, just above ln(FLT_MIN) =
+// -87.3365: e^x there would be denormal (slow to produce on x86, and flushed by the bf16 rounding).
+constexpr float kExpLowest = -87.33f;
+
 // The largest of x[0..n), n a multiple of 16.
 float row_max(const float* x, int64_t n);
 // p[j] = bf16(exp(s[j] * scale - shift)), and returns the sum of the unrounded exponentials;

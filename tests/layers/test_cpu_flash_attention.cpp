@@ -1,12 +1,14 @@
 // The CPU bf16 flash attention against PyTorch's fp32 attention on the same bf16 values: outputs and
 // the gradients of q, k and v, with grouped KV heads, sequence lengths that are not multiples of
 // the 64-row block, several head sizes and document masks; bit-identical results at 1 and 2
-// threads; causal_attention choosing it for bf16 input; and its tile product, on AMX tiles and
-// with VDPBF16PS, exact where fp32 sums are exact.
+// threads; causal_attention choosing it for bf16 input; its tile product, on AMX tiles and with
+// VDPBF16PS, exact where fp32 sums are exact; and its exponential rows, never denormal.
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "layers/attention.h"
@@ -218,6 +220,48 @@ TEST_F(CpuFlashAttention, TransposeMovesEveryValueAndZeroesThePadding) {
       }
     }
   }
+}
+
+// bf16 bits as a float, and whether they are a denormal (zero exponent, nonzero mantissa).
+float float_of_bf16(uint16_t bits) {
+  return c10::BFloat16(bits, c10::BFloat16::from_bits());
+}
+bool denormal_bf16(uint16_t bits) {
+  return (bits & 0x7F80) == 0 && (bits & 0x007F) != 0;
+}
+
+TEST_F(CpuFlashAttention, ExpRowsAreExactZeroBelowTheNormalRangeAndCloseAboveIt) {
+  // Exponents from -100 to +2 in steps that land on both sides of kExpLowest, and -inf (a masked
+  // score). exp_row takes s * scale - shift, softmax_grad_row s * scale - lse.
+  constexpr int64_t n = 208;
+  const float scale = 0.5f, shift = 1.0f;
+  std::vector<float> s(n), dp(n);
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = (-100.0f + 0.5f * static_cast<float>(j) + shift) / scale;
+    dp[j] = 0.25f * static_cast<float>(j % 7) - 0.5f;
+  }
+  s[3] = -std::numeric_limits<float>::infinity();
+  std::vector<uint16_t> p(n), p_grad(n), ds(n);
+  const float sum = attention_tiles::exp_row(s.data(), n, scale, shift, p.data());
+  const float delta = 0.125f;
+  attention_tiles::softmax_grad_row(s.data(), dp.data(), n, scale, shift, delta, p_grad.data(), ds.data());
+  double want_sum = 0.0;
+  for (int64_t j = 0; j < n; ++j) {
+    const float x = s[j] * scale - shift;
+    const double e = x < attention_tiles::kExpLowest ? 0.0 : std::exp(static_cast<double>(x));
+    want_sum += e;
+    EXPECT_FALSE(denormal_bf16(p[j])) << "exponent " << x;
+    EXPECT_EQ(p_grad[j], p[j]) << "exponent " << x;  // the same e^x, recomputed
+    if (e == 0.0) {
+      EXPECT_EQ(p[j], 0) << "exponent " << x;
+      EXPECT_EQ(ds[j] & 0x7FFF, 0) << "exponent " << x;
+      continue;
+    }
+    EXPECT_NEAR(float_of_bf16(p[j]), e, e * 0x1p-8) << "exponent " << x;  // bf16: 8 significant bits
+    const double g = e * (dp[j] - delta) * scale;
+    EXPECT_NEAR(float_of_bf16(ds[j]), g, std::abs(g) * 0x1p-7 + 1e-38) << "exponent " << x;
+  }
+  EXPECT_NEAR(sum, want_sum, want_sum * 1e-6);
 }
 
 }  // namespace
