@@ -42,6 +42,16 @@ __device__ __forceinline__ void store<__nv_bfloat16>(__nv_bfloat16* p, int64_t i
   p[i] = __float2bfloat16_rn(v);
 }
 
+// fmaxf and fminf return the other operand for a NaN; LibTorch's clamp and clamp_min keep the NaN,
+// and so do these (the CPU loops write the same comparisons).
+__device__ __forceinline__ float max_keeping_nan(float v, float floor) {
+  return v < floor ? floor : v;
+}
+
+__device__ __forceinline__ float clamp_keeping_nan(float v, float lo, float hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
 // Max over the block of one value per thread; every thread gets the result.
 __device__ float block_max(float v) {
   __shared__ float warp_max[kThreads / 32];
@@ -81,7 +91,7 @@ __global__ void int8_fake_quant_kernel(const In* __restrict__ x, Out* __restrict
   absmax = block_max(absmax);
   const float s = __fdiv_rn(127.0f, fmaxf(absmax, kEps));
   for (int64_t j = threadIdx.x; j < n; j += kThreads) {
-    const float q = fminf(127.0f, fmaxf(-128.0f, rintf(__fmul_rn(load(x, base + j), s))));
+    const float q = clamp_keeping_nan(rintf(__fmul_rn(load(x, base + j), s)), -128.0f, 127.0f);
     store(out, base + j, __fdiv_rn(q, s));
   }
 }
@@ -111,12 +121,12 @@ __global__ void ternary_fake_quant_kernel(const In* __restrict__ w, int64_t n, c
                                           Out* __restrict__ out, float* __restrict__ scale_out) {
   // The mean is rounded to fp32 once, then s = 1 / max(mean, eps) as in the reference.
   const float mean = n > 0 ? static_cast<float>(*abs_sum / static_cast<double>(n)) : 0.0f;
-  const float s = __fdiv_rn(1.0f, fmaxf(mean, kEps));
+  const float s = __fdiv_rn(1.0f, max_keeping_nan(mean, kEps));
   if (scale_out != nullptr && blockIdx.x == 0 && threadIdx.x == 0) *scale_out = s;
   if (out == nullptr) return;  // only the scale was asked for
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * kThreads) {
-    const float q = fminf(1.0f, fmaxf(-1.0f, rintf(__fmul_rn(load(w, i), s))));
+    const float q = clamp_keeping_nan(rintf(__fmul_rn(load(w, i), s)), -1.0f, 1.0f);
     store(out, i, __fdiv_rn(q, s));
   }
 }

@@ -79,7 +79,11 @@ float row_absmax(const In* x, int64_t n) {
 }
 
 // One token (row of n values): s = 127 / max(absmax, eps), q = clamp(round(x s), -128, 127),
-// out = q / s — the same fp32 operations, in the same order, as the unfused tensor version.
+// out = q / s — the same fp32 operations, in the same order, as the unfused tensor version. The
+// clamp is written with comparisons so that a NaN stays NaN where it is (std::max(-128, NaN) gave
+// -128: a finite value in its place). The absmax skips it, so the token's other values stay
+// finite where the tensor version makes them NaN too; after the matmul both give NaN in every
+// output of the token.
 template <typename In, typename Out>
 void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
@@ -88,7 +92,8 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
       Out* yr = out + r * n;
       const float s = 127.0f / std::max(row_absmax(xr, n), static_cast<float>(kQuantEps));
       for (int64_t j = 0; j < n; ++j) {
-        const float q = std::min(127.0f, std::max(-128.0f, round_half_even(to_float(xr[j]) * s)));
+        const float r = round_half_even(to_float(xr[j]) * s);
+        const float q = r < -128.0f ? -128.0f : (r > 127.0f ? 127.0f : r);
         yr[j] = from_float<Out>(q / s);
       }
     });

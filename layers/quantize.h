@@ -37,7 +37,10 @@ torch::Tensor int8_activation_fake_quant(const torch::Tensor& x);
 
 // The same values in one fused pass per token, returned in `out_dtype` (kFloat or kBFloat16):
 // the training hot path, on the CPU and (a CUDA kernel) on a GPU. Equal bit for bit to
-// int8_activation_fake_quant(x).to(out_dtype).
+// int8_activation_fake_quant(x).to(out_dtype), except in a token holding a NaN: the NaN stays
+// where it is, and the token's other values are quantized with the NaN left out of the absmax
+// (the formula makes them NaN too). Through a projection both give NaN in all of that token's
+// outputs.
 torch::Tensor int8_activation_fake_quant_fused(const torch::Tensor& x, torch::Dtype out_dtype);
 
 // Straight-through estimators: forward W + λ·(W_q − W), backward passes the gradient to W

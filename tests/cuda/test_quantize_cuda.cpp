@@ -91,6 +91,30 @@ TEST(QuantizeCuda, TernaryScaleWithinTwoToTheMinus20AndCodesExactForItsScale) {
 #endif
 }
 
+TEST(QuantizeCuda, NaNsStayNaNAsOnTheCpu) {
+  BITNET_REQUIRE_GPU();
+#ifdef BITNET_WITH_CUDA
+  const torch::Device gpu(torch::kCUDA, 0);
+  // int8: the NaN stays where it is and the absmax leaves it out, as the fused CPU pass does.
+  torch::Tensor x = torch::randn({3, 300});
+  x[1][17] = NAN;
+  for (torch::Dtype out : {torch::kFloat, torch::kBFloat16}) {
+    const torch::Tensor want = int8_activation_fake_quant_fused(x, out);
+    const torch::Tensor got = cuda::int8_activation_fake_quant(x.to(gpu), out).cpu();
+    EXPECT_TRUE(torch::equal(got.isnan(), want.isnan())) << out;
+    EXPECT_TRUE(torch::equal(got.nan_to_num(0), want.nan_to_num(0))) << out;
+  }
+  // Ternary: a NaN weight makes the scale NaN and every value NaN, as the reference gives.
+  torch::Tensor w = torch::randn({16, 64}) * 0.02;
+  w[3][9] = NAN;
+  EXPECT_TRUE(std::isnan(cuda::ternary_weight_scale(w.to(gpu)).item<float>()));
+  for (torch::Dtype out : {torch::kFloat, torch::kBFloat16}) {
+    EXPECT_TRUE(cuda::ternary_weight_fake_quant(w.to(gpu), out).isnan().all().item<bool>()) << out;
+  }
+  EXPECT_TRUE(ternary_weight_fake_quant(w).isnan().all().item<bool>());
+#endif
+}
+
 TEST(QuantizeCuda, TernaryReductionIsDeterministic) {
   BITNET_REQUIRE_GPU();
 #ifdef BITNET_WITH_CUDA

@@ -131,6 +131,34 @@ TEST(Int8Quant, FusedPassEqualsTheTensorFormulaBitForBit) {
   EXPECT_TRUE(std::signbit(row[4].item<float>()));
 }
 
+TEST(Int8Quant, FusedPassKeepsANaNAndTheTokenMatmulsToNaN) {
+  torch::manual_seed(8);
+  torch::Tensor x = torch::randn({3, 40}) * 2;
+  x[1][17] = NAN;
+  torch::Tensor without_nan = x.clone();
+  without_nan[1][17] = 0.0f;  // below the row's absmax: the scale the fused pass uses for the NaN row
+  const torch::Tensor w = torch::randn({8, 40});
+  for (torch::Dtype in : {torch::kFloat, torch::kBFloat16}) {
+    for (torch::Dtype out : {torch::kFloat, torch::kBFloat16}) {
+      const torch::Tensor fused = int8_activation_fake_quant_fused(x.to(in), out);
+      EXPECT_TRUE(std::isnan(fused[1][17].item<float>())) << in << " -> " << out;
+      EXPECT_EQ(fused.isnan().sum().item<int64_t>(), 1);
+      // The other tokens are the formula's bit for bit; the NaN token's other values are its
+      // quantization with the NaN left out of the absmax.
+      const torch::Tensor formula = int8_activation_fake_quant(x.to(in)).to(out);
+      for (int64_t row : {0, 2}) EXPECT_TRUE(torch::equal(bits(fused[row]), bits(formula[row])));
+      const torch::Tensor rest = int8_activation_fake_quant(without_nan.to(in)).to(out)[1];
+      EXPECT_TRUE(torch::equal(bits(fused[1].slice(0, 0, 17)), bits(rest.slice(0, 0, 17))));
+      EXPECT_TRUE(torch::equal(bits(fused[1].slice(0, 18)), bits(rest.slice(0, 18))));
+      // Through a projection, every output of the NaN token is NaN, as with the formula.
+      const torch::Tensor y = torch::nn::functional::linear(fused.to(torch::kFloat), w);
+      const torch::Tensor y_formula = torch::nn::functional::linear(formula.to(torch::kFloat), w);
+      EXPECT_TRUE(torch::equal(y.isnan(), y_formula.isnan()));
+      EXPECT_TRUE(y[1].isnan().all().item<bool>());
+    }
+  }
+}
+
 TEST(StraightThrough, ActivationGradientKeepsInputDtype) {
   torch::Tensor x = torch::randn({3, 8}).to(torch::kBFloat16).requires_grad_();
   torch::Tensor g = torch::randn({3, 8}).to(torch::kBFloat16);
