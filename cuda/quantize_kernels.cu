@@ -43,7 +43,7 @@ __device__ __forceinline__ void store<__nv_bfloat16>(__nv_bfloat16* p, int64_t i
 }
 
 // fmaxf and fminf return the other operand for a NaN; LibTorch's clamp and clamp_min keep the NaN,
-// and so do these (the CPU loops write the same comparisons).
+// and so do these (as layers/element_math.h's clamp_keeping_nan does on the CPU).
 __device__ __forceinline__ float max_keeping_nan(float v, float floor) {
   return v < floor ? floor : v;
 }

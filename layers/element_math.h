@@ -65,6 +65,13 @@ inline float relu(float x) {
   return r;
 }
 
+// v clamped to [lo, hi] as LibTorch's clamp does it: a NaN stays NaN (std::min/std::max return
+// their first operand for a NaN, so clamp(NaN) through them is a finite bound). Comparisons, so the
+// loops around it still vectorize.
+inline float clamp_keeping_nan(float v, float lo, float hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
 // Runs body(i) for i in [begin, end), compiled twice: for AVX2 and for the x86-64 baseline (SSE2),
 // the copy picked once by the CPU. The body (a lambda, inlined into each copy) gets its loops
 // vectorized 8 floats wide where AVX2 is available and 4 wide elsewhere. "avx2" does not enable

@@ -79,9 +79,8 @@ float row_absmax(const In* x, int64_t n) {
 }
 
 // One token (row of n values): s = 127 / max(absmax, eps), q = clamp(round(x s), -128, 127),
-// out = q / s — the same fp32 operations, in the same order, as the unfused tensor version. The
-// clamp is written with comparisons so that a NaN stays NaN where it is (std::max(-128, NaN) gave
-// -128: a finite value in its place). The absmax skips it, so the token's other values stay
+// out = q / s — the same fp32 operations, in the same order, as the unfused tensor version. A NaN
+// stays NaN where it is (clamp_keeping_nan); the absmax skips it, so the token's other values stay
 // finite where the tensor version makes them NaN too; after the matmul both give NaN in every
 // output of the token.
 template <typename In, typename Out>
@@ -92,8 +91,7 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
       Out* yr = out + r * n;
       const float s = 127.0f / std::max(row_absmax(xr, n), static_cast<float>(kQuantEps));
       for (int64_t j = 0; j < n; ++j) {
-        const float r = round_half_even(to_float(xr[j]) * s);
-        const float q = r < -128.0f ? -128.0f : (r > 127.0f ? 127.0f : r);
+        const float q = clamp_keeping_nan(round_half_even(to_float(xr[j]) * s), -128.0f, 127.0f);
         yr[j] = from_float<Out>(q / s);
       }
     });
@@ -101,15 +99,13 @@ void fake_quant_rows(const In* x, Out* out, int64_t rows, int64_t n) {
 }
 
 // The ternary weight's elementwise pass, given its scale s: out = clamp(round(w s), -1, 1) / s, the
-// fp32 operations of ternary_weight_fake_quant in its order. The clamp is written with
-// comparisons so a NaN weight stays NaN as LibTorch's clamp keeps it (std::max would drop it).
+// fp32 operations of ternary_weight_fake_quant in its order (a NaN weight stays NaN).
 template <typename In, typename Out>
 void ternary_fake_quant_elements(const In* w, Out* out, int64_t n, float s) {
   constexpr int64_t kChunk = 4096;
   at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
     for_each_index(begin * kChunk, std::min(n, end * kChunk), [&](int64_t i) {
-      const float r = round_half_even(to_float(w[i]) * s);
-      const float q = r < -1.0f ? -1.0f : (r > 1.0f ? 1.0f : r);
+      const float q = clamp_keeping_nan(round_half_even(to_float(w[i]) * s), -1.0f, 1.0f);
       out[i] = from_float<Out>(q / s);
     });
   });
